@@ -1,0 +1,3 @@
+export * from './proxy-error.js';
+export * from './tls-errors.js';
+export * from './io-errors.js';

@@ -1,0 +1,45 @@
+import type { CertKey } from './cert-key.js';
+import type { SslDigest } from './digest.js';
+import type { ClientHelloInfo } from './settings.js';
+
+/**
+ * A sans-IO TLS connection: ciphertext in, ciphertext out, plaintext both ways. The BoringSSL,
+ * s2n and pure backends each provide one; core's EngineStream is the single Duplex adapter
+ * over it (backpressure, close_notify, half-close, timeouts, errors), so no backend writes its
+ * own stream plumbing.
+ *
+ * Errors: `receive`, `send` and `close` throw a TlsHandshakeError (or a subclass such as
+ * InvalidCertError or TlsAlertReceivedError) on a fatal condition, after queueing any alert in
+ * the output, which the adapter still flushes before closing.
+ */
+export interface TlsEngine {
+  readonly side: 'client' | 'server';
+  /** Starts the handshake: a client queues its ClientHello; a server does nothing. */
+  start(): void;
+  /** Ciphertext from the transport. */
+  receive(data: Uint8Array): void;
+  /** Application data to encrypt. Only called once `handshakeDone`. */
+  send(data: Uint8Array): void;
+  /** Queues close_notify; later `send` calls are errors. */
+  close(): void;
+  /** The next ciphertext to write to the transport, or null when there is none. */
+  pullOutput(): Uint8Array | null;
+  /** The next decrypted application data, or null when there is none. */
+  pullPlaintext(): Uint8Array | null;
+  readonly handshakeDone: boolean;
+  /** The peer sent close_notify: no more plaintext will come. */
+  readonly peerClosed: boolean;
+  /**
+   * Server side: set while the engine waits for a certificate choice. The adapter then calls
+   * the settings' `certificate` hook with it and answers with `selectCertificate`.
+   */
+  readonly pendingClientHello: ClientHelloInfo | undefined;
+  /** Resumes a server handshake paused on `pendingClientHello`; undefined means the default certificate. */
+  selectCertificate(certKey: CertKey | undefined): void;
+  /** What the handshake negotiated; valid once `handshakeDone`. `extension` is filled by core. */
+  digest(): SslDigest;
+  /** Milliseconds to wait before closing after a fatal error (s2n's self-service blinding); 0 otherwise. */
+  closeDelayMs(): number;
+  /** Frees native resources. Idempotent. */
+  destroy(): void;
+}

@@ -1,0 +1,21 @@
+/**
+ * What a backend can do. Settings compute the features they need; a backend that lacks one
+ * throws TlsFeatureUnsupportedError when the settings are compiled.
+ */
+export type TlsFeature =
+  | 'tls1.2'
+  | 'tls1.3'
+  | 'alpn'
+  | 'alpn-custom'
+  | 'client-auth-required'
+  | 'client-auth-optional'
+  | 'keylog'
+  | 'certificate-callback'
+  | 'async-certificate-callback'
+  | 'session-tickets'
+  | 'disable-session-tickets'
+  | 'native'
+  | 'client-certificate'
+  | 'custom-ca'
+  | 'verify-disable'
+  | 'no-sni';

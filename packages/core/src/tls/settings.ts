@@ -1,0 +1,175 @@
+import type { X509Certificate } from 'node:crypto';
+import { TlsConfigError } from '../errors/index.js';
+import { Alpn } from './alpn.js';
+import { CertKey } from './cert-key.js';
+import type { SslDigest, TlsVersion } from './digest.js';
+import type { TlsFeature } from './features.js';
+import type { KeylogTarget, KeylogCallback } from './keylog.js';
+import { parseCertificates, readPemFile } from './pem.js';
+
+/** What the server knows of a ClientHello when it must pick a certificate. */
+export interface ClientHelloInfo {
+  /** The SNI host name, lower-case, or undefined when the client sent none. */
+  serverName: string | undefined;
+  /** Remote address of the connection, "ip:port". */
+  peerAddr: string;
+}
+
+export interface TlsCallbacks {
+  /**
+   * Chooses the certificate for this handshake (SNI selection, hot reload). Return undefined to
+   * use the settings' default certificate; with no default the handshake fails with an alert.
+   */
+  certificate?(hello: ClientHelloInfo): CertKey | undefined | Promise<CertKey | undefined>;
+  /** Runs once the handshake is done; what it returns becomes `digest.extension`. */
+  handshakeComplete?(digest: SslDigest): unknown;
+}
+
+export interface ClientAuth {
+  /** Trust anchors for client certificates: a PEM string/Buffer or a path to a PEM file. */
+  ca: string | Buffer;
+  /** true: a client without a certificate is refused. false: a certificate is asked for, and checked when sent. */
+  required: boolean;
+}
+
+/** Mozilla "intermediate" cipher suites for TLS 1.2 (ECDHE + AEAD only), IANA names, preference order. */
+export const INTERMEDIATE_TLS12_SUITES: readonly string[] = [
+  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
+  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
+  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
+  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
+];
+
+export const TLS13_SUITES: readonly string[] = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+];
+
+/** Key-exchange groups offered and accepted, preference order (IANA names). */
+export const DEFAULT_GROUPS: readonly string[] = ['x25519', 'secp256r1', 'secp384r1'];
+
+/** nginx's ssl_handshake_timeout default. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
+
+/** The listener-side TLS configuration, validated when built; a backend compiles it with createAcceptor. */
+export class TlsSettings {
+  readonly profile: 'intermediate' | 'modern' | 'callbacks';
+  /** The default certificate; absent only with withCallbacks and no default. */
+  readonly certKey: CertKey | undefined;
+  readonly callbacks: TlsCallbacks;
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  readonly tls12Suites: readonly string[] = INTERMEDIATE_TLS12_SUITES;
+  readonly tls13Suites: readonly string[] = TLS13_SUITES;
+  readonly groups: readonly string[] = DEFAULT_GROUPS;
+  /** undefined: none set; HTTP services then advertise h2 + http/1.1. */
+  alpn: Alpn | undefined;
+  clientAuth: { ca: readonly X509Certificate[]; caPem: string; required: boolean } | undefined;
+  keylog: KeylogTarget | undefined;
+  handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  sessionTickets = true;
+  readonly nativeHooks: Array<(builder: unknown) => void> = [];
+
+  private constructor(profile: TlsSettings['profile'], certKey: CertKey | undefined, callbacks: TlsCallbacks) {
+    this.profile = profile;
+    this.certKey = certKey;
+    this.callbacks = callbacks;
+    this.minVersion = profile === 'modern' ? 'TLSv1.3' : 'TLSv1.2';
+    this.maxVersion = 'TLSv1.3';
+  }
+
+  /** Mozilla "intermediate": TLS 1.2 and 1.3, ECDHE key exchange and AEAD ciphers only. */
+  static intermediate(certPath: string, keyPath: string): TlsSettings {
+    return new TlsSettings('intermediate', CertKey.fromFiles(certPath, keyPath), {});
+  }
+
+  /** Mozilla "modern": TLS 1.3 only. */
+  static modern(certPath: string, keyPath: string): TlsSettings {
+    return new TlsSettings('modern', CertKey.fromFiles(certPath, keyPath), {});
+  }
+
+  /**
+   * Intermediate protocol settings with the certificate chosen per handshake by
+   * `callbacks.certificate` (SNI selection, hot reload). `defaultCert` serves clients the
+   * callback declines.
+   */
+  static withCallbacks(callbacks: TlsCallbacks, defaultCert?: CertKey): TlsSettings {
+    if (!callbacks.certificate && !defaultCert) {
+      throw new TlsConfigError('TlsSettings.withCallbacks needs a certificate callback or a default certificate');
+    }
+    return new TlsSettings('callbacks', defaultCert, callbacks);
+  }
+
+  /** Advertise HTTP/2 then HTTP/1.1 in ALPN. */
+  enableH2(): this {
+    this.alpn = Alpn.H2H1;
+    return this;
+  }
+
+  setAlpn(alpn: Alpn): this {
+    this.alpn = alpn;
+    return this;
+  }
+
+  /** Ask clients for a certificate, checked against `ca`; `required` refuses clients without one. */
+  setClientAuth(auth: ClientAuth): this {
+    const isPem = Buffer.isBuffer(auth.ca) || auth.ca.includes('-----BEGIN');
+    const origin = isPem ? 'inline PEM' : (auth.ca as string);
+    const pem = isPem ? auth.ca : readPemFile(auth.ca as string, 'client CA');
+    const ca = parseCertificates(pem, origin, 'client CA');
+    this.clientAuth = { ca, caPem: pem.toString(), required: auth.required };
+    return this;
+  }
+
+  /** Write NSS key-log lines to a file (mode 0600) or a callback. SSLKEYLOGFILE is honoured without this. */
+  setKeylog(target: string | KeylogCallback): this {
+    this.keylog = typeof target === 'string' ? { path: target } : { callback: target };
+    return this;
+  }
+
+  setHandshakeTimeout(ms: number): this {
+    if (!(ms > 0)) throw new TlsConfigError(`handshake timeout must be a positive number of ms, got ${ms}`);
+    this.handshakeTimeoutMs = ms;
+    return this;
+  }
+
+  /** Narrow the accepted protocol versions (e.g. TLS 1.2 only for a test). */
+  setVersions(min: TlsVersion, max: TlsVersion = 'TLSv1.3'): this {
+    if (min === 'TLSv1.3' && max === 'TLSv1.2') throw new TlsConfigError('minimum TLS version is above the maximum');
+    this.minVersion = min;
+    this.maxVersion = max;
+    return this;
+  }
+
+  /** Turn session tickets (resumption) off or on. */
+  setSessionTickets(enabled: boolean): this {
+    this.sessionTickets = enabled;
+    return this;
+  }
+
+  /**
+   * The escape hatch: `fn` receives the backend's own builder (Node's SecureContext options
+   * object on OpenSSL; the native config on the others) before it is used.
+   */
+  native(fn: (builder: unknown) => void): this {
+    this.nativeHooks.push(fn);
+    return this;
+  }
+
+  /** The features these settings need from a backend. */
+  requiredFeatures(): Set<TlsFeature> {
+    const f = new Set<TlsFeature>();
+    if (this.minVersion === 'TLSv1.2') f.add('tls1.2');
+    if (this.maxVersion === 'TLSv1.3') f.add('tls1.3');
+    if (this.alpn) f.add(this.alpn.kind === 'custom' ? 'alpn-custom' : 'alpn');
+    if (this.clientAuth) f.add(this.clientAuth.required ? 'client-auth-required' : 'client-auth-optional');
+    if (this.keylog || process.env['SSLKEYLOGFILE']) f.add('keylog');
+    if (this.callbacks.certificate) f.add('certificate-callback');
+    if (!this.sessionTickets) f.add('disable-session-tickets');
+    if (this.nativeHooks.length > 0) f.add('native');
+    return f;
+  }
+}
