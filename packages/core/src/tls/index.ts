@@ -9,3 +9,5 @@ export * from './pem.js';
 export * from './peer-certificate.js';
 export * from './registry.js';
 export * from './settings.js';
+export * from './engine-stream.js';
+export * from './engine-acceptor.js';
