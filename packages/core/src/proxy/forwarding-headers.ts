@@ -1,0 +1,113 @@
+import { HeaderMap } from '../http/header-map.js';
+import { RequestHead } from '../http/messages.js';
+
+/**
+ * Hop-by-hop fields (RFC 9110 7.6.1) are about one connection and never forwarded, as nginx
+ * does: Connection, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade, plus any
+ * name the Connection header lists. Names are compared lower-cased.
+ */
+export function isHopByHop(lowerName: string): boolean {
+  switch (lowerName.length) {
+    case 2:
+      return lowerName === 'te';
+    case 7:
+      return lowerName === 'trailer' || lowerName === 'upgrade';
+    case 10:
+      return lowerName === 'connection' || lowerName === 'keep-alive';
+    case 17:
+      return lowerName === 'transfer-encoding';
+    default:
+      return lowerName.length > 6 && lowerName.startsWith('proxy-');
+  }
+}
+
+/** The client IP of an "ip:port" / "[v6]:port" address, as X-Forwarded-For wants it. */
+export function clientIp(addr: string): string {
+  if (addr.startsWith('[')) {
+    const end = addr.indexOf(']');
+    return end > 0 ? addr.slice(1, end) : addr;
+  }
+  const colon = addr.lastIndexOf(':');
+  // A bare IPv6 address ("::1:443"): the port is after the last colon only if there are others.
+  return colon > 0 ? addr.slice(0, colon) : addr;
+}
+
+/**
+ * The request head sent upstream, built in one pass over the downstream fields: hop-by-hop
+ * fields dropped, X-Forwarded-For joined and appended with the client address (nginx's
+ * $proxy_add_x_forwarded_for), Host kept (and added from :authority when the client spoke h2).
+ */
+export function upstreamRequestHead(req: RequestHead, clientAddr: string): RequestHead {
+  const src = req.headers.raw;
+  const out: string[] = [];
+  let xffIndex = -1;
+  let hasHost = false;
+  let connectionTokens: string | undefined;
+  for (let i = 0; i < src.length; i += 2) {
+    const name = src[i]!;
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower)) {
+      if (lower === 'connection') connectionTokens = connectionTokens === undefined ? src[i + 1]! : `${connectionTokens},${src[i + 1]!}`;
+      continue;
+    }
+    if (lower === 'x-forwarded-for') {
+      if (xffIndex < 0) {
+        xffIndex = out.length;
+        out.push(name, src[i + 1]!);
+      } else {
+        out[xffIndex + 1] += `, ${src[i + 1]!}`;
+      }
+      continue;
+    }
+    if (lower === 'host') hasHost = true;
+    out.push(name, src[i + 1]!);
+  }
+  const ip = clientIp(clientAddr);
+  if (xffIndex >= 0) out[xffIndex + 1] += `, ${ip}`;
+  else out.push('X-Forwarded-For', ip);
+  if (!hasHost && req.authority) out.unshift('Host', req.authority);
+  const headers = new HeaderMap(out);
+  if (connectionTokens !== undefined) {
+    for (const t of connectionTokens.split(',')) {
+      const name = t.trim();
+      if (name && name.toLowerCase() !== 'host') headers.remove(name);
+    }
+  }
+  return new RequestHead(req.method, req.path, req.authority, headers);
+}
+
+/** Serializes an HTTP/1.1 request head (one string, one write). */
+export function serializeRequestHead(head: RequestHead, bodyChunked: boolean): string {
+  let s = `${head.method} ${head.path} HTTP/1.1\r\n`;
+  const raw = head.headers.raw;
+  for (let i = 0; i < raw.length; i += 2) s += `${raw[i]!}: ${raw[i + 1]!}\r\n`;
+  if (bodyChunked) s += 'Transfer-Encoding: chunked\r\n';
+  return s + '\r\n';
+}
+
+/** HTTP/2 request headers for `head`: pseudo-headers from the head, Host folded into :authority. */
+export function h2RequestHeaders(head: RequestHead, scheme: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {
+    ':method': head.method,
+    ':path': head.path,
+    ':scheme': scheme,
+  };
+  let authority = head.authority;
+  const raw = head.headers.raw;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (name === 'host') {
+      authority = raw[i + 1]!;
+      continue;
+    }
+    // Connection-specific fields are forbidden in h2 (RFC 9113 8.2.2); they were stripped already
+    // except TE: trailers, which h2 allows but Node rejects from the client side anyway.
+    if (name === 'te') continue;
+    const prev = out[name];
+    if (prev === undefined) out[name] = raw[i + 1]!;
+    else if (Array.isArray(prev)) prev.push(raw[i + 1]!);
+    else out[name] = [prev, raw[i + 1]!];
+  }
+  if (authority) out[':authority'] = authority;
+  return out;
+}

@@ -1,0 +1,469 @@
+import http2 from 'node:http2';
+import type { Duplex, Readable } from 'node:stream';
+import { ConnectionClosedError, ProxyError, TimeoutError } from '../errors/index.js';
+import type { DownstreamExchange } from '../http/downstream.js';
+import { H1Server } from '../http/h1-server.js';
+import { H2Server } from '../http/h2-server.js';
+import { HeaderMap } from '../http/header-map.js';
+import { ResponseHead, type RequestHead } from '../http/messages.js';
+import { ServerConf } from '../server/conf.js';
+import type { DownstreamConnection, ServiceApp } from '../server/service-app.js';
+import { CertKey } from '../tls/cert-key.js';
+import { Connector } from '../upstream/connector.js';
+import type { H1Connection, H1ResponseSink } from '../upstream/h1-client.js';
+import type { H2Connection } from '../upstream/h2-client.js';
+import type { HttpPeer } from '../upstream/peer.js';
+import type { UpstreamConnection } from '../upstream/pool.js';
+import { errorStatus, toProxyError } from './error-status.js';
+import { h2RequestHeaders, serializeRequestHead, upstreamRequestHead } from './forwarding-headers.js';
+import type { ProxyHttp } from './proxy-http.js';
+import { Session } from './session.js';
+
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The HTTP proxy service app: terminates HTTP/1.1 and HTTP/2 on the connections a Service
+ * hands it, runs the ProxyHttp phases per request and streams requests and responses to the
+ * chosen upstream over pooled HTTP/1.1 or HTTP/2 connections.
+ */
+export class HttpProxy<Ctx = unknown> implements ServiceApp {
+  readonly connector: Connector;
+  private readonly h1: H1Server;
+  private readonly h2: H2Server;
+
+  private constructor(
+    readonly app: ProxyHttp<Ctx>,
+    readonly conf: ServerConf,
+    clientCertKey: CertKey | undefined,
+  ) {
+    this.connector = new Connector({
+      caFile: conf.caFile,
+      configCacheSize: conf.s2nConfigCacheSize,
+      poolSize: conf.upstreamKeepalivePoolSize,
+      defaultClientCertKey: clientCertKey,
+    });
+    this.h1 = new H1Server(this.onExchange);
+    this.h2 = new H2Server(this.onExchange);
+  }
+
+  static new<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf = new ServerConf()): HttpProxy<Ctx> {
+    return new HttpProxy(app, conf, undefined);
+  }
+
+  /** Like `new`, and presents this client certificate (chain PEM, leaf first) to every upstream that asks, unless the peer has its own. */
+  static newMtls<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf, clientCertPem: string | Buffer, clientKeyPem: string | Buffer): HttpProxy<Ctx> {
+    return new HttpProxy(app, conf, CertKey.fromPem(clientCertPem, clientKeyPem, 'HttpProxy.newMtls client certificate'));
+  }
+
+  /** Downstream connections being served (HTTP/1.1 + HTTP/2). */
+  get connectionCount(): number {
+    return this.h1.connectionCount + this.h2.connectionCount;
+  }
+
+  handleConnection(stream: Duplex, conn: DownstreamConnection): void {
+    if (conn.digest?.alpn === 'h2') this.h2.serve(stream, conn);
+    else this.h1.serve(stream, conn);
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.all([this.h1.drain(), this.h2.drain()]), grace]);
+    clearTimeout(timer);
+    this.h1.closeAll();
+    this.h2.closeAll();
+    this.connector.close();
+  }
+
+  private readonly onExchange = (exchange: DownstreamExchange): void => {
+    new ProxyTask(this, exchange).start();
+  };
+}
+
+/** One request through the phases. Implements the upstream sink so no per-chunk closures are needed. */
+class ProxyTask<Ctx> implements H1ResponseSink {
+  private readonly app: ProxyHttp<Ctx>;
+  private readonly session: Session;
+  private readonly ctx: Ctx;
+  private peer: HttpPeer | undefined;
+  private h1: H1Connection | undefined;
+  private h2: H2Connection | undefined;
+  private h2stream: http2.ClientHttp2Stream | undefined;
+  /** The request head went to `h1`/`h2`. */
+  private sent = false;
+  private retries = 0;
+  private done = false;
+  private bodyStarted = false;
+  private bodyChunked = false;
+  private responseHead: ResponseHead | undefined;
+
+  constructor(
+    private readonly proxy: HttpProxy<Ctx>,
+    private readonly ex: DownstreamExchange,
+  ) {
+    this.app = proxy.app;
+    this.session = new Session(ex);
+    this.ctx = this.app.newCtx();
+    ex.onAbort(this.onDownstreamAbort);
+  }
+
+  start(): void {
+    this.run().then(undefined, this.fail);
+  }
+
+  private async run(): Promise<void> {
+    const { app, session, ctx } = this;
+    if (app.earlyRequestFilter) {
+      const r = app.earlyRequestFilter(session, ctx);
+      if (isPromiseLike(r)) await r;
+    }
+    if (app.requestFilter) {
+      let r = app.requestFilter(session, ctx);
+      if (isPromiseLike(r)) r = await r;
+      if (r) {
+        if (!this.ex.headersSent) {
+          throw new ProxyError('NO_RESPONSE', 'requestFilter returned true without sending a response', { source: 'internal' });
+        }
+        this.finish(undefined);
+        return;
+      }
+    }
+    await this.attempt();
+  }
+
+  /** upstreamPeer → connect → request; loops on retryable connect failures. */
+  private async attempt(): Promise<void> {
+    const { app, session, ctx } = this;
+    for (;;) {
+      let p = app.upstreamPeer(session, ctx);
+      if (isPromiseLike(p)) p = await p;
+      if (this.done) return;
+      const peer = p;
+      this.peer = peer;
+      let conn: UpstreamConnection;
+      try {
+        const c = this.proxy.connector.acquire(peer);
+        conn = isPromiseLike(c) ? await c : c;
+      } catch (e) {
+        let err = toProxyError(e);
+        if (app.failToConnect) {
+          const replaced = app.failToConnect(session, peer, ctx, err);
+          if (replaced instanceof ProxyError) err = replaced;
+        }
+        if (err.retryable && this.retries < this.proxy.conf.maxRetries && !this.done) {
+          this.retries++;
+          continue;
+        }
+        throw err;
+      }
+      const reused = conn.uses > 0;
+      if (conn.protocol === 'h1') this.h1 = conn;
+      else this.h2 = conn;
+      if (this.done) {
+        this.releaseUnused();
+        return;
+      }
+      if (app.connectedToUpstream) {
+        const r = app.connectedToUpstream(session, reused, peer, conn.digest, ctx);
+        if (isPromiseLike(r)) await r;
+      }
+      const upReq = upstreamRequestHead(session.req, session.clientAddr);
+      if (app.upstreamRequestFilter) {
+        const r = app.upstreamRequestFilter(session, upReq, ctx);
+        if (isPromiseLike(r)) await r;
+      }
+      if (this.done) {
+        this.releaseUnused();
+        return;
+      }
+      if (conn.protocol === 'h1') this.sendH1(conn, upReq, peer);
+      else this.sendH2(conn, upReq, peer);
+      return;
+    }
+  }
+
+  private sendH1(conn: H1Connection, upReq: RequestHead, peer: HttpPeer): void {
+    const body = this.ex.body;
+    this.bodyChunked = body !== undefined && this.ex.contentLength < 0;
+    this.sent = true;
+    conn.send(serializeRequestHead(upReq, this.bodyChunked), this, upReq.method === 'HEAD', body !== undefined, peer.options.readTimeout);
+    if (body) this.pumpBody(body);
+  }
+
+  private sendH2(conn: H2Connection, upReq: RequestHead, peer: HttpPeer): void {
+    const body = this.ex.body;
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = conn.request(h2RequestHeaders(upReq, peer.useTls ? 'https' : 'http'), body === undefined);
+    } catch (e) {
+      // The session went away between acquire and request (GOAWAY): try again on a new one.
+      this.onUpstreamError(new ConnectionClosedError(`HTTP/2 session to ${conn.addr} is closing`, 'upstream', { cause: e, retryable: true }));
+      return;
+    }
+    this.sent = true;
+    this.h2stream = stream;
+    stream.on('response', this.onH2Response);
+    stream.on('data', this.onH2Data);
+    stream.on('end', this.onH2End);
+    stream.on('error', this.onH2Error);
+    stream.on('close', this.onH2Close);
+    if (peer.options.readTimeout) {
+      const ms = peer.options.readTimeout;
+      stream.setTimeout(ms, () => this.onUpstreamError(new TimeoutError('read', ms, 'upstream')));
+    }
+    if (body) this.pumpBody(body);
+  }
+
+  // ---- request body: downstream → upstream, with backpressure both ways ----
+
+  private pumpBody(body: Readable): void {
+    body.on('data', this.onReqData);
+    body.on('end', this.onReqEnd);
+  }
+
+  private readonly onReqData = (chunk: Buffer): void => {
+    this.bodyStarted = true;
+    const h2s = this.h2stream;
+    if (h2s) {
+      if (!h2s.write(chunk)) {
+        this.ex.body!.pause();
+        h2s.once('drain', this.onUpstreamWritable);
+      }
+      return;
+    }
+    const h1 = this.h1;
+    if (!h1 || h1.closed) return;
+    if (!h1.writeBody(chunk, this.bodyChunked)) {
+      this.ex.body!.pause();
+      h1.stream.once('drain', this.onUpstreamWritable);
+    }
+  };
+
+  private readonly onUpstreamWritable = (): void => {
+    if (!this.done) this.ex.body?.resume();
+  };
+
+  private readonly onReqEnd = (): void => {
+    if (this.h2stream) this.h2stream.end();
+    else if (this.h1 && !this.h1.closed) this.h1.endBody(this.bodyChunked);
+  };
+
+  private stopBody(): void {
+    const body = this.ex.body;
+    if (!body) return;
+    body.off('data', this.onReqData);
+    body.off('end', this.onReqEnd);
+    // Let Node's server discard whatever of the request body is left, so the connection can carry on.
+    if (!body.readableEnded) {
+      this.h1?.abandonBody();
+      body.resume();
+    }
+  }
+
+  // ---- response: upstream → downstream ----
+
+  onUpstreamHead(head: ResponseHead, endStream: boolean): void {
+    this.responseHead = head;
+    const { app, session, ctx } = this;
+    try {
+      if (app.upstreamResponseFilter) app.upstreamResponseFilter(session, head, ctx);
+      if (app.responseFilter) {
+        const r = app.responseFilter(session, head, ctx);
+        if (isPromiseLike(r)) {
+          this.pauseUpstream();
+          r.then(() => {
+            if (this.done) return;
+            this.writeResponseHead(head, endStream);
+            this.resumeUpstream();
+          }, this.fail);
+          return;
+        }
+      }
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.writeResponseHead(head, endStream);
+  }
+
+  private writeResponseHead(head: ResponseHead, endStream: boolean): void {
+    this.session.responseStatus = head.status;
+    this.ex.writeHead(head.status, head.headers, endStream, head.reason);
+  }
+
+  onUpstreamBody(chunk: Buffer): void {
+    if (!this.ex.write(chunk)) {
+      this.pauseUpstream();
+      this.ex.onDrain(this.onDownstreamDrain);
+    }
+  }
+
+  onUpstreamEnd(last: Buffer | undefined): void {
+    if (this.done) return;
+    this.ex.end(last);
+    const h1 = this.h1;
+    if (h1) {
+      this.h1 = undefined;
+      this.stopBody();
+      this.proxy.connector.release(h1, this.peer!);
+    }
+    this.finish(undefined);
+  }
+
+  onUpstreamError(err: ProxyError): void {
+    if (this.done) return;
+    // A pooled connection the upstream had just closed: try again on a fresh one, when nothing
+    // of the exchange is lost yet (no body byte sent, no response byte received).
+    if (err.retryable && !this.bodyStarted && this.responseHead === undefined && this.retries < this.proxy.conf.maxRetries) {
+      this.retries++;
+      this.detachUpstream(true);
+      this.attempt().then(undefined, this.fail);
+      return;
+    }
+    this.fail(err);
+  }
+
+  private readonly onDownstreamDrain = (): void => {
+    this.resumeUpstream();
+  };
+
+  private pauseUpstream(): void {
+    if (this.h1) this.h1.pause();
+    else this.h2stream?.pause();
+  }
+
+  private resumeUpstream(): void {
+    if (this.h1) this.h1.resume();
+    else this.h2stream?.resume();
+  }
+
+  // ---- HTTP/2 upstream stream events ----
+
+  private readonly onH2Response = (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void => {
+    const status = Number(headers[':status']);
+    const head = new ResponseHead(status, HeaderMap.fromObject(headers as Record<string, string | string[] | undefined>));
+    this.onUpstreamHead(head, this.h2stream!.endAfterHeaders);
+  };
+
+  private readonly onH2Data = (chunk: Buffer): void => {
+    this.onUpstreamBody(chunk);
+  };
+
+  private readonly onH2End = (): void => {
+    if (this.responseHead === undefined) return; // reported by 'close'
+    this.onUpstreamEnd(undefined);
+  };
+
+  private readonly onH2Error = (err: Error): void => {
+    const refused = this.h2stream?.rstCode === NGHTTP2_REFUSED_STREAM;
+    this.onUpstreamError(err instanceof ProxyError ? err : new ConnectionClosedError(
+      `HTTP/2 stream to ${this.h2?.addr ?? 'upstream'} failed: ${err.message}`,
+      'upstream',
+      { cause: err, retryable: refused },
+    ));
+  };
+
+  private readonly onH2Close = (): void => {
+    const conn = this.h2;
+    const stream = this.h2stream;
+    if (stream) {
+      this.h2stream = undefined;
+      conn?.streamDone();
+    }
+    if (!this.done) {
+      // REFUSED_STREAM, or a session that died before answering: the request was not processed.
+      const retryable = stream?.rstCode === NGHTTP2_REFUSED_STREAM || (this.responseHead === undefined && (conn?.closed ?? false));
+      this.onUpstreamError(new ConnectionClosedError(
+        `HTTP/2 stream to ${conn?.addr ?? 'upstream'} closed before the response ended`,
+        'upstream',
+        { retryable },
+      ));
+    }
+  };
+
+  // ---- ends ----
+
+  private readonly onDownstreamAbort = (): void => {
+    if (this.done) return;
+    this.detachUpstream(false);
+    this.finish(new ConnectionClosedError('the client closed the connection before the response ended', 'downstream'));
+  };
+
+  /** Drops the upstream side of this exchange; `clean`: the connection may still be reused. */
+  private detachUpstream(clean: boolean): void {
+    const h1 = this.h1;
+    if (h1) {
+      this.h1 = undefined;
+      if (this.sent || !clean) h1.destroy();
+      else this.proxy.connector.release(h1, this.peer!);
+    }
+    const s = this.h2stream;
+    if (s) {
+      this.h2stream = undefined;
+      s.off('close', this.onH2Close);
+      if (!s.closed) s.close(NGHTTP2_CANCEL);
+      this.h2?.streamDone();
+    }
+    this.h2 = undefined;
+    this.sent = false;
+    this.responseHead = undefined;
+  }
+
+  /** A connection acquired but never used goes back as it came. */
+  private releaseUnused(): void {
+    if (this.h1 && !this.sent) {
+      this.proxy.connector.release(this.h1, this.peer!);
+      this.h1 = undefined;
+    }
+    this.h2 = undefined;
+  }
+
+  private readonly fail = (e: unknown): void => {
+    if (this.done) return;
+    const err = toProxyError(e);
+    this.detachUpstream(!this.sent);
+    this.stopBody();
+    if (this.ex.headersSent || this.ex.finished) {
+      // Too late for an error response: cut the downstream so the client sees a truncated response.
+      this.ex.abort();
+      this.finish(err);
+      return;
+    }
+    let status: number | Promise<number>;
+    try {
+      status = this.app.failToProxy ? this.app.failToProxy(this.session, err, this.ctx) : errorStatus(err);
+    } catch (e2) {
+      status = errorStatus(toProxyError(e2));
+    }
+    if (isPromiseLike(status)) {
+      status.then((s) => this.sendError(s, err), () => this.sendError(errorStatus(err), err));
+    } else {
+      this.sendError(status, err);
+    }
+  };
+
+  private sendError(status: number, err: ProxyError): void {
+    if (this.done) return;
+    if (status > 0 && !this.ex.headersSent && !this.ex.finished) this.session.respond(status);
+    else this.ex.abort();
+    this.finish(err);
+  }
+
+  private finish(err: ProxyError | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.app.logging) {
+      try {
+        this.app.logging(this.session, err, this.ctx);
+      } catch {
+        // A failing logger must not take the proxy down.
+      }
+    }
+  }
+}

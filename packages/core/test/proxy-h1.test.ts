@@ -1,0 +1,360 @@
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpPeer, type ProxyHttp, type ProxyError, type Session } from '../src/index.js';
+import { rawExchange, request, startH1Origin, startProxy, type Origin } from './support/proxy-harness.js';
+
+interface Ctx {
+  reused: boolean[];
+  errors: Array<ProxyError | undefined>;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
+  let origin: Origin;
+  const seen: http.IncomingMessage[] = [];
+  const logged: Array<{ status: number; error: ProxyError | undefined }> = [];
+  const reusedLog: boolean[] = [];
+
+  beforeAll(async () => {
+    origin = await startH1Origin((req, res) => {
+      seen.push(req);
+      const url = new URL(req.url!, 'http://x');
+      if (url.pathname === '/echo') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const body = Buffer.concat(chunks);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-sha': sha(body), 'x-len': String(body.length) });
+          res.end(body);
+        });
+        return;
+      }
+      if (url.pathname === '/big') {
+        // Chunked, several MB: the proxy must stream it with backpressure.
+        const total = Number(url.searchParams.get('n'));
+        const block = Buffer.alloc(64 * 1024, 0x61);
+        let sent = 0;
+        res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive, x-secret', 'x-secret': 'hop', 'keep-alive': 'timeout=30' });
+        const pump = (): void => {
+          while (sent < total) {
+            sent += block.length;
+            if (!res.write(block)) {
+              res.once('drain', pump);
+              return;
+            }
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      if (url.pathname === '/head') {
+        res.writeHead(200, { 'content-length': '1234' });
+        res.end();
+        return;
+      }
+      if (url.pathname === '/204') {
+        res.writeHead(204, { 'x-empty': 'yes' });
+        res.end();
+        return;
+      }
+      if (url.pathname === '/slow') {
+        setTimeout(() => res.end('late'), 1500);
+        return;
+      }
+      res.setHeader('x-origin', 'yes');
+      res.end(JSON.stringify({ path: req.url, host: req.headers.host, xff: req.headers['x-forwarded-for'], rawHeaders: req.rawHeaders }));
+    });
+  });
+  afterAll(async () => {
+    await origin.close();
+  });
+
+  function app(overrides: Partial<ProxyHttp<Ctx>> = {}, peerFor?: (s: Session) => HttpPeer): ProxyHttp<Ctx> {
+    return {
+      newCtx: () => ({ reused: [], errors: [] }),
+      upstreamPeer: (s) => peerFor?.(s) ?? new HttpPeer(origin.addr, false, ''),
+      connectedToUpstream: (_s, reused) => {
+        reusedLog.push(reused);
+      },
+      logging: (s, error) => {
+        logged.push({ status: s.responseStatus, error });
+      },
+      ...overrides,
+    };
+  }
+
+  it('proxies a GET: Host kept, X-Forwarded-For appended, hop-by-hop fields dropped', async () => {
+    const p = await startProxy(app());
+    try {
+      const res = await request(p.port, {
+        path: '/a?b=c',
+        headers: {
+          host: 'example.test',
+          'x-forwarded-for': '10.0.0.1',
+          connection: 'keep-alive, x-drop-me',
+          'x-drop-me': '1',
+          'keep-alive': 'timeout=5',
+          'proxy-authorization': 'secret',
+          te: 'trailers',
+          'x-keep': 'kept',
+        },
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-origin']).toBe('yes');
+      const body = JSON.parse(res.body.toString());
+      expect(body.path).toBe('/a?b=c');
+      expect(body.host).toBe('example.test');
+      expect(body.xff).toBe('10.0.0.1, 127.0.0.1');
+      const names = (body.rawHeaders as string[]).filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+      expect(names).toContain('x-keep');
+      for (const hop of ['x-drop-me', 'keep-alive', 'proxy-authorization', 'te']) expect(names).not.toContain(hop);
+      expect(logged.at(-1)).toEqual({ status: 200, error: undefined });
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('reuses the upstream connection for keep-alive requests (connectedToUpstream reused)', async () => {
+    const p = await startProxy(app());
+    const before = origin.connections;
+    reusedLog.length = 0;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 5; i++) expect((await request(p.port, { agent })).status).toBe(200);
+      expect(origin.connections - before).toBe(1);
+      expect(reusedLog).toEqual([false, true, true, true, true]);
+      expect(p.proxy.connector.pool.idleCount).toBe(1);
+    } finally {
+      agent.destroy();
+      await p.close();
+    }
+  });
+
+  it('streams a 4 MB request body (Content-Length) and a chunked one both ways', async () => {
+    const p = await startProxy(app());
+    try {
+      const body = randomBytes(4 * 1024 * 1024);
+      const res = await request(p.port, { method: 'POST', path: '/echo', body });
+      expect(res.status).toBe(200);
+      expect(res.headers['x-sha']).toBe(sha(body));
+      expect(sha(res.body)).toBe(sha(body));
+
+      const parts = Array.from({ length: 50 }, () => randomBytes(17_000));
+      const all = Buffer.concat(parts);
+      const res2 = await request(p.port, {
+        method: 'PUT',
+        path: '/echo',
+        body: async function* () {
+          for (const part of parts) yield part;
+        },
+      });
+      expect(res2.status).toBe(200);
+      expect(res2.headers['x-len']).toBe(String(all.length));
+      expect(sha(res2.body)).toBe(sha(all));
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('streams a large chunked response and strips hop-by-hop response fields', async () => {
+    const p = await startProxy(app());
+    try {
+      const n = 8 * 1024 * 1024;
+      const res = await request(p.port, { path: `/big?n=${n}` });
+      expect(res.status).toBe(200);
+      expect(res.body.length).toBe(n);
+      expect(res.headers['x-secret']).toBeUndefined();
+      // Node's server re-frames the body itself, with its own keep-alive header.
+      expect(res.headers['keep-alive']).not.toBe('timeout=30');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('handles HEAD and 204 responses without bodies, on a reused connection', async () => {
+    const p = await startProxy(app());
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const head = await request(p.port, { method: 'HEAD', path: '/head', agent });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).toBe('1234');
+      expect(head.body.length).toBe(0);
+      const nc = await request(p.port, { path: '/204', agent });
+      expect(nc.status).toBe(204);
+      expect(nc.headers['x-empty']).toBe('yes');
+      const after = await request(p.port, { path: '/after', agent });
+      expect(JSON.parse(after.body.toString()).path).toBe('/after');
+    } finally {
+      agent.destroy();
+      await p.close();
+    }
+  });
+
+  it('requestFilter can answer by itself; upstreamRequestFilter and an async responseFilter edit heads', async () => {
+    const p = await startProxy(app({
+      requestFilter: (s) => {
+        if (s.req.path === '/deny') {
+          s.respond(403, { 'x-why': 'filtered' }, 'no');
+          return true;
+        }
+        return false;
+      },
+      upstreamRequestFilter: (_s, up) => {
+        up.headers.set('x-added', 'by-filter');
+        up.path = '/rewritten';
+      },
+      responseFilter: async (_s, resp) => {
+        await new Promise((r) => setTimeout(r, 5));
+        resp.headers.set('x-resp', 'edited');
+        resp.headers.remove('x-origin');
+      },
+    }));
+    try {
+      const denied = await request(p.port, { path: '/deny' });
+      expect(denied.status).toBe(403);
+      expect(denied.headers['x-why']).toBe('filtered');
+      expect(denied.body.toString()).toBe('no');
+      const ok = await request(p.port, { path: '/x' });
+      expect(ok.status).toBe(200);
+      expect(ok.headers['x-resp']).toBe('edited');
+      expect(ok.headers['x-origin']).toBeUndefined();
+      const body = JSON.parse(ok.body.toString());
+      expect(body.path).toBe('/rewritten');
+      expect(body.rawHeaders).toContain('by-filter');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('502 on a refused connect, and failToConnect can retry another peer', async () => {
+    const dead = net.createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadAddr = `127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => dead.close(() => r()));
+
+    const p1 = await startProxy(app({}, () => new HttpPeer(deadAddr, false, '')), { maxRetries: 2 });
+    try {
+      const res = await request(p1.port);
+      expect(res.status).toBe(502);
+      expect(logged.at(-1)!.error!.code).toBe('CONNECT_REFUSED');
+    } finally {
+      await p1.close();
+    }
+
+    let attempts = 0;
+    const p2 = await startProxy(app({
+      failToConnect: (_s, _peer, _ctx, err) => {
+        err.retryable = true;
+      },
+    }, () => (attempts++ === 0 ? new HttpPeer(deadAddr, false, '') : new HttpPeer(origin.addr, false, ''))));
+    try {
+      const res = await request(p2.port);
+      expect(res.status).toBe(200);
+      expect(attempts).toBe(2);
+    } finally {
+      await p2.close();
+    }
+
+    const p3 = await startProxy(app({
+      failToConnect: (_s, _peer, _ctx, err) => {
+        err.retryable = false;
+      },
+      failToProxy: () => 503,
+    }, () => new HttpPeer(deadAddr, false, '')));
+    try {
+      expect((await request(p3.port)).status).toBe(503);
+    } finally {
+      await p3.close();
+    }
+  });
+
+  it('504 when the upstream does not answer within readTimeout', async () => {
+    const p = await startProxy(app({}, () => {
+      const peer = new HttpPeer(origin.addr, false, '');
+      peer.options.readTimeout = 200;
+      return peer;
+    }));
+    try {
+      const res = await request(p.port, { path: '/slow' });
+      expect(res.status).toBe(504);
+      expect(logged.at(-1)!.error!.code).toBe('IO_TIMEOUT');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('serves downstream Duplexes that are not net.Sockets', async () => {
+    const p = await startProxy(app(), {}, { wrap: true });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await request(p.port, { path: `/w${i}`, agent });
+        expect(JSON.parse(res.body.toString()).path).toBe(`/w${i}`);
+      }
+      const body = randomBytes(1024 * 1024);
+      const echo = await request(p.port, { method: 'POST', path: '/echo', body, agent });
+      expect(sha(echo.body)).toBe(sha(body));
+    } finally {
+      agent.destroy();
+      await p.close();
+    }
+  });
+
+  it('session exposes the connection filter state and the client address', async () => {
+    let state: Record<string, unknown> | undefined;
+    let client = '';
+    const p = await startProxy(app({
+      requestFilter: (s) => {
+        state = s.connection.state;
+        client = s.clientAddr;
+        s.respond(200, {}, 'ok');
+        return true;
+      },
+    }), {}, { state: { tenant: 't1' } });
+    try {
+      await request(p.port);
+      expect(state).toEqual({ tenant: 't1' });
+      expect(client).toMatch(/^127\.0\.0\.1:\d+$/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('answers 400 to a malformed request', async () => {
+    const p = await startProxy(app());
+    try {
+      const out = await rawExchange(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+      expect(out).toMatch(/^HTTP\/1\.1 400/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('graceful shutdown lets an in-flight request finish and closes idle connections', async () => {
+    const p = await startProxy(app());
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      await request(p.port, { agent });
+      // A second connection, busy: the idle one above must close, this one must finish.
+      const inflight = request(p.port, { path: '/slow' });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(p.proxy.connectionCount).toBe(2);
+      const t0 = Date.now();
+      await p.proxy.shutdown(5000);
+      const res = await inflight;
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe('late');
+      expect(res.headers.connection).toBe('close');
+      expect(Date.now() - t0).toBeLessThan(4000);
+      expect(p.proxy.connectionCount).toBe(0);
+    } finally {
+      agent.destroy();
+      await p.close();
+    }
+  });
+});
