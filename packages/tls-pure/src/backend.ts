@@ -1,0 +1,132 @@
+import { isIP } from 'node:net';
+import {
+  EngineTlsAcceptor, EngineTlsConnector, TlsFeatureUnsupportedError, keylogWriter,
+  type CertKey, type ConnectTarget, type ConnectionInfo, type TlsAcceptor, type TlsBackend, type TlsClientOptions,
+  type TlsConnector, type TlsFeature, type TlsSettings,
+} from '@proxy/core';
+import type { ClientConfig, ServerConfig } from './config.js';
+import { SessionCache } from './config.js';
+import type { CryptoProvider, GroupName } from './crypto/provider.js';
+import { keyKind } from './crypto/provider.js';
+import { cryptoProvider } from './crypto/select.js';
+import { PureTlsEngine } from './engine.js';
+import { ServerHelloDispatcher } from './server.js';
+import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { TicketKeys } from './tickets.js';
+import { Tls13Client } from './tls13/client.js';
+import { systemTrustStore } from './verify/chain.js';
+
+export const PACKAGE_NAME = '@proxy/tls-pure';
+export const LIBRARY = 'proxy-tls-pure 0.1.0 (TypeScript)';
+
+const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
+  'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
+  'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+]);
+
+const SUPPORTED_GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
+
+function unsupported(feature: string, detail?: string): TlsFeatureUnsupportedError {
+  return new TlsFeatureUnsupportedError('pure', feature, detail);
+}
+
+function compileSuites(names: readonly string[], version: 'TLSv1.2' | 'TLSv1.3'): CipherSuite[] {
+  return names.map((n) => {
+    const s = suiteByName(n);
+    if (!s || s.version !== version) throw unsupported(`cipher suite ${n}`);
+    return s;
+  });
+}
+
+function compileGroups(names: readonly string[]): GroupName[] {
+  return names.map((g) => {
+    if (!SUPPORTED_GROUPS.includes(g as GroupName)) throw unsupported(`key exchange group ${g}`);
+    return g as GroupName;
+  });
+}
+
+function checkKey(certKey: CertKey | undefined, what: string): void {
+  if (certKey && keyKind(certKey.key) === 'unsupported') {
+    throw unsupported(`${what} key type ${certKey.keyType}`, 'keys must be EC P-256, EC P-384, Ed25519 or RSA');
+  }
+}
+
+/** Compiles listener settings; a setting we cannot honour throws TlsFeatureUnsupportedError here. */
+export function compileServerConfig(settings: TlsSettings, provider: CryptoProvider = cryptoProvider()): ServerConfig {
+  for (const f of settings.requiredFeatures()) {
+    if (!FEATURES.has(f)) throw unsupported(f, f === 'native' ? 'there is no native library to hand a builder to' : undefined);
+  }
+  checkKey(settings.certKey, 'certificate');
+  return {
+    provider,
+    minVersion: settings.minVersion,
+    maxVersion: settings.maxVersion,
+    tls13Suites: compileSuites(settings.tls13Suites, 'TLSv1.3'),
+    tls12Suites: compileSuites(settings.tls12Suites, 'TLSv1.2'),
+    groups: compileGroups(settings.groups),
+    alpn: settings.alpn?.protocols,
+    defaultCert: settings.certKey,
+    certificateCallback: !!settings.callbacks.certificate,
+    clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,
+    keylog: keylogWriter(settings.keylog),
+    tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
+  };
+}
+
+/** Compiles client options for one target. */
+export function compileClientConfig(
+  options: TlsClientOptions, target: ConnectTarget, cache: SessionCache | undefined, provider: CryptoProvider = cryptoProvider(),
+): ClientConfig {
+  const host = target.addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  // RFC 6066 3: literal IP addresses are not sent as SNI.
+  const sni = target.sni && !isIP(target.sni) ? target.sni : undefined;
+  const names = options.verifyHostname
+    ? [...new Set([target.sni || (options.alternativeCn ? '' : host), options.alternativeCn ?? ''].filter(Boolean))]
+    : [];
+  return {
+    provider,
+    minVersion: options.minVersion,
+    maxVersion: options.maxVersion,
+    tls13Suites: TLS13_CIPHER_SUITES,
+    tls12Suites: TLS12_CIPHER_SUITES,
+    groups: SUPPORTED_GROUPS,
+    alpn: options.alpn?.protocols,
+    serverName: sni,
+    verifyCert: options.verifyCert,
+    hostnames: names,
+    trust: options.ca ?? systemTrustStore(),
+    clientCertKey: options.clientCertKey,
+    keylog: keylogWriter(options.keylog),
+    sessionCache: cache,
+    sessionKey: `${target.addr}|${target.sni}`,
+  };
+}
+
+/** A server engine for one accepted connection (for tests and custom drivers). */
+export function newServerEngine(cfg: ServerConfig, peerAddr = 'unknown'): PureTlsEngine {
+  return new PureTlsEngine('server', cfg.provider, cfg.keylog, (ctx) => new ServerHelloDispatcher(ctx, cfg, peerAddr));
+}
+
+/** A client engine for one connection (for tests and custom drivers). */
+export function newClientEngine(cfg: ClientConfig): PureTlsEngine {
+  return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new Tls13Client(ctx, cfg));
+}
+
+/** The pure-TypeScript backend: TLS 1.2 and 1.3 with no native code. */
+export const pureBackend: TlsBackend = {
+  name: 'pure',
+  packageName: PACKAGE_NAME,
+  library: LIBRARY,
+  features: FEATURES,
+  createAcceptor(settings: TlsSettings): TlsAcceptor {
+    const cfg = compileServerConfig(settings);
+    return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
+  },
+  createConnector(options: TlsClientOptions): TlsConnector {
+    if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
+    checkKey(options.clientCertKey, 'client certificate');
+    const cache = new SessionCache();
+    return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache)));
+  },
+};

@@ -1,0 +1,88 @@
+import type { X509Certificate } from 'node:crypto';
+import type { CertKey, ClientHelloInfo, TlsVersion } from '@proxy/core';
+import type { CryptoProvider, GroupName } from './crypto/provider.js';
+import type { CipherSuite } from './suites.js';
+import type { TicketKeys } from './tickets.js';
+
+/** A server configuration compiled from TlsSettings; shared by every connection of a listener. */
+export interface ServerConfig {
+  provider: CryptoProvider;
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** Server preference order. */
+  tls13Suites: readonly CipherSuite[];
+  tls12Suites: readonly CipherSuite[];
+  groups: readonly GroupName[];
+  /** Our ALPN protocols in preference order; undefined: no ALPN. */
+  alpn: readonly string[] | undefined;
+  defaultCert: CertKey | undefined;
+  /** Pause on each ClientHello for the adapter to call the certificate callback. */
+  certificateCallback: boolean;
+  clientAuth: { trust: readonly X509Certificate[]; required: boolean } | undefined;
+  keylog: ((line: string) => void) | undefined;
+  /** Session tickets (TLS 1.3 PSK-DHE and TLS 1.2 RFC 5077); undefined turns them off. */
+  tickets: TicketKeys | undefined;
+}
+
+/** A client configuration compiled from TlsClientOptions plus the target. */
+export interface ClientConfig {
+  provider: CryptoProvider;
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  tls13Suites: readonly CipherSuite[];
+  tls12Suites: readonly CipherSuite[];
+  groups: readonly GroupName[];
+  alpn: readonly string[] | undefined;
+  /** SNI to send; undefined sends none. */
+  serverName: string | undefined;
+  verifyCert: boolean;
+  /** Names to match the server certificate against; empty skips the check. */
+  hostnames: readonly string[];
+  trust: readonly X509Certificate[];
+  clientCertKey: CertKey | undefined;
+  keylog: ((line: string) => void) | undefined;
+  /** Where resumption tickets are kept, keyed by server identity; undefined: no resumption. */
+  sessionCache: SessionCache | undefined;
+  sessionKey: string;
+}
+
+export interface StoredSession {
+  version: TlsVersion;
+  suite: number;
+  ticket: Uint8Array;
+  /** TLS 1.3: the resumption PSK; TLS 1.2: the master secret. */
+  secret: Uint8Array;
+  ageAdd: number;
+  receivedAt: number;
+  lifetimeS: number;
+  alpn: string | undefined;
+  peerCertificate: X509Certificate | undefined;
+  ems: boolean;
+}
+
+/** A small client-side ticket store (per connector). */
+export class SessionCache {
+  private readonly map = new Map<string, StoredSession>();
+  constructor(private readonly max = 256) {}
+  get(key: string): StoredSession | undefined {
+    const s = this.map.get(key);
+    if (s && Date.now() - s.receivedAt > s.lifetimeS * 1000) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return s;
+  }
+  put(key: string, s: StoredSession): void {
+    this.map.delete(key);
+    this.map.set(key, s);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  /** A ticket is single-use for TLS 1.3 (RFC 8446 C.4). */
+  take(key: string): StoredSession | undefined {
+    const s = this.get(key);
+    if (s?.version === 'TLSv1.3') this.map.delete(key);
+    return s;
+  }
+}
+
+export type { ClientHelloInfo };

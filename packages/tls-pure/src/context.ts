@@ -1,0 +1,54 @@
+import type { X509Certificate } from 'node:crypto';
+import type { CertKey, ClientHelloInfo, ErrorSource, TlsVersion } from '@proxy/core';
+import type { CryptoProvider } from './crypto/provider.js';
+import type { HandshakeMessage } from './messages/handshake.js';
+import type { RecordProtection } from './record/protection.js';
+
+/** What a finished handshake agreed on; the engine turns it into an SslDigest. */
+export interface Negotiated {
+  version: TlsVersion;
+  cipher: string;
+  group: string | undefined;
+  sni: string | undefined;
+  alpn: string | undefined;
+  sessionReused: boolean;
+  peerCertificate: X509Certificate | undefined;
+}
+
+/**
+ * One side and version of the handshake: a state machine whose states are named for the
+ * message they await. The engine feeds it whole handshake messages.
+ */
+export interface Handshaker {
+  onHandshake(msg: HandshakeMessage): void;
+  /** A ChangeCipherSpec record with the single byte 1. */
+  onChangeCipherSpec(): void;
+  /** TLS 1.3 KeyUpdate initiated by the application. */
+  keyUpdate?(requestPeer: boolean): void;
+}
+
+/** What the engine offers its handshakers. */
+export interface EngineContext {
+  readonly provider: CryptoProvider;
+  readonly source: ErrorSource;
+  /** Queues a handshake message (header included) under the current write protection. */
+  sendHandshake(raw: Uint8Array): void;
+  /** Sends a plaintext ChangeCipherSpec record. */
+  sendChangeCipherSpec(): void;
+  /** New read keys. RFC 8446 5.1: fatal if a handshake message is half-received. */
+  setReadProtection(p: RecordProtection): void;
+  setWriteProtection(p: RecordProtection): void;
+  setVersion(v: TlsVersion): void;
+  /** Largest plaintext we put in one record (RFC 8449 record_size_limit). */
+  setMaxFragment(n: number): void;
+  /** The handshake is done: application data may flow. */
+  complete(n: Negotiated): void;
+  /** Server: waits for the adapter's certificate choice, then calls `resume`. */
+  pauseForCertificate(hello: ClientHelloInfo, resume: (certKey: CertKey | undefined) => void): void;
+  replaceHandshaker(h: Handshaker): void;
+  /** Sends a warning-level alert (TLS 1.2 no_renegotiation). */
+  sendWarning(desc: number): void;
+  /** One NSS key-log line, when key logging is on. */
+  keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
+  readonly handshakeDone: boolean;
+}

@@ -1,0 +1,65 @@
+import type { KeyObject } from 'node:crypto';
+
+export type HashName = 'sha256' | 'sha384' | 'sha512';
+export type AeadName = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+export type GroupName = 'x25519' | 'secp256r1' | 'secp384r1';
+
+/** An AEAD keyed once per traffic direction (RFC 5116). `open` returns null on a bad tag. */
+export interface Aead {
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
+}
+
+/** One ephemeral (EC)DHE key pair. `agree` throws on an invalid peer share. */
+export interface KeyExchange {
+  readonly group: GroupName;
+  readonly publicKey: Uint8Array;
+  agree(peerPublic: Uint8Array): Uint8Array;
+}
+
+/** The key kinds certificate keys come in. */
+export type KeyKind = 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa' | 'unsupported';
+
+/**
+ * A private key prepared for one provider, and a public key from a certificate. Both hold the
+ * node KeyObject the key came from (core's CertKey and X509Certificate carry KeyObjects), and
+ * each provider converts it once into its own form.
+ */
+export interface PrivateKeyHandle {
+  readonly kind: KeyKind;
+  readonly keyObject: KeyObject;
+  /** RSA modulus size in bytes, for PSS signature lengths. */
+  readonly rsaBytes?: number;
+}
+
+/**
+ * Everything the protocol needs from cryptography. The default is pure JavaScript (@noble/*,
+ * node-forge for RSA); `nodeCryptoProvider` uses node:crypto for speed.
+ * Signature schemes are the TLS SignatureScheme code points (RFC 8446 section 4.2.3).
+ */
+export interface CryptoProvider {
+  readonly name: string;
+  random(n: number): Uint8Array;
+  hash(alg: HashName, data: Uint8Array): Uint8Array;
+  hmac(alg: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;
+  aead(alg: AeadName, key: Uint8Array): Aead;
+  keyExchange(group: GroupName): KeyExchange;
+  sign(key: KeyObject, scheme: number, message: Uint8Array): Uint8Array;
+  /** Verifies a signature by `publicKey` (from a certificate); false for a bad signature or unusable key. */
+  verify(publicKey: KeyObject, scheme: number, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export const HASH_LEN: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+/** The key kind of a node KeyObject, private or public. */
+export function keyKind(key: KeyObject): KeyKind {
+  const t = key.asymmetricKeyType;
+  if (t === 'rsa') return 'rsa';
+  if (t === 'ed25519') return 'ed25519';
+  if (t === 'ec') {
+    const c = key.asymmetricKeyDetails?.namedCurve;
+    if (c === 'prime256v1' || c === 'P-256') return 'ec-p256';
+    if (c === 'secp384r1' || c === 'P-384') return 'ec-p384';
+  }
+  return 'unsupported';
+}

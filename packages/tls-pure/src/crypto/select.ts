@@ -1,0 +1,18 @@
+import type { CryptoProvider } from './provider.js';
+import { pureCryptoProvider } from './pure.js';
+import { nodeCryptoProvider } from './node.js';
+
+let current: CryptoProvider = process.env['PROXY_TLS_PURE_CRYPTO'] === 'node' ? nodeCryptoProvider : pureCryptoProvider;
+
+/**
+ * Chooses the cryptography used by acceptors and connectors built from now on: 'pure' (the
+ * default; @noble/* and node-forge, runs wherever JavaScript runs), 'node' (node:crypto, faster),
+ * or any CryptoProvider. The environment variable PROXY_TLS_PURE_CRYPTO=node sets the initial choice.
+ */
+export function setCryptoProvider(provider: 'pure' | 'node' | CryptoProvider): void {
+  current = provider === 'pure' ? pureCryptoProvider : provider === 'node' ? nodeCryptoProvider : provider;
+}
+
+export function cryptoProvider(): CryptoProvider {
+  return current;
+}

@@ -1,0 +1,111 @@
+import type { CryptoProvider, HashName } from './crypto/provider.js';
+import { HASH_LEN } from './crypto/provider.js';
+import { Writer, concat, utf8 } from './bytes.js';
+
+/** RFC 5869 HKDF-Extract. */
+export function hkdfExtract(p: CryptoProvider, hash: HashName, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return p.hmac(hash, salt.length ? salt : new Uint8Array(HASH_LEN[hash]), ikm);
+}
+
+/** RFC 5869 HKDF-Expand. */
+export function hkdfExpand(p: CryptoProvider, hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let t = new Uint8Array(0);
+  let done = 0;
+  for (let i = 1; done < length; i++) {
+    t = p.hmac(hash, prk, concat(t, info, Uint8Array.of(i))) as Uint8Array<ArrayBuffer>;
+    out.set(t.subarray(0, Math.min(t.length, length - done)), done);
+    done += t.length;
+  }
+  return out;
+}
+
+/** RFC 8446 section 7.1 HKDF-Expand-Label. */
+export function hkdfExpandLabel(
+  p: CryptoProvider, hash: HashName, secret: Uint8Array, label: string, context: Uint8Array, length: number,
+): Uint8Array {
+  const info = new Writer().u16(length).vec8(utf8(`tls13 ${label}`)).vec8(context).finish();
+  return hkdfExpand(p, hash, secret, info, length);
+}
+
+/** The traffic key and IV derived from a traffic secret (RFC 8446 section 7.3). */
+export function trafficKeys(p: CryptoProvider, hash: HashName, secret: Uint8Array, keyLen: number): { key: Uint8Array; iv: Uint8Array } {
+  return {
+    key: hkdfExpandLabel(p, hash, secret, 'key', new Uint8Array(0), keyLen),
+    iv: hkdfExpandLabel(p, hash, secret, 'iv', new Uint8Array(0), 12),
+  };
+}
+
+/**
+ * The TLS 1.3 key schedule (RFC 8446 section 7.1): early secret, handshake secret, master
+ * secret, and the secrets derived from each with the transcript hash at that point.
+ */
+export class KeySchedule13 {
+  readonly hashLen: number;
+  private secret: Uint8Array;
+
+  constructor(private readonly p: CryptoProvider, readonly hash: HashName, psk?: Uint8Array) {
+    this.hashLen = HASH_LEN[hash];
+    this.secret = hkdfExtract(p, hash, new Uint8Array(this.hashLen), psk ?? new Uint8Array(this.hashLen));
+  }
+
+  transcriptHash(messages: Uint8Array): Uint8Array {
+    return this.p.hash(this.hash, messages);
+  }
+
+  /** Derive-Secret(current, label, transcript) where `transcriptHash` is already hashed. */
+  derive(label: string, transcriptHash: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.p, this.hash, this.secret, label, transcriptHash, this.hashLen);
+  }
+
+  /** The PSK binder key (RFC 8446 4.2.11.2), from the early secret. */
+  resumptionBinderKey(): Uint8Array {
+    return this.derive('res binder', this.p.hash(this.hash, new Uint8Array(0)));
+  }
+
+  /** Early secret -> handshake secret with the (EC)DHE shared secret. */
+  inputHandshakeSecret(ecdhe: Uint8Array): void {
+    const salt = this.derive('derived', this.p.hash(this.hash, new Uint8Array(0)));
+    this.secret = hkdfExtract(this.p, this.hash, salt, ecdhe);
+  }
+
+  /** Handshake secret -> master secret. */
+  inputMasterSecret(): void {
+    const salt = this.derive('derived', this.p.hash(this.hash, new Uint8Array(0)));
+    this.secret = hkdfExtract(this.p, this.hash, salt, new Uint8Array(this.hashLen));
+  }
+
+  finishedKey(baseKey: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.p, this.hash, baseKey, 'finished', new Uint8Array(0), this.hashLen);
+  }
+
+  /** Finished verify_data (RFC 8446 4.4.4). */
+  finishedMac(baseKey: Uint8Array, transcriptHash: Uint8Array): Uint8Array {
+    return this.p.hmac(this.hash, this.finishedKey(baseKey), transcriptHash);
+  }
+
+  /** application_traffic_secret_N+1 (RFC 8446 7.2). */
+  nextTrafficSecret(secret: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.p, this.hash, secret, 'traffic upd', new Uint8Array(0), this.hashLen);
+  }
+
+  /** The PSK a NewSessionTicket stands for (RFC 8446 4.6.1). */
+  resumptionPsk(resumptionMaster: Uint8Array, nonce: Uint8Array): Uint8Array {
+    return hkdfExpandLabel(this.p, this.hash, resumptionMaster, 'resumption', nonce, this.hashLen);
+  }
+}
+
+/** RFC 5246 section 5: PRF(secret, label, seed) = P_<hash>(secret, label + seed). */
+export function prf12(p: CryptoProvider, hash: HashName, secret: Uint8Array, label: string, seed: Uint8Array, length: number): Uint8Array {
+  const labelSeed = concat(utf8(label), seed);
+  const out = new Uint8Array(length);
+  let a = labelSeed;
+  let done = 0;
+  while (done < length) {
+    a = p.hmac(hash, secret, a) as Uint8Array<ArrayBuffer>;
+    const chunk = p.hmac(hash, secret, concat(a, labelSeed));
+    out.set(chunk.subarray(0, Math.min(chunk.length, length - done)), done);
+    done += chunk.length;
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+import { AlertDescription, fatal } from '../alerts.js';
+import { concat } from '../bytes.js';
+
+/** RFC 8446 section 5.1 ContentType. */
+export const ContentType = {
+  change_cipher_spec: 20,
+  alert: 21,
+  handshake: 22,
+  application_data: 23,
+} as const;
+
+/** The most plaintext one record carries (RFC 8446 5.1). */
+export const MAX_PLAINTEXT = 1 << 14;
+/** RFC 5246 6.2.3 allows 2048 bytes of expansion; RFC 8446 5.2 allows 256. We accept the larger and check per version after decryption. */
+export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048;
+
+export interface TlsRecord {
+  type: number;
+  version: number;
+  /** The 5-byte header, which TLS 1.3 uses as AEAD additional data. */
+  header: Uint8Array;
+  fragment: Uint8Array;
+}
+
+/**
+ * Splits the transport byte stream into records (RFC 8446 section 5.1). A header with an
+ * unknown content type, a wrong major version or an oversize length is fatal before any of the
+ * body is buffered, so a peer cannot make us hold more than one record's worth of bytes.
+ */
+export class RecordDeframer {
+  private buf: Uint8Array = new Uint8Array(0);
+
+  push(data: Uint8Array): void {
+    this.buf = this.buf.length ? concat(this.buf, data) : data.slice();
+  }
+
+  next(): TlsRecord | undefined {
+    if (this.buf.length < 5) return undefined;
+    const type = this.buf[0]!;
+    const version = (this.buf[1]! << 8) | this.buf[2]!;
+    const length = (this.buf[3]! << 8) | this.buf[4]!;
+    if (type < 20 || type > 23) throw fatal(AlertDescription.unexpected_message, `unknown record content type ${type}`);
+    if (this.buf[1] !== 3) throw fatal(AlertDescription.protocol_version, `bad record version 0x${version.toString(16)}`);
+    if (length > MAX_CIPHERTEXT) throw fatal(AlertDescription.record_overflow, `record of ${length} bytes`);
+    if (this.buf.length < 5 + length) return undefined;
+    const header = this.buf.slice(0, 5);
+    const fragment = this.buf.slice(5, 5 + length);
+    this.buf = this.buf.subarray(5 + length);
+    return { type, version, header, fragment };
+  }
+
+  /** Bytes received but not yet a whole record. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+}
+
+export function encodeRecord(type: number, version: number, fragment: Uint8Array): Uint8Array {
+  const out = new Uint8Array(5 + fragment.length);
+  out[0] = type;
+  out[1] = version >> 8;
+  out[2] = version & 0xff;
+  out[3] = fragment.length >> 8;
+  out[4] = fragment.length & 0xff;
+  out.set(fragment, 5);
+  return out;
+}

@@ -1,0 +1,124 @@
+import type { Aead, CryptoProvider } from '../crypto/provider.js';
+import type { CipherSuite } from '../suites.js';
+import { AlertDescription, fatal } from '../alerts.js';
+import { ContentType, MAX_PLAINTEXT, encodeRecord } from './framing.js';
+
+function seqBytes(seq: number): Uint8Array {
+  const b = new Uint8Array(8);
+  let s = seq;
+  for (let i = 7; i >= 0; i--) {
+    b[i] = s & 0xff;
+    s = Math.floor(s / 256);
+  }
+  return b;
+}
+
+/** Per-record nonce: the IV XOR the 64-bit sequence number, left-padded (RFC 8446 5.3, RFC 7905 2). */
+function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
+  const n = iv.slice();
+  const s = seqBytes(seq);
+  for (let i = 0; i < 8; i++) n[n.length - 8 + i]! ^= s[i]!;
+  return n;
+}
+
+/** Records protect and unprotect data in one direction. */
+export interface RecordProtection {
+  /** Encrypts one record's worth (at most MAX_PLAINTEXT) of `type` content into a whole record. */
+  seal(type: number, plaintext: Uint8Array): Uint8Array;
+  /** Decrypts a record; returns the real content type and content. Throws bad_record_mac. */
+  open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array };
+}
+
+/** RFC 8446 section 5.2: TLSInnerPlaintext inside application_data records. */
+export class Tls13Protection implements RecordProtection {
+  private seq = 0;
+  private readonly aead: Aead;
+  constructor(p: CryptoProvider, suite: CipherSuite, key: Uint8Array, private readonly iv: Uint8Array) {
+    this.aead = p.aead(suite.aead, key);
+  }
+
+  seal(type: number, plaintext: Uint8Array): Uint8Array {
+    const inner = new Uint8Array(plaintext.length + 1);
+    inner.set(plaintext);
+    inner[plaintext.length] = type;
+    const len = inner.length + 16;
+    const aad = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
+    const ct = this.aead.seal(xorNonce(this.iv, this.seq++), aad, inner);
+    return encodeRecord(ContentType.application_data, 0x0303, ct);
+  }
+
+  open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
+    // RFC 8446 5.2: protected records are application_data and at most 2^14 + 256 bytes.
+    if (type !== ContentType.application_data) throw fatal(AlertDescription.unexpected_message, `unprotected record of type ${type} after keys changed`);
+    if (fragment.length > MAX_PLAINTEXT + 256) throw fatal(AlertDescription.record_overflow, 'ciphertext record too long');
+    const inner = this.aead.open(xorNonce(this.iv, this.seq++), header, fragment);
+    if (!inner) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
+    // Strip zero padding; the last non-zero byte is the real content type (RFC 8446 5.4).
+    let i = inner.length - 1;
+    while (i >= 0 && inner[i] === 0) i--;
+    if (i < 0) throw fatal(AlertDescription.unexpected_message, 'protected record has no content type');
+    if (i > MAX_PLAINTEXT) throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
+    return { type: inner[i]!, content: inner.subarray(0, i) };
+  }
+}
+
+/** RFC 5288 (AES-GCM: 4-byte implicit + 8-byte explicit nonce) and RFC 7905 (ChaCha20: XOR nonce). */
+export class Tls12Protection implements RecordProtection {
+  private seq = 0;
+  private readonly aead: Aead;
+  private readonly explicitNonce: boolean;
+  constructor(p: CryptoProvider, suite: CipherSuite, key: Uint8Array, private readonly iv: Uint8Array) {
+    this.aead = p.aead(suite.aead, key);
+    this.explicitNonce = suite.aead !== 'chacha20-poly1305';
+  }
+
+  private aad(seq: number, type: number, len: number): Uint8Array {
+    const a = new Uint8Array(13);
+    a.set(seqBytes(seq));
+    a[8] = type;
+    a[9] = 3;
+    a[10] = 3;
+    a[11] = len >> 8;
+    a[12] = len & 0xff;
+    return a;
+  }
+
+  seal(type: number, plaintext: Uint8Array): Uint8Array {
+    const seq = this.seq++;
+    const aad = this.aad(seq, type, plaintext.length);
+    if (this.explicitNonce) {
+      const explicit = seqBytes(seq);
+      const nonce = new Uint8Array(12);
+      nonce.set(this.iv.subarray(0, 4));
+      nonce.set(explicit, 4);
+      const ct = this.aead.seal(nonce, aad, plaintext);
+      const frag = new Uint8Array(8 + ct.length);
+      frag.set(explicit);
+      frag.set(ct, 8);
+      return encodeRecord(type, 0x0303, frag);
+    }
+    return encodeRecord(type, 0x0303, this.aead.seal(xorNonce(this.iv, seq), aad, plaintext));
+  }
+
+  open(type: number, _header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
+    const seq = this.seq++;
+    let nonce: Uint8Array;
+    let ct: Uint8Array;
+    if (this.explicitNonce) {
+      if (fragment.length < 8 + 16) throw fatal(AlertDescription.bad_record_mac, 'record too short');
+      nonce = new Uint8Array(12);
+      nonce.set(this.iv.subarray(0, 4));
+      nonce.set(fragment.subarray(0, 8), 4);
+      ct = fragment.subarray(8);
+    } else {
+      if (fragment.length < 16) throw fatal(AlertDescription.bad_record_mac, 'record too short');
+      nonce = xorNonce(this.iv, seq);
+      ct = fragment;
+    }
+    const plainLen = ct.length - 16;
+    if (plainLen > MAX_PLAINTEXT) throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
+    const content = this.aead.open(nonce, this.aad(seq, type, plainLen), ct);
+    if (!content) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
+    return { type, content };
+  }
+}

@@ -1,0 +1,232 @@
+import type { X509Certificate } from 'node:crypto';
+import { X509Certificate as X509 } from 'node:crypto';
+import { AlertDescription, fatal } from '../alerts.js';
+import { Reader, Writer, constantTimeEqual } from '../bytes.js';
+import type { ClientConfig } from '../config.js';
+import type { EngineContext, Handshaker } from '../context.js';
+import { keyKind, type KeyExchange } from '../crypto/provider.js';
+import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from '../messages/certificate.js';
+import { Ext, parseAlpn, u16List } from '../messages/extensions.js';
+import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import type { ServerHello } from '../messages/hello.js';
+import type { RecordProtection } from '../record/protection.js';
+import { groupName, type CipherSuite } from '../suites.js';
+import { Transcript } from '../transcript.js';
+import { verifyCertificateChain } from '../verify/chain.js';
+import type { ClientHelloOffer } from '../tls13/client.js';
+import {
+  checkInitialRenegotiationInfo, keyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
+} from './common.js';
+
+type State =
+  | 'Certificate' | 'ServerKeyExchange' | 'CertificateRequestOrDone' | 'ServerHelloDone'
+  | 'NewSessionTicket' | 'ChangeCipherSpec' | 'Finished' | 'Traffic';
+
+/** The TLS 1.2 client, continuing from the ClientHello the TLS 1.3 client sent. */
+export class Tls12Client implements Handshaker {
+  private state: State = 'Certificate';
+  private readonly transcript = new Transcript();
+  private suite!: CipherSuite;
+  private serverRandom!: Uint8Array;
+  private ems = false;
+  private alpn: string | undefined;
+  private group: string | undefined;
+  private peerCert: X509Certificate | undefined;
+  private serverPub: Uint8Array | undefined;
+  private groupCode = 0;
+  private certRequest: number[] | undefined;
+  private master!: Uint8Array;
+  private pendingRead: RecordProtection | undefined;
+  private resumed = false;
+  private expectTicket = false;
+
+  constructor(private readonly ctx: EngineContext, private readonly cfg: ClientConfig, private readonly offer: ClientHelloOffer) {
+    this.transcript.add(offer.raw);
+  }
+
+  onServerHello(msg: HandshakeMessage, sh: ServerHello): void {
+    this.ctx.setVersion('TLSv1.2');
+    const suite = this.offer.suites.find((s) => s.code === sh.cipherSuite);
+    if (!suite) throw fatal(AlertDescription.illegal_parameter, 'server chose a cipher suite we did not offer');
+    if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
+    this.suite = suite;
+    this.serverRandom = sh.random;
+    const allowed: number[] = [Ext.renegotiation_info, Ext.extended_master_secret, Ext.ec_point_formats, Ext.session_ticket, Ext.alpn, Ext.server_name];
+    for (const t of sh.extensions.keys()) if (!allowed.includes(t)) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
+    checkInitialRenegotiationInfo(sh.extensions.get(Ext.renegotiation_info));
+    this.ems = sh.extensions.has(Ext.extended_master_secret);
+    this.expectTicket = sh.extensions.has(Ext.session_ticket);
+    const alpn = sh.extensions.get(Ext.alpn);
+    if (alpn) {
+      const list = parseAlpn(alpn);
+      if (!this.cfg.alpn?.length || list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(AlertDescription.illegal_parameter, 'bad ALPN in ServerHello');
+      this.alpn = list[0];
+    }
+    this.transcript.add(msg.raw);
+    const session = this.offer.session12;
+    if (sh.sessionId.length > 0 && constantTimeEqual(sh.sessionId, this.offer.sessionId)) {
+      // RFC 5077 3.4: the echoed session id means the server accepted our ticket.
+      if (!session || session.suite !== suite.code) throw fatal(AlertDescription.illegal_parameter, 'server resumed a session we did not offer');
+      if (session.ems !== this.ems) throw fatal(AlertDescription.handshake_failure, 'extended_master_secret changed on resumption');
+      this.resumed = true;
+      this.master = session.secret;
+      this.peerCert = session.peerCertificate;
+      this.alpn = this.alpn ?? session.alpn;
+      this.ctx.keylog('CLIENT_RANDOM', this.offer.random, this.master);
+      this.pendingRead = keyBlock12(this.ctx.provider, suite, this.master, this.offer.random, this.serverRandom).server;
+      this.state = this.expectTicket ? 'NewSessionTicket' : 'ChangeCipherSpec';
+      return;
+    }
+    this.state = 'Certificate';
+  }
+
+  onChangeCipherSpec(): void {
+    if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
+    this.ctx.setReadProtection(this.pendingRead!);
+    this.state = 'Finished';
+  }
+
+  onHandshake(msg: HandshakeMessage): void {
+    switch (this.state) {
+      case 'Certificate':
+        return this.onCertificate(msg);
+      case 'ServerKeyExchange':
+        return this.onServerKeyExchange(msg);
+      case 'CertificateRequestOrDone':
+        if (msg.type === HandshakeType.certificate_request) return this.onCertificateRequest(msg);
+        return this.onServerHelloDone(msg);
+      case 'ServerHelloDone':
+        return this.onServerHelloDone(msg);
+      case 'NewSessionTicket':
+        return this.onNewSessionTicket(msg);
+      case 'Finished':
+        return this.onFinished(msg);
+      case 'Traffic':
+        // RFC 5746: renegotiation is refused; a HelloRequest gets a no_renegotiation warning.
+        if (msg.type === HandshakeType.hello_request && msg.body.length === 0) return this.ctx.sendWarning(AlertDescription.no_renegotiation);
+        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type}`);
+      default:
+        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+    }
+  }
+
+  private onCertificate(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
+    const chain = parseCertificate12(msg.body);
+    if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
+    if (this.cfg.verifyCert) {
+      this.peerCert = verifyCertificateChain(chain, { trust: this.cfg.trust, purpose: 'server', hostnames: this.cfg.hostnames, source: this.ctx.source })[0];
+    } else {
+      try {
+        this.peerCert = new X509(chain[0]!);
+      } catch {
+        throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
+      }
+    }
+    const kind = keyKind(this.peerCert!.publicKey);
+    if ((this.suite.auth === 'rsa') !== (kind === 'rsa')) throw fatal(AlertDescription.unsupported_certificate, 'certificate key does not fit the cipher suite');
+    this.transcript.add(msg.raw);
+    this.state = 'ServerKeyExchange';
+  }
+
+  private onServerKeyExchange(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.server_key_exchange) throw fatal(AlertDescription.unexpected_message, 'expected ServerKeyExchange');
+    const ske = parseServerKeyExchange(msg.body);
+    const name = groupName(ske.group);
+    if (!name || !this.cfg.groups.includes(name)) throw fatal(AlertDescription.illegal_parameter, 'server chose a group we did not offer');
+    const key = this.peerCert!.publicKey;
+    if (!TLS12_SIGNATURE_SCHEMES.includes(ske.scheme) || !schemeFitsKey(ske.scheme, keyKind(key), false)) {
+      throw fatal(AlertDescription.illegal_parameter, 'ServerKeyExchange signed with a scheme we did not offer');
+    }
+    const signed = new Writer().bytes(this.offer.random).bytes(this.serverRandom).bytes(ske.params).finish();
+    if (!this.ctx.provider.verify(key, ske.scheme, signed, ske.signature)) throw fatal(AlertDescription.decrypt_error, 'ServerKeyExchange signature does not verify');
+    this.group = name;
+    this.groupCode = ske.group;
+    this.serverPub = ske.pub;
+    this.transcript.add(msg.raw);
+    this.state = 'CertificateRequestOrDone';
+  }
+
+  private onCertificateRequest(msg: HandshakeMessage): void {
+    const r = new Reader(msg.body, 'CertificateRequest');
+    r.vec8(1);
+    const algs = r.vec16(2);
+    r.vec16();
+    r.end();
+    this.certRequest = u16List(new Writer().vec16(algs).finish(), 'signature_algorithms');
+    this.transcript.add(msg.raw);
+    this.state = 'ServerHelloDone';
+  }
+
+  private onServerHelloDone(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.server_hello_done) throw fatal(AlertDescription.unexpected_message, 'expected ServerHelloDone');
+    if (msg.body.length !== 0) throw fatal(AlertDescription.decode_error, 'ServerHelloDone with a body');
+    this.transcript.add(msg.raw);
+    const p = this.ctx.provider;
+    const ck = this.cfg.clientCertKey;
+    let scheme: number | undefined;
+    if (this.certRequest) {
+      scheme = ck ? chooseScheme(keyKind(ck.key), this.certRequest, false) : undefined;
+      this.send(HandshakeType.certificate, encodeCertificate12(scheme !== undefined ? ck!.chain.map((c) => new Uint8Array(c.raw)) : []));
+    }
+    let kx: KeyExchange;
+    let pms: Uint8Array;
+    try {
+      kx = p.keyExchange(groupName(this.groupCode)!);
+      pms = kx.agree(this.serverPub!);
+    } catch {
+      throw fatal(AlertDescription.illegal_parameter, 'invalid server ECDHE key');
+    }
+    this.send(HandshakeType.client_key_exchange, new Writer().vec8(kx.publicKey).finish());
+    this.master = masterSecret12(p, this.suite, pms, this.ems, this.transcript.hash(p, this.suite.hash), this.offer.random, this.serverRandom);
+    this.ctx.keylog('CLIENT_RANDOM', this.offer.random, this.master);
+    if (scheme !== undefined) {
+      this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, p.sign(ck!.key, scheme, this.transcript.bytes())));
+    }
+    const kb = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
+    this.pendingRead = kb.server;
+    this.ctx.sendChangeCipherSpec();
+    this.ctx.setWriteProtection(kb.client);
+    this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
+    this.state = this.expectTicket ? 'NewSessionTicket' : 'ChangeCipherSpec';
+  }
+
+  private onNewSessionTicket(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.new_session_ticket) throw fatal(AlertDescription.unexpected_message, 'expected NewSessionTicket');
+    const t = parseNewSessionTicket12(msg.body);
+    this.transcript.add(msg.raw);
+    if (this.cfg.sessionCache && t.ticket.length > 0) {
+      this.cfg.sessionCache.put(this.cfg.sessionKey, {
+        version: 'TLSv1.2', suite: this.suite.code, ticket: t.ticket.slice(), secret: this.master, ageAdd: 0, receivedAt: Date.now(),
+        lifetimeS: t.lifetime || 7200, alpn: this.alpn, peerCertificate: this.peerCert, ems: this.ems,
+      });
+    }
+    this.state = 'ChangeCipherSpec';
+  }
+
+  private onFinished(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
+    const p = this.ctx.provider;
+    const expected = verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes());
+    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'server Finished does not verify');
+    this.transcript.add(msg.raw);
+    if (this.resumed) {
+      const kb = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
+      this.ctx.sendChangeCipherSpec();
+      this.ctx.setWriteProtection(kb.client);
+      this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
+    }
+    this.state = 'Traffic';
+    this.ctx.complete({
+      version: 'TLSv1.2', cipher: this.suite.name, group: this.group, sni: this.cfg.serverName, alpn: this.alpn,
+      sessionReused: this.resumed, peerCertificate: this.peerCert,
+    });
+  }
+
+  private send(type: number, body: Uint8Array): void {
+    const raw = encodeHandshake(type, body);
+    this.transcript.add(raw);
+    this.ctx.sendHandshake(raw);
+  }
+}

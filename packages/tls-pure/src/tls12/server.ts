@@ -1,0 +1,266 @@
+import type { X509Certificate } from 'node:crypto';
+import type { CertKey } from '@proxy/core';
+import { AlertDescription, fatal } from '../alerts.js';
+import { Reader, Writer, constantTimeEqual } from '../bytes.js';
+import type { ServerConfig } from '../config.js';
+import type { EngineContext, Handshaker } from '../context.js';
+import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
+import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { encodeCertificate12, encodeCertificateVerify, parseCertificate12, parseCertificateVerify } from '../messages/certificate.js';
+import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseServerName, u16List } from '../messages/extensions.js';
+import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
+import type { RecordProtection } from '../record/protection.js';
+import { GROUP_CODES, type CipherSuite } from '../suites.js';
+import { certFromDer, type TicketState } from '../tickets.js';
+import { Transcript } from '../transcript.js';
+import { verifyCertificateChain } from '../verify/chain.js';
+import {
+  EMPTY_RENEGOTIATION_INFO, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12,
+  masterSecret12, verifyData12,
+} from './common.js';
+
+type State = 'Paused' | 'Certificate' | 'ClientKeyExchange' | 'CertificateVerify' | 'ChangeCipherSpec' | 'Finished' | 'Traffic';
+
+/**
+ * The TLS 1.2 server (RFC 5246, ECDHE per RFC 8422, AEAD per RFC 5289/7905, EMS per RFC 7627,
+ * RFC 5746 renegotiation_info, RFC 5077 tickets). Renegotiation is refused.
+ */
+export class Tls12Server implements Handshaker {
+  private state: State = 'Paused';
+  private readonly transcript = new Transcript();
+  private suite!: CipherSuite;
+  private ch!: ClientHello;
+  private serverRandom!: Uint8Array;
+  private group!: GroupName;
+  private kx!: KeyExchange;
+  private sni: string | undefined;
+  private alpn: string | undefined;
+  private ems = false;
+  private master!: Uint8Array;
+  private pendingRead: RecordProtection | undefined;
+  private pendingWrite: RecordProtection | undefined;
+  private clientCert: X509Certificate | undefined;
+  private clientCertDer: Uint8Array = new Uint8Array(0);
+  private certRequested = false;
+  private resumed = false;
+  private sendTicket = false;
+
+  constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
+
+  acceptClientHello(msg: HandshakeMessage, ch: ClientHello): void {
+    this.ctx.setVersion('TLSv1.2');
+    this.ch = ch;
+    const ext = ch.extensions;
+    if (!ch.compressionMethods.includes(0)) throw fatal(AlertDescription.illegal_parameter, 'ClientHello without null compression');
+    // RFC 5746 3.6: the SCSV or an empty renegotiation_info.
+    checkInitialRenegotiationInfo(ext.get(Ext.renegotiation_info));
+    const pf = ext.get(Ext.ec_point_formats);
+    if (pf && !new Reader(pf, 'ec_point_formats').vec8(1).includes(0)) throw fatal(AlertDescription.illegal_parameter, 'uncompressed points not offered');
+    // RFC 8422 4: without supported_groups the client accepts any curve; secp256r1 is the safe choice.
+    const groups = ext.has(Ext.supported_groups) ? u16List(ext.get(Ext.supported_groups)!, 'supported_groups') : [GROUP_CODES.secp256r1];
+    const group = this.cfg.groups.find((g) => groups.includes(GROUP_CODES[g]));
+    if (!group) throw fatal(AlertDescription.handshake_failure, 'no ECDHE group in common');
+    this.group = group;
+    this.sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
+    this.ems = ext.has(Ext.extended_master_secret);
+    if (ext.has(Ext.alpn) && this.cfg.alpn) {
+      const offered = parseAlpn(ext.get(Ext.alpn)!);
+      this.alpn = this.cfg.alpn.find((p) => offered.includes(p));
+      if (!this.alpn) throw fatal(AlertDescription.no_application_protocol, 'no ALPN protocol in common');
+    }
+    this.transcript.add(msg.raw);
+
+    // RFC 5077 3.2: a ticket we can open resumes the session (abbreviated handshake).
+    const ticket = ext.get(Ext.session_ticket);
+    if (ticket && ticket.length > 0 && this.cfg.tickets && ch.sessionId.length > 0) {
+      const state = this.cfg.tickets.open(ticket);
+      const suite = state && this.cfg.tls12Suites.find((s) => s.code === state.suite && ch.cipherSuites.includes(s.code));
+      // RFC 7627 5.3: never resume a non-EMS session with EMS or the other way round.
+      if (state && suite && state.version === 0x0303 && state.ems === this.ems && state.sni === (this.sni ?? '')) {
+        return this.resume(suite, state);
+      }
+    }
+    this.sendTicket = !!this.cfg.tickets && ext.has(Ext.session_ticket);
+    const sigAlgs = ext.has(Ext.signature_algorithms) ? u16List(ext.get(Ext.signature_algorithms)!, 'signature_algorithms') : [];
+    const go = (certKey: CertKey | undefined) => this.fullHandshake(sigAlgs, certKey);
+    if (this.cfg.certificateCallback) {
+      this.ctx.pauseForCertificate({ serverName: this.sni, peerAddr: this.peerAddr }, go);
+      return;
+    }
+    go(undefined);
+  }
+
+  private serverHelloExtensions(): Array<[number, Uint8Array]> {
+    const exts: Array<[number, Uint8Array]> = [[Ext.renegotiation_info, EMPTY_RENEGOTIATION_INFO]];
+    if (this.ems) exts.push([Ext.extended_master_secret, new Uint8Array(0)]);
+    if (this.ch.extensions.has(Ext.ec_point_formats)) exts.push([Ext.ec_point_formats, Uint8Array.of(1, 0)]);
+    if (this.alpn) exts.push([Ext.alpn, encodeAlpn([this.alpn])]);
+    if (this.sendTicket) exts.push([Ext.session_ticket, new Uint8Array(0)]);
+    if (this.sni !== undefined && !this.resumed) exts.push([Ext.server_name, new Uint8Array(0)]);
+    return exts;
+  }
+
+  private serverHello(sessionId: Uint8Array): void {
+    // RFC 8446 4.1.3: a TLS 1.3-capable server puts the downgrade sentinel in a TLS 1.2 random.
+    this.serverRandom = this.ctx.provider.random(32);
+    if (this.cfg.maxVersion === 'TLSv1.3') this.serverRandom.set(DOWNGRADE_TLS12, 24);
+    this.send(HandshakeType.server_hello, encodeServerHello({
+      random: this.serverRandom, sessionId, cipherSuite: this.suite.code, extensions: this.serverHelloExtensions(),
+    }));
+  }
+
+  private fullHandshake(sigAlgs: number[], chosen: CertKey | undefined): void {
+    const p = this.ctx.provider;
+    const certKey = chosen ?? this.cfg.defaultCert;
+    if (!certKey) throw fatal(AlertDescription.unrecognized_name, `no certificate for ${this.sni ?? 'this client'}`);
+    const kind = keyKind(certKey.key);
+    const auth = kind === 'rsa' ? 'rsa' : 'ecdsa';
+    const suite = this.cfg.tls12Suites.find((s) => s.auth === auth && this.ch.cipherSuites.includes(s.code));
+    if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.2 cipher suite in common');
+    this.suite = suite;
+    // RFC 5246 7.4.1.4.1: no signature_algorithms means SHA-1, which we do not do.
+    const scheme = chooseScheme(kind, sigAlgs, false);
+    if (scheme === undefined) throw fatal(AlertDescription.handshake_failure, 'no signature scheme in common');
+
+    this.serverHello(this.ch.sessionId.length ? p.random(32) : new Uint8Array(0));
+    this.send(HandshakeType.certificate, encodeCertificate12(certKey.chain.map((c) => new Uint8Array(c.raw))));
+    this.kx = p.keyExchange(this.group);
+    const params = encodeEcdhParams(GROUP_CODES[this.group], this.kx.publicKey);
+    const signed = new Writer().bytes(this.ch.random).bytes(this.serverRandom).bytes(params).finish();
+    const sig = p.sign(certKey.key, scheme, signed);
+    this.send(HandshakeType.server_key_exchange, new Writer().bytes(params).u16(scheme).vec16(sig).finish());
+    if (this.cfg.clientAuth) {
+      this.certRequested = true;
+      // RFC 5246 7.4.4: certificate types rsa_sign(1), ecdsa_sign(64); no CA list.
+      this.send(HandshakeType.certificate_request, new Writer().vec8(Uint8Array.of(1, 64)).bytes(encodeU16List(TLS12_SIGNATURE_SCHEMES)).u16(0).finish());
+    }
+    this.send(HandshakeType.server_hello_done, new Uint8Array(0));
+    this.state = this.certRequested ? 'Certificate' : 'ClientKeyExchange';
+  }
+
+  private resume(suite: CipherSuite, state: TicketState): void {
+    this.suite = suite;
+    this.resumed = true;
+    this.master = state.secret;
+    this.alpn = this.alpn ?? (state.alpn || undefined);
+    this.clientCertDer = state.clientCert;
+    this.clientCert = certFromDer(state.clientCert);
+    this.sendTicket = false;
+    this.serverHello(this.ch.sessionId);
+    this.deriveKeys();
+    this.ctx.keylog('CLIENT_RANDOM', this.ch.random, this.master);
+    this.ctx.sendChangeCipherSpec();
+    this.ctx.setWriteProtection(this.pendingWrite!);
+    this.send(HandshakeType.finished, verifyData12(this.ctx.provider, suite, this.master, 'server finished', this.transcript.bytes()));
+    this.state = 'ChangeCipherSpec';
+  }
+
+  private deriveKeys(): void {
+    const kb = keyBlock12(this.ctx.provider, this.suite, this.master, this.ch.random, this.serverRandom);
+    this.pendingRead = kb.client;
+    this.pendingWrite = kb.server;
+  }
+
+  private send(type: number, body: Uint8Array): void {
+    const raw = encodeHandshake(type, body);
+    this.transcript.add(raw);
+    this.ctx.sendHandshake(raw);
+  }
+
+  onChangeCipherSpec(): void {
+    if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
+    this.ctx.setReadProtection(this.pendingRead!);
+    this.state = 'Finished';
+  }
+
+  onHandshake(msg: HandshakeMessage): void {
+    switch (this.state) {
+      case 'Certificate':
+        return this.onCertificate(msg);
+      case 'ClientKeyExchange':
+        return this.onClientKeyExchange(msg);
+      case 'CertificateVerify':
+        return this.onCertificateVerify(msg);
+      case 'Finished':
+        return this.onFinished(msg);
+      case 'Traffic':
+        // RFC 5746 4.4 / our policy: renegotiation is refused with a warning, the connection goes on.
+        if (msg.type === HandshakeType.client_hello) return this.ctx.sendWarning(AlertDescription.no_renegotiation);
+        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type}`);
+      default:
+        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+    }
+  }
+
+  private onCertificate(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the client Certificate');
+    const chain = parseCertificate12(msg.body);
+    this.transcript.add(msg.raw);
+    if (chain.length === 0) {
+      if (this.cfg.clientAuth!.required) throw fatal(AlertDescription.handshake_failure, 'client sent no certificate');
+    } else {
+      this.clientCert = verifyCertificateChain(chain, { trust: this.cfg.clientAuth!.trust, purpose: 'client', hostnames: [], source: this.ctx.source })[0];
+      this.clientCertDer = chain[0]!;
+    }
+    this.state = 'ClientKeyExchange';
+  }
+
+  private onClientKeyExchange(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.client_key_exchange) throw fatal(AlertDescription.unexpected_message, 'expected ClientKeyExchange');
+    const r = new Reader(msg.body, 'ClientKeyExchange');
+    const pub = r.vec8(1);
+    r.end();
+    let pms: Uint8Array;
+    try {
+      pms = this.kx.agree(pub);
+    } catch {
+      throw fatal(AlertDescription.illegal_parameter, 'invalid ECDHE public key');
+    }
+    this.transcript.add(msg.raw);
+    const p = this.ctx.provider;
+    this.master = masterSecret12(p, this.suite, pms, this.ems, this.transcript.hash(p, this.suite.hash), this.ch.random, this.serverRandom);
+    this.ctx.keylog('CLIENT_RANDOM', this.ch.random, this.master);
+    this.deriveKeys();
+    this.state = this.clientCert ? 'CertificateVerify' : 'ChangeCipherSpec';
+  }
+
+  private onCertificateVerify(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
+    const { scheme, signature } = parseCertificateVerify(msg.body);
+    const key = this.clientCert!.publicKey;
+    if (!TLS12_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), false)) {
+      throw fatal(AlertDescription.illegal_parameter, 'client signed with a scheme we did not offer');
+    }
+    if (!this.ctx.provider.verify(key, scheme, this.transcript.bytes(), signature)) throw fatal(AlertDescription.decrypt_error, 'client CertificateVerify does not verify');
+    this.transcript.add(msg.raw);
+    this.state = 'ChangeCipherSpec';
+  }
+
+  private onFinished(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
+    const p = this.ctx.provider;
+    const expected = verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes());
+    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'client Finished does not verify');
+    this.transcript.add(msg.raw);
+    if (!this.resumed) {
+      if (this.sendTicket) {
+        const ticket = this.cfg.tickets!.seal({
+          version: 0x0303, suite: this.suite.code, secret: this.master, createdAt: Date.now(), ageAdd: 0,
+          alpn: this.alpn ?? '', sni: this.sni ?? '', ems: this.ems, clientCert: this.clientCertDer,
+        });
+        const raw = encodeNewSessionTicket12(this.cfg.tickets!.lifetimeS, ticket);
+        this.transcript.add(raw);
+        this.ctx.sendHandshake(raw);
+      }
+      this.ctx.sendChangeCipherSpec();
+      this.ctx.setWriteProtection(this.pendingWrite!);
+      this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes()));
+    }
+    this.state = 'Traffic';
+    this.ctx.complete({
+      version: 'TLSv1.2', cipher: this.suite.name, group: this.resumed ? undefined : this.group, sni: this.sni, alpn: this.alpn,
+      sessionReused: this.resumed, peerCertificate: this.clientCert,
+    });
+  }
+}

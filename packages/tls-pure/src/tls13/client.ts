@@ -1,0 +1,423 @@
+import type { X509Certificate } from 'node:crypto';
+import { X509Certificate as X509 } from 'node:crypto';
+import { AlertDescription, fatal } from '../alerts.js';
+import { Reader, Writer, constantTimeEqual } from '../bytes.js';
+import type { ClientConfig, StoredSession } from '../config.js';
+import type { EngineContext, Handshaker } from '../context.js';
+import { keyKind, HASH_LEN, type KeyExchange } from '../crypto/provider.js';
+import { OFFERED_SIGNATURE_SCHEMES, TLS13_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { KeySchedule13 } from '../key-schedule.js';
+import {
+  certificateVerifyContent, encodeCertificate13, encodeCertificateVerify, parseCertificate13,
+  parseCertificateRequest13, parseCertificateVerify, parseKeyUpdate,
+} from '../messages/certificate.js';
+import {
+  Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, u16, u16List,
+} from '../messages/extensions.js';
+import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseServerHello, type ServerHello } from '../messages/hello.js';
+import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
+import { Transcript } from '../transcript.js';
+import { verifyCertificateChain } from '../verify/chain.js';
+import { Tls12Client } from '../tls12/client.js';
+import { keyUpdateMessage, parseNewSessionTicket, protectionFor } from './common.js';
+
+type State = 'ServerHello' | 'EncryptedExtensions' | 'CertificateOrRequest' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic';
+
+/** What the first ClientHello offered; the TLS 1.2 client continues from it. */
+export interface ClientHelloOffer {
+  random: Uint8Array;
+  sessionId: Uint8Array;
+  raw: Uint8Array;
+  suites: readonly CipherSuite[];
+  session12: StoredSession | undefined;
+}
+
+/**
+ * The TLS 1.3 client (RFC 8446), which also sends the ClientHello that offers TLS 1.2 and hands
+ * over to Tls12Client when the server picks it. States are named for the message awaited.
+ */
+export class Tls13Client implements Handshaker {
+  private state: State = 'ServerHello';
+  private readonly transcript = new Transcript();
+  private readonly random: Uint8Array;
+  private readonly sessionId: Uint8Array;
+  private shares = new Map<number, KeyExchange>();
+  private retried = false;
+  private ccsSent = false;
+  private cookie: Uint8Array | undefined;
+  private suite!: CipherSuite;
+  private ks!: KeySchedule13;
+  private group: string | undefined;
+  private clientHsSecret!: Uint8Array;
+  private serverHsSecret!: Uint8Array;
+  private clientAppSecret!: Uint8Array;
+  private serverAppSecret!: Uint8Array;
+  private alpn: string | undefined;
+  private peerCert: X509Certificate | undefined;
+  private certRequest: { context: Uint8Array; sigAlgs: number[] } | undefined;
+  private offeredPsk: StoredSession | undefined;
+  private resumed = false;
+  private firstHelloRaw: Uint8Array | undefined;
+  private session12: StoredSession | undefined;
+
+  constructor(private readonly ctx: EngineContext, private readonly cfg: ClientConfig) {
+    this.random = ctx.provider.random(32);
+    // RFC 8446 D.4: a non-empty legacy_session_id turns on middlebox compatibility mode.
+    this.sessionId = ctx.provider.random(32);
+  }
+
+  private get offers13(): boolean {
+    return this.cfg.maxVersion === 'TLSv1.3';
+  }
+  private get offers12(): boolean {
+    return this.cfg.minVersion === 'TLSv1.2';
+  }
+
+  start(): void {
+    const group = this.cfg.groups[0]!;
+    this.shares.set(GROUP_CODES[group], this.ctx.provider.keyExchange(group));
+    const session = this.cfg.sessionCache?.take(this.cfg.sessionKey);
+    if (session?.version === 'TLSv1.3' && this.offers13) this.offeredPsk = session;
+    if (session?.version === 'TLSv1.2' && this.offers12) this.session12 = session;
+    this.sendClientHello();
+  }
+
+  private suitesOffered(): CipherSuite[] {
+    return [...(this.offers13 ? this.cfg.tls13Suites : []), ...(this.offers12 ? this.cfg.tls12Suites : [])];
+  }
+
+  private sendClientHello(): void {
+    const cfg = this.cfg;
+    const exts: Array<[number, Uint8Array]> = [];
+    if (cfg.serverName) exts.push([Ext.server_name, encodeServerName(cfg.serverName)]);
+    if (this.offers12) {
+      exts.push([Ext.ec_point_formats, Uint8Array.of(1, 0)]);
+      exts.push([Ext.extended_master_secret, new Uint8Array(0)]);
+      // RFC 5746 3.4: an empty renegotiation_info on the initial handshake.
+      exts.push([Ext.renegotiation_info, Uint8Array.of(0)]);
+      exts.push([Ext.session_ticket, this.session12?.ticket ?? new Uint8Array(0)]);
+    }
+    exts.push([Ext.supported_groups, encodeU16List(cfg.groups.map((g) => GROUP_CODES[g]))]);
+    exts.push([Ext.signature_algorithms, encodeU16List(OFFERED_SIGNATURE_SCHEMES)]);
+    if (cfg.alpn?.length) exts.push([Ext.alpn, encodeAlpn(cfg.alpn)]);
+    const versions = [...(this.offers13 ? [0x0304] : []), ...(this.offers12 ? [0x0303] : [])];
+    exts.push([Ext.supported_versions, new Writer().nested8((w) => versions.forEach((v) => w.u16(v))).finish()]);
+    if (this.offers13) {
+      exts.push([Ext.psk_key_exchange_modes, Uint8Array.of(1, 1)]);
+      exts.push([Ext.key_share, encodeClientKeyShares([...this.shares].map(([group, kx]) => ({ group, key: kx.publicKey })))]);
+      if (this.cookie) exts.push([Ext.cookie, new Writer().vec16(this.cookie).finish()]);
+    }
+    const psk = this.offeredPsk;
+    let hashLen = 0;
+    if (psk) {
+      const suite = this.cfg.tls13Suites.find((s) => s.code === psk.suite);
+      if (suite && (!this.retried || suite.hash === this.suite.hash)) {
+        hashLen = HASH_LEN[suite.hash];
+        const age = (Date.now() - psk.receivedAt + psk.ageAdd) >>> 0;
+        const identities = new Writer().vec16(psk.ticket).u32(age).finish();
+        const binders = new Writer().vec8(new Uint8Array(hashLen)).finish();
+        exts.push([Ext.pre_shared_key, new Writer().vec16(identities).vec16(binders).finish()]);
+      } else this.offeredPsk = undefined;
+    }
+    const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello({
+      random: this.random, sessionId: this.sessionId, cipherSuites: this.suitesOffered().map((s) => s.code), extensions: exts,
+    }));
+    if (this.offeredPsk) {
+      // RFC 8446 4.2.11.2: the binder covers the ClientHello up to (not including) the binders list.
+      const suite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite)!;
+      const ks = new KeySchedule13(this.ctx.provider, suite.hash, this.offeredPsk.secret);
+      const truncated = raw.subarray(0, raw.length - (hashLen + 3));
+      const t = new Transcript();
+      t.add(this.transcript.bytes());
+      t.add(truncated);
+      raw.set(ks.finishedMac(ks.resumptionBinderKey(), t.hash(this.ctx.provider, suite.hash)), raw.length - hashLen);
+    }
+    if (!this.firstHelloRaw) this.firstHelloRaw = raw;
+    this.transcript.add(raw);
+    this.ctx.sendHandshake(raw);
+  }
+
+  onChangeCipherSpec(): void {
+    if (this.state === 'Traffic') throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec after the handshake');
+  }
+
+  onHandshake(msg: HandshakeMessage): void {
+    switch (this.state) {
+      case 'ServerHello':
+        if (msg.type !== HandshakeType.server_hello) throw fatal(AlertDescription.unexpected_message, `expected ServerHello, got ${msg.type}`);
+        return this.onServerHello(msg);
+      case 'EncryptedExtensions':
+        return this.onEncryptedExtensions(msg);
+      case 'CertificateOrRequest':
+        if (msg.type === HandshakeType.certificate_request) return this.onCertificateRequest(msg);
+        return this.onCertificate(msg);
+      case 'Certificate':
+        return this.onCertificate(msg);
+      case 'CertificateVerify':
+        return this.onCertificateVerify(msg);
+      case 'Finished':
+        return this.onFinished(msg);
+      case 'Traffic':
+        return this.onPostHandshake(msg);
+    }
+  }
+
+  keyUpdate(requestPeer: boolean): void {
+    this.ctx.sendHandshake(keyUpdateMessage(requestPeer));
+    this.clientAppSecret = this.ks.nextTrafficSecret(this.clientAppSecret);
+    this.ctx.setWriteProtection(protectionFor(this.ctx.provider, this.suite, this.clientAppSecret));
+  }
+
+  private onServerHello(msg: HandshakeMessage): void {
+    const sh = parseServerHello(msg.body);
+    const sv = sh.extensions.get(Ext.supported_versions);
+    let version: number;
+    if (sv) {
+      const r = new Reader(sv, 'supported_versions');
+      version = r.u16();
+      r.end();
+    } else version = sh.legacyVersion;
+    if (version === 0x0303 && !sv) {
+      if (!this.offers12 || this.retried) throw fatal(AlertDescription.protocol_version, 'server chose TLS 1.2');
+      // RFC 8446 4.1.3: a TLS 1.3 client must detect a downgrade sentinel.
+      const tail = sh.random.subarray(24);
+      if (this.offers13 && (constantTimeEqual(tail, DOWNGRADE_TLS12) || constantTimeEqual(tail, DOWNGRADE_TLS11))) {
+        throw fatal(AlertDescription.illegal_parameter, 'downgrade sentinel in ServerHello.random');
+      }
+      const next = new Tls12Client(this.ctx, this.cfg, {
+        random: this.random, sessionId: this.sessionId, raw: this.firstHelloRaw!, suites: this.cfg.tls12Suites, session12: this.session12,
+      });
+      this.ctx.replaceHandshaker(next);
+      next.onServerHello(msg, sh);
+      return;
+    }
+    if (version !== 0x0304 || !this.offers13) throw fatal(AlertDescription.protocol_version, `server chose version 0x${version.toString(16)}`);
+    if (!constantTimeEqual(sh.sessionId, this.sessionId)) throw fatal(AlertDescription.illegal_parameter, 'legacy_session_id_echo mismatch');
+    if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
+    const suite = this.cfg.tls13Suites.find((s) => s.code === sh.cipherSuite);
+    if (!suite) throw fatal(AlertDescription.illegal_parameter, 'server chose a cipher suite we did not offer');
+    if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
+    this.suite = suite;
+    this.ctx.setVersion('TLSv1.3');
+    if (constantTimeEqual(sh.random, HRR_RANDOM)) return this.onHelloRetryRequest(msg, sh);
+
+    for (const t of sh.extensions.keys()) {
+      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.pre_shared_key) {
+        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
+      }
+    }
+    const ksData = sh.extensions.get(Ext.key_share);
+    if (!ksData) throw fatal(AlertDescription.missing_extension, 'ServerHello without key_share (PSK-only is not offered)');
+    const r = new Reader(ksData, 'key_share');
+    const groupCode = r.u16();
+    const share = r.vec16(1);
+    r.end();
+    const kx = this.shares.get(groupCode);
+    if (!kx) throw fatal(AlertDescription.illegal_parameter, 'server key share for a group we did not send');
+    this.group = groupName(groupCode);
+    let psk: Uint8Array | undefined;
+    const pskData = sh.extensions.get(Ext.pre_shared_key);
+    if (pskData) {
+      const pr = new Reader(pskData, 'pre_shared_key');
+      const index = pr.u16();
+      pr.end();
+      if (!this.offeredPsk || index !== 0) throw fatal(AlertDescription.illegal_parameter, 'server selected a PSK we did not offer');
+      const pskSuite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite);
+      if (!pskSuite || pskSuite.hash !== suite.hash) throw fatal(AlertDescription.illegal_parameter, 'PSK hash does not match the suite');
+      psk = this.offeredPsk.secret;
+      this.resumed = true;
+      this.peerCert = this.offeredPsk.peerCertificate;
+    }
+    let shared: Uint8Array;
+    try {
+      shared = kx.agree(share);
+    } catch {
+      throw fatal(AlertDescription.illegal_parameter, 'invalid server key share');
+    }
+    this.transcript.add(msg.raw);
+    const p = this.ctx.provider;
+    this.ks = new KeySchedule13(p, suite.hash, psk);
+    this.ks.inputHandshakeSecret(shared);
+    const th = this.transcript.hash(p, suite.hash);
+    this.clientHsSecret = this.ks.derive('c hs traffic', th);
+    this.serverHsSecret = this.ks.derive('s hs traffic', th);
+    this.ctx.keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, this.clientHsSecret);
+    this.ctx.keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, this.serverHsSecret);
+    this.ctx.setReadProtection(protectionFor(p, suite, this.serverHsSecret));
+    // From here our alerts must be protected too (RFC 8446 5: the server reads with these keys).
+    this.ctx.setWriteProtection(protectionFor(p, suite, this.clientHsSecret));
+    this.state = 'EncryptedExtensions';
+  }
+
+  private onHelloRetryRequest(msg: HandshakeMessage, sh: ServerHello): void {
+    if (this.retried) throw fatal(AlertDescription.unexpected_message, 'second HelloRetryRequest');
+    this.retried = true;
+    for (const t of sh.extensions.keys()) {
+      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.cookie) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in HelloRetryRequest`);
+    }
+    const ksData = sh.extensions.get(Ext.key_share);
+    const cookie = sh.extensions.get(Ext.cookie);
+    if (cookie) this.cookie = new Reader(cookie, 'cookie').vec16(1);
+    let newGroup: number | undefined;
+    if (ksData) {
+      const r = new Reader(ksData, 'key_share');
+      newGroup = r.u16();
+      r.end();
+      const name = groupName(newGroup);
+      // RFC 8446 4.2.8: the group must be one we support and not one we already sent a share for.
+      if (!name || !this.cfg.groups.includes(name) || this.shares.has(newGroup)) {
+        throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest asks for an unusable group');
+      }
+      this.shares = new Map([[newGroup, this.ctx.provider.keyExchange(name)]]);
+    } else if (!cookie) {
+      throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest would not change the ClientHello');
+    }
+    this.transcript.replaceWithMessageHash(this.ctx.provider, this.suite.hash);
+    this.transcript.add(msg.raw);
+    this.sendCompatCcs();
+    this.sendClientHello();
+  }
+
+  private sendCompatCcs(): void {
+    if (this.ccsSent) return;
+    this.ccsSent = true;
+    this.ctx.sendChangeCipherSpec();
+  }
+
+  private onEncryptedExtensions(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.encrypted_extensions) throw fatal(AlertDescription.unexpected_message, 'expected EncryptedExtensions');
+    const r = new Reader(msg.body, 'EncryptedExtensions');
+    const er = r.sub16('EncryptedExtensions');
+    r.end();
+    const seen = new Set<number>();
+    while (er.remaining > 0) {
+      const t = er.u16();
+      const d = er.vec16();
+      if (seen.has(t)) throw fatal(AlertDescription.illegal_parameter, `duplicate extension ${t}`);
+      seen.add(t);
+      if (t === Ext.alpn) {
+        if (!this.cfg.alpn?.length) throw fatal(AlertDescription.unsupported_extension, 'ALPN we did not offer');
+        const list = parseAlpn(d);
+        if (list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(AlertDescription.illegal_parameter, 'server chose an ALPN protocol we did not offer');
+        this.alpn = list[0];
+      } else if (t === Ext.server_name) {
+        if (!this.cfg.serverName || d.length !== 0) throw fatal(AlertDescription.unsupported_extension, 'unexpected server_name');
+      } else if (t === Ext.record_size_limit || t === Ext.supported_groups || t === Ext.early_data) {
+        // Informational (supported_groups) or unsolicited but harmless; record_size_limit not offered.
+        if (t === Ext.record_size_limit) throw fatal(AlertDescription.unsupported_extension, 'record_size_limit we did not offer');
+        if (t === Ext.early_data) throw fatal(AlertDescription.unsupported_extension, 'early_data we did not offer');
+      } else {
+        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in EncryptedExtensions`);
+      }
+    }
+    this.transcript.add(msg.raw);
+    this.state = this.resumed ? 'Finished' : 'CertificateOrRequest';
+  }
+
+  private onCertificateRequest(msg: HandshakeMessage): void {
+    const { context, extensions } = parseCertificateRequest13(msg.body);
+    const sa = extensions.get(Ext.signature_algorithms);
+    if (!sa) throw fatal(AlertDescription.missing_extension, 'CertificateRequest without signature_algorithms');
+    this.certRequest = { context, sigAlgs: u16List(sa, 'signature_algorithms') };
+    this.transcript.add(msg.raw);
+    this.state = 'Certificate';
+  }
+
+  private onCertificate(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
+    const { context, chain } = parseCertificate13(msg.body);
+    if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'server Certificate with a request context');
+    if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
+    if (this.cfg.verifyCert) {
+      this.peerCert = verifyCertificateChain(chain, { trust: this.cfg.trust, purpose: 'server', hostnames: this.cfg.hostnames, source: this.ctx.source })[0];
+    } else {
+      try {
+        this.peerCert = new X509(chain[0]!);
+      } catch {
+        throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
+      }
+    }
+    this.transcript.add(msg.raw);
+    this.state = 'CertificateVerify';
+  }
+
+  private onCertificateVerify(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
+    const { scheme, signature } = parseCertificateVerify(msg.body);
+    const key = this.peerCert!.publicKey;
+    if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
+      throw fatal(AlertDescription.illegal_parameter, `server signed with scheme 0x${scheme.toString(16)}`);
+    }
+    const content = certificateVerifyContent('server', this.transcript.hash(this.ctx.provider, this.suite.hash));
+    if (!this.ctx.provider.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, 'server CertificateVerify does not verify');
+    this.transcript.add(msg.raw);
+    this.state = 'Finished';
+  }
+
+  private onFinished(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the server Finished');
+    const p = this.ctx.provider;
+    const expected = this.ks.finishedMac(this.serverHsSecret, this.transcript.hash(p, this.suite.hash));
+    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'server Finished does not verify');
+    this.transcript.add(msg.raw);
+    this.ks.inputMasterSecret();
+    const th = this.transcript.hash(p, this.suite.hash);
+    this.clientAppSecret = this.ks.derive('c ap traffic', th);
+    this.serverAppSecret = this.ks.derive('s ap traffic', th);
+    this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.random, this.clientAppSecret);
+    this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.random, this.serverAppSecret);
+    this.ctx.keylog('EXPORTER_SECRET', this.random, this.ks.derive('exp master', th));
+    this.ctx.setReadProtection(protectionFor(p, this.suite, this.serverAppSecret));
+
+    this.sendCompatCcs();
+    if (this.certRequest) this.sendClientCertificate(this.certRequest);
+    this.send(HandshakeType.finished, this.ks.finishedMac(this.clientHsSecret, this.transcript.hash(p, this.suite.hash)));
+    this.ctx.setWriteProtection(protectionFor(p, this.suite, this.clientAppSecret));
+    this.resumptionMaster = this.ks.derive('res master', this.transcript.hash(p, this.suite.hash));
+    this.state = 'Traffic';
+    this.ctx.complete({
+      version: 'TLSv1.3', cipher: this.suite.name, group: this.group, sni: this.cfg.serverName, alpn: this.alpn,
+      sessionReused: this.resumed, peerCertificate: this.peerCert,
+    });
+  }
+
+  private resumptionMaster: Uint8Array | undefined;
+
+  private sendClientCertificate(req: { context: Uint8Array; sigAlgs: number[] }): void {
+    const ck = this.cfg.clientCertKey;
+    const scheme = ck ? chooseScheme(keyKind(ck.key), req.sigAlgs, true) : undefined;
+    if (!ck || scheme === undefined) {
+      // RFC 8446 4.4.2: no suitable certificate means an empty Certificate message.
+      this.send(HandshakeType.certificate, encodeCertificate13(req.context, []));
+      return;
+    }
+    this.send(HandshakeType.certificate, encodeCertificate13(req.context, ck.chain.map((c) => new Uint8Array(c.raw))));
+    const content = certificateVerifyContent('client', this.transcript.hash(this.ctx.provider, this.suite.hash));
+    this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, this.ctx.provider.sign(ck.key, scheme, content)));
+  }
+
+  private send(type: number, body: Uint8Array): void {
+    const raw = encodeHandshake(type, body);
+    this.transcript.add(raw);
+    this.ctx.sendHandshake(raw);
+  }
+
+  private onPostHandshake(msg: HandshakeMessage): void {
+    if (msg.type === HandshakeType.new_session_ticket) {
+      const t = parseNewSessionTicket(msg.body);
+      if (this.cfg.sessionCache && t.lifetime > 0 && this.resumptionMaster) {
+        this.cfg.sessionCache.put(this.cfg.sessionKey, {
+          version: 'TLSv1.3', suite: this.suite.code, ticket: t.ticket.slice(), secret: this.ks.resumptionPsk(this.resumptionMaster, t.nonce),
+          ageAdd: t.ageAdd, receivedAt: Date.now(), lifetimeS: t.lifetime, alpn: this.alpn, peerCertificate: this.peerCert, ems: true,
+        });
+      }
+      return;
+    }
+    if (msg.type !== HandshakeType.key_update) throw fatal(AlertDescription.unexpected_message, `unexpected post-handshake message ${msg.type}`);
+    const requested = parseKeyUpdate(msg.body);
+    this.serverAppSecret = this.ks.nextTrafficSecret(this.serverAppSecret);
+    this.ctx.setReadProtection(protectionFor(this.ctx.provider, this.suite, this.serverAppSecret));
+    if (requested) this.keyUpdate(false);
+  }
+}

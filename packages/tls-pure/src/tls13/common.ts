@@ -1,0 +1,65 @@
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { CipherSuite } from '../suites.js';
+import { trafficKeys } from '../key-schedule.js';
+import { Tls13Protection } from '../record/protection.js';
+import { Reader, Writer } from '../bytes.js';
+import { encodeHandshake, HandshakeType } from '../messages/handshake.js';
+import { AlertDescription, fatal } from '../alerts.js';
+
+/** Record protection for one direction from a TLS 1.3 traffic secret (RFC 8446 7.3). */
+export function protectionFor(p: CryptoProvider, suite: CipherSuite, secret: Uint8Array): Tls13Protection {
+  const { key, iv } = trafficKeys(p, suite.hash, secret, suite.keyLen);
+  return new Tls13Protection(p, suite, key, iv);
+}
+
+export function keyUpdateMessage(requestUpdate: boolean): Uint8Array {
+  return encodeHandshake(HandshakeType.key_update, Uint8Array.of(requestUpdate ? 1 : 0));
+}
+
+export interface NewSessionTicket {
+  lifetime: number;
+  ageAdd: number;
+  nonce: Uint8Array;
+  ticket: Uint8Array;
+  maxEarlyData: number;
+}
+
+/** RFC 8446 4.6.1 NewSessionTicket. */
+export function encodeNewSessionTicket(t: NewSessionTicket): Uint8Array {
+  const w = new Writer().u32(t.lifetime).u32(t.ageAdd).vec8(t.nonce).vec16(t.ticket).u16(0);
+  return encodeHandshake(HandshakeType.new_session_ticket, w.finish());
+}
+
+export function parseNewSessionTicket(body: Uint8Array): NewSessionTicket {
+  const r = new Reader(body, 'NewSessionTicket');
+  const lifetime = r.u32();
+  const ageAdd = r.u32();
+  const nonce = r.vec8();
+  const ticket = r.vec16(1);
+  const exts = r.sub16('NewSessionTicket extensions');
+  r.end();
+  let maxEarlyData = 0;
+  while (exts.remaining > 0) {
+    const t = exts.u16();
+    const d = exts.vec16();
+    if (t === 42 && d.length === 4) maxEarlyData = new Reader(d).u32();
+  }
+  // RFC 8446 4.6.1: lifetime at most seven days.
+  if (lifetime > 604800) throw fatal(AlertDescription.illegal_parameter, 'ticket lifetime over seven days');
+  return { lifetime, ageAdd, nonce, ticket, maxEarlyData };
+}
+
+/** RFC 8446 4.2.11 OfferedPsks. */
+export function parseOfferedPsks(data: Uint8Array): { identities: Array<{ identity: Uint8Array; age: number }>; binders: Uint8Array[]; bindersLen: number } {
+  const r = new Reader(data, 'pre_shared_key');
+  const ids = r.sub16('identities', 7);
+  const identities: Array<{ identity: Uint8Array; age: number }> = [];
+  while (ids.remaining > 0) identities.push({ identity: ids.vec16(1), age: ids.u32() });
+  const bindersRaw = r.vec16(33);
+  r.end();
+  const br = new Reader(bindersRaw, 'binders');
+  const binders: Uint8Array[] = [];
+  while (br.remaining > 0) binders.push(br.vec8(32));
+  if (binders.length !== identities.length) throw fatal(AlertDescription.illegal_parameter, 'PSK identities and binders differ in number');
+  return { identities, binders, bindersLen: bindersRaw.length + 2 };
+}

@@ -1,0 +1,381 @@
+import type { X509Certificate } from 'node:crypto';
+import type { CertKey } from '@proxy/core';
+import { AlertDescription, fatal } from '../alerts.js';
+import { Reader, Writer, constantTimeEqual } from '../bytes.js';
+import type { EngineContext, Handshaker } from '../context.js';
+import type { ServerConfig } from '../config.js';
+import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
+import { TLS13_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { KeySchedule13 } from '../key-schedule.js';
+import {
+  certificateVerifyContent, encodeCertificate13, encodeCertificateRequest13, encodeCertificateVerify,
+  parseCertificate13, parseCertificateVerify, parseKeyUpdate,
+} from '../messages/certificate.js';
+import {
+  Ext, encodeAlpn, encodeU16List, parseAlpn, parseClientKeyShares, parseClientVersions, parseRecordSizeLimit, parseServerName, u16, u16List,
+} from '../messages/extensions.js';
+import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { HRR_RANDOM, encodeServerHello, parseClientHello, type ClientHello } from '../messages/hello.js';
+import { GROUP_CODES, type CipherSuite } from '../suites.js';
+import { certFromDer, type TicketState } from '../tickets.js';
+import { Transcript } from '../transcript.js';
+import { verifyCertificateChain } from '../verify/chain.js';
+import { encodeNewSessionTicket, keyUpdateMessage, parseOfferedPsks, protectionFor } from './common.js';
+
+type State = 'ClientHello' | 'RetriedClientHello' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic' | 'Paused';
+
+/**
+ * The TLS 1.3 server (RFC 8446): ClientHello -> [HelloRetryRequest -> ClientHello] ->
+ * ServerHello, EncryptedExtensions, [CertificateRequest], Certificate, CertificateVerify,
+ * Finished -> [client Certificate, CertificateVerify] -> client Finished. PSK-DHE resumption
+ * with our own tickets; early data is declined (the early_data extension is never echoed).
+ */
+export class Tls13Server implements Handshaker {
+  private state: State = 'ClientHello';
+  private readonly transcript = new Transcript();
+  private suite!: CipherSuite;
+  private ks!: KeySchedule13;
+  private group: GroupName | undefined;
+  private sni: string | undefined;
+  private alpn: string | undefined;
+  private clientRandom!: Uint8Array;
+  private sessionId!: Uint8Array;
+  private ccsSent = false;
+  private retried = false;
+  private clientHsSecret!: Uint8Array;
+  private clientAppSecret!: Uint8Array;
+  private serverAppSecret!: Uint8Array;
+  private clientCert: X509Certificate | undefined;
+  private clientCertDer: Uint8Array = new Uint8Array(0);
+  private certRequested = false;
+  private resumed: TicketState | undefined;
+  private recordSizeLimit: number | undefined;
+  private ticketsSent = 0;
+
+  constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
+
+  /** The first ClientHello, already parsed by the version dispatcher. */
+  acceptClientHello(msg: HandshakeMessage, ch: ClientHello): void {
+    this.ctx.setVersion('TLSv1.3');
+    this.clientRandom = ch.random;
+    this.sessionId = ch.sessionId;
+    this.processClientHello(msg, ch);
+  }
+
+  onChangeCipherSpec(): void {
+    // RFC 8446 5: a CCS is dropped between the first ClientHello and the client Finished.
+    if (this.state === 'Traffic') throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec after the handshake');
+  }
+
+  onHandshake(msg: HandshakeMessage): void {
+    switch (this.state) {
+      case 'RetriedClientHello':
+        return this.onRetriedClientHello(msg);
+      case 'Certificate':
+        return this.onCertificate(msg);
+      case 'CertificateVerify':
+        return this.onCertificateVerify(msg);
+      case 'Finished':
+        return this.onFinished(msg);
+      case 'Traffic':
+        return this.onPostHandshake(msg);
+      default:
+        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+    }
+  }
+
+  keyUpdate(requestPeer: boolean): void {
+    this.ctx.sendHandshake(keyUpdateMessage(requestPeer));
+    this.serverAppSecret = this.ks.nextTrafficSecret(this.serverAppSecret);
+    this.ctx.setWriteProtection(protectionFor(this.ctx.provider, this.suite, this.serverAppSecret));
+  }
+
+  // ---- ClientHello ----
+
+  private processClientHello(msg: HandshakeMessage, ch: ClientHello): void {
+    const ext = ch.extensions;
+    // RFC 8446 4.1.2: TLS 1.3 ClientHellos carry exactly the null compression method.
+    if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
+      throw fatal(AlertDescription.illegal_parameter, 'TLS 1.3 ClientHello with compression');
+    }
+    const suite = this.cfg.tls13Suites.find((s) => ch.cipherSuites.includes(s.code));
+    if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.3 cipher suite in common');
+    if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
+    this.suite = suite;
+
+    // RFC 8446 9.2: mandatory extensions.
+    const hasPsk = ext.has(Ext.pre_shared_key);
+    if (hasPsk && !ext.has(Ext.psk_key_exchange_modes)) throw fatal(AlertDescription.missing_extension, 'pre_shared_key without psk_key_exchange_modes');
+    if (!ext.has(Ext.supported_groups) || !ext.has(Ext.key_share)) {
+      throw fatal(AlertDescription.missing_extension, 'ClientHello lacks supported_groups or key_share');
+    }
+    if (!ext.has(Ext.signature_algorithms) && !hasPsk) throw fatal(AlertDescription.missing_extension, 'ClientHello lacks signature_algorithms');
+    const groups = u16List(ext.get(Ext.supported_groups)!, 'supported_groups');
+    const shares = parseClientKeyShares(ext.get(Ext.key_share)!);
+    // RFC 8446 4.2.8: every share must be for a group in supported_groups.
+    for (const s of shares) if (!groups.includes(s.group)) throw fatal(AlertDescription.illegal_parameter, 'key_share for a group not in supported_groups');
+    const sigAlgs = ext.has(Ext.signature_algorithms) ? u16List(ext.get(Ext.signature_algorithms)!, 'signature_algorithms') : [];
+    const sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
+    if (this.retried && sni !== this.sni) throw fatal(AlertDescription.illegal_parameter, 'server_name changed after HelloRetryRequest');
+    this.sni = sni;
+    if (ext.has(Ext.record_size_limit)) this.recordSizeLimit = parseRecordSizeLimit(ext.get(Ext.record_size_limit)!);
+
+    // RFC 7301 3.2: no protocol in common is a fatal no_application_protocol.
+    this.alpn = undefined;
+    if (ext.has(Ext.alpn) && this.cfg.alpn) {
+      const offered = parseAlpn(ext.get(Ext.alpn)!);
+      this.alpn = this.cfg.alpn.find((p) => offered.includes(p));
+      if (!this.alpn) throw fatal(AlertDescription.no_application_protocol, `no ALPN protocol in common (offered ${offered.join(',')})`);
+    }
+
+    // Key share: our preferred group among the client's shares; else retry with a common group.
+    const usable = this.cfg.groups.filter((g) => groups.includes(GROUP_CODES[g]));
+    const share = usable.map((g) => ({ g, s: shares.find((s) => s.group === GROUP_CODES[g]) })).find((x) => x.s);
+    if (this.retried) {
+      if (shares.length !== 1 || shares[0]!.group !== GROUP_CODES[this.group!]) {
+        throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello lacks the requested key share');
+      }
+    }
+    if (!share) {
+      if (usable.length === 0) throw fatal(AlertDescription.handshake_failure, 'no key exchange group in common');
+      return this.sendHelloRetryRequest(msg, usable[0]!);
+    }
+    this.group = share.g;
+
+    // PSK resumption (RFC 8446 4.2.11): only PSK with (EC)DHE, only our own tickets.
+    let psk: { index: number; state: TicketState } | undefined;
+    if (hasPsk && this.cfg.tickets) {
+      const modes = new Reader(ext.get(Ext.psk_key_exchange_modes)!, 'psk_key_exchange_modes').vec8(1);
+      if (modes.includes(1)) psk = this.checkPsk(msg, ext.get(Ext.pre_shared_key)!);
+    }
+    this.transcript.add(msg.raw);
+
+    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, certKey, psk);
+    if (psk) return resume(undefined);
+    if (this.cfg.certificateCallback) {
+      this.state = 'Paused';
+      this.ctx.pauseForCertificate({ serverName: sni, peerAddr: this.peerAddr }, resume);
+      return;
+    }
+    resume(undefined);
+  }
+
+  private checkPsk(msg: HandshakeMessage, data: Uint8Array): { index: number; state: TicketState } | undefined {
+    const offered = parseOfferedPsks(data);
+    const p = this.ctx.provider;
+    for (let i = 0; i < offered.identities.length; i++) {
+      const state = this.cfg.tickets!.open(offered.identities[i]!.identity);
+      if (!state || state.version !== 0x0304) continue;
+      const ticketSuite = this.cfg.tls13Suites.find((s) => s.code === state.suite);
+      // RFC 8446 4.2.11: the PSK's hash must match the chosen suite's; SNI must match the original.
+      if (!ticketSuite || ticketSuite.hash !== this.suite.hash || state.sni !== (this.sni ?? '')) continue;
+      const ks = new KeySchedule13(p, this.suite.hash, state.secret);
+      const truncated = msg.raw.subarray(0, msg.raw.length - offered.bindersLen);
+      const partial = new Transcript();
+      partial.add(this.transcript.bytes());
+      partial.add(truncated);
+      const expected = ks.finishedMac(ks.resumptionBinderKey(), partial.hash(p, this.suite.hash));
+      if (!constantTimeEqual(expected, offered.binders[i]!)) throw fatal(AlertDescription.decrypt_error, 'PSK binder does not verify');
+      return { index: i, state };
+    }
+    return undefined;
+  }
+
+  private sendHelloRetryRequest(msg: HandshakeMessage, group: GroupName): void {
+    if (this.retried) throw fatal(AlertDescription.illegal_parameter, 'second ClientHello still lacks a usable key share');
+    this.retried = true;
+    this.group = group;
+    this.transcript.add(msg.raw);
+    this.transcript.replaceWithMessageHash(this.ctx.provider, this.suite.hash);
+    const hrr = encodeHandshake(HandshakeType.server_hello, encodeServerHello({
+      random: HRR_RANDOM,
+      sessionId: this.sessionId,
+      cipherSuite: this.suite.code,
+      extensions: [[Ext.supported_versions, u16(0x0304)], [Ext.key_share, u16(GROUP_CODES[group])]],
+    }));
+    this.transcript.add(hrr);
+    this.ctx.sendHandshake(hrr);
+    this.sendCompatCcs();
+    this.state = 'RetriedClientHello';
+  }
+
+  private onRetriedClientHello(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.client_hello) throw fatal(AlertDescription.unexpected_message, 'expected the retried ClientHello');
+    const ch = parseClientHello(msg.body);
+    if (!constantTimeEqual(ch.sessionId, this.sessionId) || !constantTimeEqual(ch.random, this.clientRandom)) {
+      throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello changed random or session id');
+    }
+    const versions = ch.extensions.get(Ext.supported_versions);
+    if (!versions || !parseClientVersions(versions).includes(0x0304)) {
+      throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello no longer offers TLS 1.3');
+    }
+    if (ch.extensions.has(Ext.early_data)) throw fatal(AlertDescription.illegal_parameter, 'early_data after HelloRetryRequest');
+    this.processClientHello(msg, ch);
+  }
+
+  /** RFC 8446 D.4: middlebox compatibility mode, a CCS right after our first handshake message. */
+  private sendCompatCcs(): void {
+    if (this.ccsSent || this.sessionId.length === 0) return;
+    this.ccsSent = true;
+    this.ctx.sendChangeCipherSpec();
+  }
+
+  // ---- our flight ----
+
+  private continueHandshake(
+    peerShare: Uint8Array, sigAlgs: number[], chosen: CertKey | undefined, psk: { index: number; state: TicketState } | undefined,
+  ): void {
+    const p = this.ctx.provider;
+    const certKey = chosen ?? this.cfg.defaultCert;
+    let scheme: number | undefined;
+    if (!psk) {
+      if (!certKey) throw fatal(AlertDescription.unrecognized_name, `no certificate for ${this.sni ?? 'this client'}`);
+      scheme = chooseScheme(keyKind(certKey.key), sigAlgs, true);
+      if (scheme === undefined) throw fatal(AlertDescription.handshake_failure, 'no signature scheme in common with the certificate key');
+    }
+    let kx: KeyExchange;
+    let shared: Uint8Array;
+    try {
+      kx = p.keyExchange(this.group!);
+      shared = kx.agree(peerShare);
+    } catch {
+      throw fatal(AlertDescription.illegal_parameter, 'invalid key share');
+    }
+    this.resumed = psk?.state;
+    this.ks = new KeySchedule13(p, this.suite.hash, psk?.state.secret);
+
+    const shExts: Array<[number, Uint8Array]> = [
+      [Ext.supported_versions, u16(0x0304)],
+      [Ext.key_share, new Writer().u16(GROUP_CODES[this.group!]).vec16(kx.publicKey).finish()],
+    ];
+    if (psk) shExts.push([Ext.pre_shared_key, u16(psk.index)]);
+    const sh = encodeHandshake(HandshakeType.server_hello, encodeServerHello({
+      random: p.random(32), sessionId: this.sessionId, cipherSuite: this.suite.code, extensions: shExts,
+    }));
+    this.transcript.add(sh);
+    this.ctx.sendHandshake(sh);
+    this.sendCompatCcs();
+
+    // RFC 8446 7.1: handshake secrets over ClientHello..ServerHello.
+    this.ks.inputHandshakeSecret(shared);
+    const th = this.transcript.hash(p, this.suite.hash);
+    this.clientHsSecret = this.ks.derive('c hs traffic', th);
+    const serverHs = this.ks.derive('s hs traffic', th);
+    this.ctx.keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.clientHsSecret);
+    this.ctx.keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, serverHs);
+    this.ctx.setWriteProtection(protectionFor(p, this.suite, serverHs));
+
+    const ee: Array<[number, Uint8Array]> = [];
+    if (this.sni !== undefined && !psk) ee.push([Ext.server_name, new Uint8Array(0)]);
+    if (this.alpn) ee.push([Ext.alpn, encodeAlpn([this.alpn])]);
+    if (this.recordSizeLimit !== undefined) {
+      ee.push([Ext.record_size_limit, u16(16385)]);
+      this.ctx.setMaxFragment(this.recordSizeLimit - 1);
+    }
+    this.send(HandshakeType.encrypted_extensions, new Writer().nested16((w) => ee.forEach(([t, d]) => w.u16(t).vec16(d))).finish());
+
+    if (!psk) {
+      if (this.cfg.clientAuth) {
+        this.certRequested = true;
+        this.send(HandshakeType.certificate_request, encodeCertificateRequest13(new Uint8Array(0), [
+          [Ext.signature_algorithms, encodeU16List(TLS13_SIGNATURE_SCHEMES)],
+        ]));
+      }
+      this.send(HandshakeType.certificate, encodeCertificate13(new Uint8Array(0), certKey!.chain.map((c) => new Uint8Array(c.raw))));
+      const content = certificateVerifyContent('server', this.transcript.hash(p, this.suite.hash));
+      this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme!, p.sign(certKey!.key, scheme!, content)));
+    } else {
+      this.clientCertDer = psk.state.clientCert;
+      this.clientCert = certFromDer(psk.state.clientCert);
+    }
+    this.send(HandshakeType.finished, this.ks.finishedMac(serverHs, this.transcript.hash(p, this.suite.hash)));
+
+    // RFC 8446 7.1: application secrets over ClientHello..server Finished.
+    this.ks.inputMasterSecret();
+    const th2 = this.transcript.hash(p, this.suite.hash);
+    this.clientAppSecret = this.ks.derive('c ap traffic', th2);
+    this.serverAppSecret = this.ks.derive('s ap traffic', th2);
+    this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, this.clientAppSecret);
+    this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.clientRandom, this.serverAppSecret);
+    this.ctx.keylog('EXPORTER_SECRET', this.clientRandom, this.ks.derive('exp master', th2));
+    this.ctx.setWriteProtection(protectionFor(p, this.suite, this.serverAppSecret));
+    this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientHsSecret));
+    this.state = this.certRequested ? 'Certificate' : 'Finished';
+  }
+
+  private send(type: number, body: Uint8Array): void {
+    const raw = encodeHandshake(type, body);
+    this.transcript.add(raw);
+    this.ctx.sendHandshake(raw);
+  }
+
+  // ---- client authentication ----
+
+  private onCertificate(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the client Certificate');
+    const { context, chain } = parseCertificate13(msg.body);
+    if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'certificate_request_context mismatch');
+    this.transcript.add(msg.raw);
+    if (chain.length === 0) {
+      // RFC 8446 4.4.2.4: an empty Certificate when one is required is certificate_required.
+      if (this.cfg.clientAuth!.required) throw fatal(AlertDescription.certificate_required, 'client sent no certificate');
+      this.state = 'Finished';
+      return;
+    }
+    const path = verifyCertificateChain(chain, { trust: this.cfg.clientAuth!.trust, purpose: 'client', hostnames: [], source: this.ctx.source });
+    this.clientCert = path[0];
+    this.clientCertDer = chain[0]!;
+    this.state = 'CertificateVerify';
+  }
+
+  private onCertificateVerify(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected the client CertificateVerify');
+    const { scheme, signature } = parseCertificateVerify(msg.body);
+    const key = this.clientCert!.publicKey;
+    if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
+      throw fatal(AlertDescription.illegal_parameter, `client signed with scheme 0x${scheme.toString(16)}`);
+    }
+    const content = certificateVerifyContent('client', this.transcript.hash(this.ctx.provider, this.suite.hash));
+    if (!this.ctx.provider.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, 'client CertificateVerify does not verify');
+    this.transcript.add(msg.raw);
+    this.state = 'Finished';
+  }
+
+  private onFinished(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the client Finished');
+    const p = this.ctx.provider;
+    const expected = this.ks.finishedMac(this.clientHsSecret, this.transcript.hash(p, this.suite.hash));
+    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'client Finished does not verify');
+    this.transcript.add(msg.raw);
+    this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientAppSecret));
+    this.state = 'Traffic';
+    this.ctx.complete({
+      version: 'TLSv1.3', cipher: this.suite.name, group: this.group, sni: this.sni, alpn: this.alpn,
+      sessionReused: this.resumed !== undefined, peerCertificate: this.clientCert,
+    });
+    this.issueTicket();
+  }
+
+  /** RFC 8446 4.6.1: one ticket after the handshake (self-encrypted, single resumption secret per nonce). */
+  private issueTicket(): void {
+    if (!this.cfg.tickets || this.ticketsSent > 0) return;
+    const p = this.ctx.provider;
+    const resMaster = this.ks.derive('res master', this.transcript.hash(p, this.suite.hash));
+    const nonce = Uint8Array.of(this.ticketsSent++);
+    const ageAdd = new DataView(p.random(4).buffer).getUint32(0);
+    const ticket = this.cfg.tickets.seal({
+      version: 0x0304, suite: this.suite.code, secret: this.ks.resumptionPsk(resMaster, nonce), createdAt: Date.now(), ageAdd,
+      alpn: this.alpn ?? '', sni: this.sni ?? '', ems: true, clientCert: this.clientCertDer,
+    });
+    this.ctx.sendHandshake(encodeNewSessionTicket({ lifetime: this.cfg.tickets.lifetimeS, ageAdd, nonce, ticket, maxEarlyData: 0 }));
+  }
+
+  private onPostHandshake(msg: HandshakeMessage): void {
+    if (msg.type !== HandshakeType.key_update) throw fatal(AlertDescription.unexpected_message, `unexpected post-handshake message ${msg.type}`);
+    const requested = parseKeyUpdate(msg.body);
+    this.clientAppSecret = this.ks.nextTrafficSecret(this.clientAppSecret);
+    this.ctx.setReadProtection(protectionFor(this.ctx.provider, this.suite, this.clientAppSecret));
+    if (requested) this.keyUpdate(false);
+  }
+}
+

@@ -1,0 +1,163 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import forge from 'node-forge';
+import { InvalidCertError, type ErrorSource } from '@proxy/core';
+import { AlertDescription } from '../alerts.js';
+import { certificateMatchesHost } from './hostname.js';
+
+export interface VerifyOptions {
+  /** Trust anchors. */
+  trust: readonly X509Certificate[];
+  /** 'server' checks serverAuth EKU and (optionally) the host name; 'client' checks clientAuth. */
+  purpose: 'server' | 'client';
+  /** Names of which at least one must match the leaf (server purpose); empty skips the name check. */
+  hostnames: readonly string[];
+  now?: Date;
+  source: ErrorSource;
+}
+
+const MAX_CHAIN = 10;
+
+function invalid(reason: string, message: string, alert: number, source: ErrorSource): InvalidCertError {
+  return new InvalidCertError(reason, message, { alert, source });
+}
+
+/** keyUsage bits (RFC 5280 4.2.1.3) read with node-forge's ASN.1 parser; undefined when absent. */
+function keyUsageBits(cert: X509Certificate): number | undefined {
+  try {
+    const asn = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
+    const tbs = (asn.value as forge.asn1.Asn1[])[0]!;
+    for (const part of tbs.value as forge.asn1.Asn1[]) {
+      if (part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || part.type !== 3) continue;
+      const exts = (part.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
+      for (const ext of exts) {
+        const fields = ext.value as forge.asn1.Asn1[];
+        if (forge.asn1.derToOid(forge.util.createBuffer(fields[0]!.value as string)) !== '2.5.29.15') continue;
+        const octets = fields[fields.length - 1]!.value as string;
+        const bitString = forge.asn1.fromDer(forge.util.createBuffer(octets)).value as string;
+        // First byte is the count of unused bits; then the bits, most significant first.
+        const b0 = bitString.charCodeAt(1) || 0;
+        const b1 = bitString.length > 2 ? bitString.charCodeAt(2) : 0;
+        return (b0 << 8) | b1;
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+const KU_DIGITAL_SIGNATURE = 0x8000;
+const KU_KEY_CERT_SIGN = 0x0400;
+
+function checkDates(cert: X509Certificate, now: Date, source: ErrorSource, what: string): void {
+  if (now < new Date(cert.validFrom)) throw invalid('not-yet-valid', `${what} is not valid before ${cert.validFrom}`, AlertDescription.bad_certificate, source);
+  if (now > new Date(cert.validTo)) throw invalid('expired', `${what} expired on ${cert.validTo}`, AlertDescription.certificate_expired, source);
+}
+
+/**
+ * Builds a path from the leaf through the peer's intermediates to a trust anchor and checks it
+ * (RFC 5280 section 6, simplified): each signature, validity dates, basicConstraints cA and
+ * keyUsage keyCertSign on issuers, extendedKeyUsage on the leaf, then the host name (RFC 6125).
+ * Certificate signatures (RSA PKCS#1, RSA-PSS, ECDSA, Ed25519) are checked by X509Certificate.verify.
+ */
+export function verifyCertificateChain(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Certificate[] {
+  const path = buildPath(chainDer, opts);
+  checkHostname(path[0]!, opts.hostnames, opts.source);
+  return path;
+}
+
+function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Certificate[] {
+  const { source } = opts;
+  const now = opts.now ?? new Date();
+  if (chainDer.length === 0) throw invalid('no-certificate', 'the peer sent no certificate', AlertDescription.certificate_required, source);
+  let parsed: X509Certificate[];
+  try {
+    parsed = chainDer.map((d) => new X509Certificate(d));
+  } catch {
+    throw invalid('malformed', 'the peer certificate does not parse', AlertDescription.bad_certificate, source);
+  }
+  const leaf = parsed[0]!;
+  checkDates(leaf, now, source, 'the certificate');
+  const eku = leaf.keyUsage;
+  const wantEku = opts.purpose === 'server' ? '1.3.6.1.5.5.7.3.1' : '1.3.6.1.5.5.7.3.2';
+  if (eku && eku.length > 0 && !eku.includes(wantEku) && !eku.includes('2.5.29.37.0')) {
+    throw invalid('bad-usage', `extendedKeyUsage does not allow ${opts.purpose} authentication`, AlertDescription.unsupported_certificate, source);
+  }
+  const leafKu = keyUsageBits(leaf);
+  if (leafKu !== undefined && !(leafKu & KU_DIGITAL_SIGNATURE)) {
+    throw invalid('bad-usage', 'keyUsage lacks digitalSignature', AlertDescription.unsupported_certificate, source);
+  }
+
+  // Walk issuer by issuer: prefer a trust anchor, else an intermediate the peer sent.
+  const path: X509Certificate[] = [leaf];
+  let current = leaf;
+  const isAnchor = (c: X509Certificate) => opts.trust.some((t) => t.raw.equals(c.raw));
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    if (isAnchor(current)) return path;
+    const anchor = opts.trust.find((t) => current.checkIssued(t) && verifiesSafe(current, t));
+    if (anchor) {
+      checkIssuer(anchor, now, source, true);
+      path.push(anchor);
+      return path;
+    }
+    const next = parsed.slice(1).find((c) => !path.includes(c) && current.checkIssued(c) && verifiesSafe(current, c));
+    if (!next) {
+      if (current.checkIssued(current) && verifiesSafe(current, current)) {
+        throw invalid('self-signed', 'self-signed certificate not in the trust store', AlertDescription.unknown_ca, source);
+      }
+      if (parsed.slice(1).some((c) => current.checkIssued(c)) || opts.trust.some((t) => current.checkIssued(t))) {
+        throw invalid('bad-signature', 'certificate signature does not verify', AlertDescription.bad_certificate, source);
+      }
+      throw invalid('unknown-ca', `no trusted issuer for ${current.issuer.replace(/\n/g, ', ')}`, AlertDescription.unknown_ca, source);
+    }
+    checkIssuer(next, now, source, false);
+    path.push(next);
+    current = next;
+  }
+  throw invalid('chain-too-long', 'certificate chain too long', AlertDescription.bad_certificate, source);
+}
+
+function verifiesSafe(child: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return child.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function checkIssuer(cert: X509Certificate, now: Date, source: ErrorSource, anchor: boolean): void {
+  if (!anchor) checkDates(cert, now, source, 'an intermediate certificate');
+  else if (now > new Date(cert.validTo)) throw invalid('expired', 'the trust anchor has expired', AlertDescription.certificate_expired, source);
+  if (!cert.ca) throw invalid('not-a-ca', 'an issuer is not a CA (basicConstraints)', AlertDescription.bad_certificate, source);
+  const ku = keyUsageBits(cert);
+  if (ku !== undefined && !(ku & KU_KEY_CERT_SIGN)) throw invalid('bad-usage', 'an issuer lacks keyCertSign', AlertDescription.bad_certificate, source);
+}
+
+export function checkHostname(leaf: X509Certificate, hostnames: readonly string[], source: ErrorSource): void {
+  if (hostnames.length === 0) return;
+  if (!hostnames.some((h) => certificateMatchesHost(leaf, h))) {
+    throw invalid('hostname-mismatch', `certificate does not match ${hostnames.join(' or ')}`, AlertDescription.bad_certificate, source);
+  }
+}
+
+let systemStore: X509Certificate[] | undefined;
+/** The system CA bundle (Debian's ca-certificates), else Node's bundled Mozilla roots. */
+export function systemTrustStore(): X509Certificate[] {
+  if (systemStore) return systemStore;
+  let pems: string[] = [];
+  try {
+    const bundle = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+    pems = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  } catch {
+    pems = [...rootCertificates];
+  }
+  systemStore = pems.flatMap((p) => {
+    try {
+      return [new X509Certificate(p)];
+    } catch {
+      return [];
+    }
+  });
+  return systemStore;
+}
