@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -368,5 +369,53 @@ describe('EngineStream timeouts and the certificate callback', () => {
     const good = await connectToy(cleanup, server.port, 'good.test');
     expect(good.stream.digest.sni).toBe('good.test');
     expect((await server.accepted(1)).digest.sni).toBe('good.test');
+  });
+});
+
+describe('EngineStream as a socket', () => {
+  it("carries Node's http server (emit('connection')) end to end, closing with close_notify", async () => {
+    const server = await startToyServer(cleanup, settings());
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    const httpServer = http.createServer((req, res) => res.end(`hi ${req.url} over ${req.socket.remoteAddress}`));
+    httpServer.emit('connection', accepted);
+
+    client.stream.write('GET /x HTTP/1.1\r\nHost: toy.test\r\nConnection: close\r\n\r\n');
+    const response = (await readAll(client.stream)).toString();
+    expect(response).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(response).toContain('hi /x over 127.0.0.1');
+    expect(client.stream.truncated).toBe(false);
+  });
+
+  it('exposes the socket-like surface: addresses, encrypted, alpnProtocol, setTimeout', async () => {
+    const server = await startToyServer(cleanup, settings());
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    expect(accepted.encrypted).toBe(true);
+    expect(accepted.alpnProtocol).toBe(false);
+    expect(accepted.remoteAddress).toBe('127.0.0.1');
+    expect(accepted.remotePort).toBe(client.stream.localPort);
+    expect(accepted.localPort).toBe(server.port);
+
+    const started = performance.now();
+    await new Promise<void>((resolve) => accepted.setTimeout(100, resolve));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    accepted.setTimeout(0);
+    expect(accepted.destroyed).toBe(false);
+  });
+
+  it('a connection reset during the handshake rejects accept() with a TlsHandshakeError', async () => {
+    const server = await startToyServer(cleanup, settings());
+    const socket = await connectTcp(cleanup, server.port);
+    socket.write(encodeRecord(RecordType.CLIENT_HELLO, Buffer.from('x')).subarray(0, 3));
+    await sleep(20);
+    socket.resetAndDestroy();
+    const error = await server.accepted().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TlsHandshakeError);
+    expect(error).toMatchObject({ code: 'TLS_HANDSHAKE', source: 'downstream' });
+    expect(server.engines[0]!.destroyCalls).toBe(1);
   });
 });

@@ -55,6 +55,8 @@ export class EngineStream extends Duplex implements TlsStream {
   /** Paused while the certificate callback runs; input that arrived meanwhile waits here. */
   private pausedForCertificate = false;
   private heldInput: Buffer[] = [];
+  /** The ClientHello last answered with selectCertificate. */
+  private answeredHello: ClientHelloInfo | undefined;
 
   /** The peer is done sending (close_notify or FIN); end the readable side once plaintext is drained. */
   private peerDone = false;
@@ -70,6 +72,7 @@ export class EngineStream extends Duplex implements TlsStream {
   private socketClosingAfterFailure = false;
   private closeDelayTimer: NodeJS.Timeout | undefined;
   private engineDestroyed = false;
+  private forwardingTimeout = false;
 
   constructor(socket: Socket, engine: TlsEngine, options: EngineStreamOptions = {}) {
     super({
@@ -94,6 +97,65 @@ export class EngineStream extends Duplex implements TlsStream {
     return this.engine.digest();
   }
 
+  // ---- the parts of the net.Socket / TLSSocket surface that HTTP servers and clients probe ----
+
+  /** Always true: like TLSSocket, so code that checks `encrypted` (e.g. for "https") sees TLS. */
+  get encrypted(): true {
+    return true;
+  }
+
+  /** The negotiated ALPN protocol, or false: TLSSocket's shape. */
+  get alpnProtocol(): string | false {
+    return this.cachedDigest?.alpn ?? false;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+
+  get remoteFamily(): string | undefined {
+    return this.socket.remoteFamily;
+  }
+
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+
+  get localPort(): number | undefined {
+    return this.socket.localPort;
+  }
+
+  /**
+   * net.Socket semantics: after `ms` without socket activity, emit 'timeout' (nothing is
+   * closed); 0 turns the timer off and, with `callback`, removes that listener.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (callback) {
+      if (ms === 0) this.off('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    if (!this.forwardingTimeout) {
+      this.forwardingTimeout = true;
+      this.socket.on('timeout', () => this.emit('timeout'));
+    }
+    this.socket.setTimeout(ms);
+    return this;
+  }
+
+  setNoDelay(noDelay?: boolean): this {
+    this.socket.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelayMs?: number): this {
+    this.socket.setKeepAlive(enable, initialDelayMs);
+    return this;
+  }
+
   /**
    * Starts reading from the socket and driving the engine. `listener` hears once, with the
    * error on failure. Used by `handshake()`; not for callers.
@@ -114,7 +176,7 @@ export class EngineStream extends Duplex implements TlsStream {
     socket.on('drain', this.onSocketDrain);
     socket.on('finish', this.onSocketFinish);
     if (socket.destroyed) {
-      this.failHandshakeNow(new ConnectionClosedError('the socket was closed before the TLS handshake', this.source));
+      this.failHandshakeNow(this.handshakeTransportError('the socket was closed before the TLS handshake'));
       return;
     }
     // A client engine has queued its ClientHello in start().
@@ -210,7 +272,7 @@ export class EngineStream extends Duplex implements TlsStream {
     if (!this.handshakeFinished) {
       // While a certificate is being chosen, held input may still finish the handshake.
       if (!this.pausedForCertificate) {
-        this.fail(new TlsHandshakeError('the peer closed the connection during the TLS handshake', { source: this.source }));
+        this.fail(this.handshakeTransportError('the peer closed the connection during the TLS handshake'));
       }
       return;
     }
@@ -221,15 +283,25 @@ export class EngineStream extends Duplex implements TlsStream {
 
   private readonly onSocketError = (error: Error): void => {
     if (this.failing || this.destroyed) return;
-    const closed = new ConnectionClosedError(`TLS transport error: ${error.message}`, this.source, { cause: error });
-    if (!this.handshakeFinished) this.failHandshakeNow(closed);
-    else this.destroy(closed);
+    if (!this.handshakeFinished) {
+      this.failHandshakeNow(this.handshakeTransportError(`connection error during the TLS handshake: ${error.message}`, error));
+      return;
+    }
+    this.destroy(new ConnectionClosedError(`TLS transport error: ${error.message}`, this.source, { cause: error }));
   };
+
+  /**
+   * The transport failed before the handshake finished. Still a TlsHandshakeError (what accept
+   * and connect promise), retryable on the upstream side like any connection-level failure.
+   */
+  private handshakeTransportError(message: string, cause?: unknown): TlsHandshakeError {
+    return new TlsHandshakeError(message, { source: this.source, cause, retryable: this.source === 'upstream' });
+  }
 
   private readonly onSocketClose = (): void => {
     if (this.failing || this.destroyed) return;
     if (!this.handshakeFinished) {
-      this.failHandshakeNow(new TlsHandshakeError('the connection closed during the TLS handshake', { source: this.source }));
+      this.failHandshakeNow(this.handshakeTransportError('the connection closed during the TLS handshake'));
       return;
     }
     const callback = this.pendingWriteCallback ?? this.pendingFinalCallback;
@@ -252,6 +324,12 @@ export class EngineStream extends Duplex implements TlsStream {
   // ---- certificate selection ----
 
   private selectCertificate(hello: ClientHelloInfo): void {
+    if (hello === this.answeredHello) {
+      // The engine still asks after being answered: without this check, a loop.
+      this.fail(new TlsHandshakeError('the TLS engine did not take the selected certificate', { source: this.source }));
+      return;
+    }
+    this.answeredHello = hello;
     const choose = this.callbacks.certificate;
     if (!choose) {
       this.resumeWithCertificate(undefined);
