@@ -1,0 +1,103 @@
+import { TlsSettings } from '@proxy/core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { gnutlsClient } from '../peers/gnutls-cli.js';
+import { nodeTlsConnect } from '../peers/node-tls.js';
+import { opensslClient } from '../peers/openssl-cli.js';
+import { BackendTestServer } from './backend-server.js';
+import type { SuiteContext } from './context.js';
+import { expectPeerCertificate } from './expect-digest.js';
+
+/** Downstream mTLS: required and optional client certificates, good, missing and untrusted. */
+export function clientAuthCases(ctx: SuiteContext): void {
+  ctx.area('client-auth', 'server: client certificates', () => {
+    let required: BackendTestServer;
+    let optional: BackendTestServer;
+    beforeAll(async () => {
+      const { serverEcdsa: c, caFile } = ctx.pki();
+      [required, optional] = await Promise.all([
+        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setClientAuth({ ca: caFile, required: true }), 'echo'),
+        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setClientAuth({ ca: caFile, required: false }), 'echo'),
+      ]);
+    });
+    afterAll(() => Promise.all([required?.close(), optional?.close()]));
+
+    const withCert = (): { cert: string; key: string; certChain: string } => {
+      const { client, intermediate } = ctx.pki();
+      return { cert: client.cert, key: client.key, certChain: intermediate.cert };
+    };
+
+    ctx.test('required, good certificate (openssl, chain via the intermediate): digest.peerCertificate describes it', async () => {
+      const mark = required.mark();
+      const r = await opensslClient({ port: required.port, servername: 'localhost', ...withCert(), input: 'ping\n', timeoutMs: ctx.ms(5000) });
+      const d = await required.digestAfter(mark);
+      expect(r.code, r.output).toBe(0);
+      expectPeerCertificate(d, ctx.pki().client.certPem);
+      expect(d.peerCertificate?.commonName).toBe('client.test');
+      expect(d.peerCertificate?.organization).toBe('Proxy Test Clients');
+    });
+
+    ctx.test('required, good certificate (gnutls-cli sends the chain file)', async () => {
+      const mark = required.mark();
+      const { client } = ctx.pki();
+      const r = await gnutlsClient({ port: required.port, servername: 'localhost', cert: client.chain, key: client.key, tls: '1.2', timeoutMs: ctx.ms(5000) });
+      const d = await required.digestAfter(mark);
+      expect(r.code, r.output).toBe(0);
+      expect(d.peerCertificate?.commonName).toBe('client.test');
+    });
+
+    ctx.test("required, good certificate (Node's tls)", async () => {
+      const mark = required.mark();
+      const { client } = ctx.pki();
+      const c = await nodeTlsConnect({
+        port: required.port, servername: 'localhost', rejectUnauthorized: false, cert: client.chainPem, key: client.keyPem,
+        timeoutMs: ctx.ms(5000),
+      });
+      try {
+        // TLS 1.3: the client is done before the server has checked its certificate, so wait for the server.
+        expect((await required.digestAfter(mark)).peerCertificate?.commonName).toBe('client.test');
+      } finally {
+        c.socket.destroy();
+      }
+    });
+
+    ctx.test('required, no certificate: refused', async () => {
+      const mark = required.mark();
+      const r = await opensslClient({ port: required.port, servername: 'localhost', input: 'ping\n', timeoutMs: ctx.ms(5000) });
+      await required.errorAfter(mark);
+      expect(r.output).not.toMatch(/^ping$/m);
+      expect(r.output).toMatch(/alert|error/i);
+    });
+
+    ctx.test('required, certificate from an untrusted CA: refused', async () => {
+      const mark = required.mark();
+      const { untrustedClient } = ctx.pki();
+      const r = await opensslClient({
+        port: required.port, servername: 'localhost', cert: untrustedClient.cert, key: untrustedClient.key, input: 'ping\n',
+        timeoutMs: ctx.ms(5000),
+      });
+      await required.errorAfter(mark);
+      expect(r.output).toMatch(/alert|error/i);
+    });
+
+    ctx.test('optional, no certificate: accepted, digest.peerCertificate undefined', async () => {
+      const mark = optional.mark();
+      const r = await opensslClient({ port: optional.port, servername: 'localhost', timeoutMs: ctx.ms(5000) });
+      const d = await optional.digestAfter(mark);
+      expect(r.code, r.output).toBe(0);
+      expect(d.peerCertificate).toBeUndefined();
+    });
+
+    ctx.test('optional, good certificate: digest.peerCertificate set', async () => {
+      const mark = optional.mark();
+      await opensslClient({ port: optional.port, servername: 'localhost', ...withCert(), timeoutMs: ctx.ms(5000) });
+      expectPeerCertificate(await optional.digestAfter(mark), ctx.pki().client.certPem);
+    });
+
+    ctx.test('optional, certificate from an untrusted CA: refused (a certificate sent is checked)', async () => {
+      const mark = optional.mark();
+      const { untrustedClient } = ctx.pki();
+      await opensslClient({ port: optional.port, servername: 'localhost', cert: untrustedClient.cert, key: untrustedClient.key, timeoutMs: ctx.ms(5000) });
+      await optional.errorAfter(mark);
+    });
+  }, ['client-auth-required', 'client-auth-optional']);
+}

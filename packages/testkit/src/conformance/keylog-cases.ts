@@ -1,0 +1,95 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TlsSettings } from '@proxy/core';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { opensslClient } from '../peers/openssl-cli.js';
+import { BackendTestServer } from './backend-server.js';
+import type { SuiteContext } from './context.js';
+
+const TLS13_LABELS = [
+  'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0',
+];
+
+/** NSS key-log lines: label → "client_random secret", for one file's text. */
+export function parseKeylog(text: string): Array<{ label: string; clientRandom: string; secret: string }> {
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0 && !l.startsWith('#'))
+    .map((l) => {
+      const [label = '', clientRandom = '', secret = ''] = l.trim().split(/\s+/);
+      return { label, clientRandom: clientRandom.toLowerCase(), secret: secret.toLowerCase() };
+    });
+}
+
+async function waitForLines(read: () => string, clientRandom: string, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (parseKeylog(read()).filter((l) => l.clientRandom === clientRandom).length < count && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The key log must describe the very session a peer saw: the server's lines for a client
+ * random equal the lines `openssl s_client -keylogfile` wrote for the same connection.
+ */
+export function keylogCases(ctx: SuiteContext): void {
+  ctx.area('keylog', 'server: NSS key log', () => {
+    let dir: string;
+    let fileServer: BackendTestServer;
+    let callbackServer: BackendTestServer;
+    const callbackLines: string[] = [];
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'proxy-keylog-'));
+      const { serverEcdsa: c } = ctx.pki();
+      [fileServer, callbackServer] = await Promise.all([
+        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setKeylog(join(dir, 'server.keylog')), 'echo'),
+        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setKeylog((line) => callbackLines.push(line)), 'echo'),
+      ]);
+    });
+    afterAll(async () => {
+      await Promise.all([fileServer?.close(), callbackServer?.close()]);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    const compare = async (server: BackendTestServer, readServer: () => string, tls: '1.2' | '1.3', name: string): Promise<void> => {
+      const clientFile = join(dir, `${name}.client.keylog`);
+      const mark = server.mark();
+      const r = await opensslClient({ port: server.port, servername: 'localhost', tls, keylogFile: clientFile, timeoutMs: ctx.ms(5000) });
+      await server.digestAfter(mark);
+      expect(r.code, r.output).toBe(0);
+      const client = parseKeylog(readFileSync(clientFile, 'utf8'));
+      expect(client.length).toBeGreaterThan(0);
+      const clientRandom = client[0]!.clientRandom;
+      const labels = tls === '1.3' ? TLS13_LABELS : ['CLIENT_RANDOM'];
+      await waitForLines(readServer, clientRandom, labels.length, ctx.ms(2000));
+      const mine = parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
+      for (const label of labels) {
+        const s = mine.filter((l) => l.label === label);
+        expect(s, `server lines labelled ${label} for client random ${clientRandom}`).toHaveLength(1);
+        expect(s[0]!.secret).toBe(client.find((l) => l.label === label)?.secret);
+      }
+      // EXPORTER_SECRET is optional; when both wrote it, it must agree too.
+      const exporter = mine.find((l) => l.label === 'EXPORTER_SECRET');
+      const clientExporter = client.find((l) => l.label === 'EXPORTER_SECRET');
+      if (exporter && clientExporter) expect(exporter.secret).toBe(clientExporter.secret);
+      for (const l of mine) expect(l.secret).toMatch(/^[0-9a-f]{64,}$/);
+    };
+
+    ctx.test('TLS 1.3 to a file: one line per secret, equal to the client\'s, file mode 0600', async () => {
+      const file = join(dir, 'server.keylog');
+      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.3', 'f13');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    });
+
+    ctx.test('TLS 1.2 to a file: the CLIENT_RANDOM master secret equals the client\'s', async () => {
+      const file = join(dir, 'server.keylog');
+      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.2', 'f12');
+    });
+
+    ctx.test('TLS 1.3 to a callback: lines without newline, equal to the client\'s', async () => {
+      await compare(callbackServer, () => callbackLines.join('\n'), '1.3', 'c13');
+      for (const l of callbackLines) expect(l).not.toMatch(/\n$/);
+    });
+  }, ['keylog']);
+}

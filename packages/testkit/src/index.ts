@@ -1,0 +1,18 @@
+// @proxy/testkit: the test PKI, real-peer helpers and the shared TLS backend conformance suite.
+export * from './pki.js';
+export * from './peers/peer-process.js';
+export * from './peers/ports.js';
+export * from './peers/openssl-cli.js';
+export * from './peers/gnutls-cli.js';
+export * from './peers/curl.js';
+export * from './peers/node-tls.js';
+export * from './peers/backend-bin.js';
+export { BackendTestServer, type AcceptOutcome } from './conformance/backend-server.js';
+export {
+  backendConnect, clientOptions, exchange, tcpConnect, type ConformanceArea, type TlsConformanceOptions,
+} from './conformance/context.js';
+export { expectDigest, expectPeerCertificate, type DigestExpectation } from './conformance/expect-digest.js';
+export { parseKeylog } from './conformance/keylog-cases.js';
+export * from './conformance/names.js';
+export * from './conformance/results.js';
+export { describeTlsConformance } from './conformance/suite.js';
