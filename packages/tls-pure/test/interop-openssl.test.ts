@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:net';
+import { InvalidCertError, TlsSettings, type TlsStream } from '@proxy/core';
+import { pureBackend } from '../src/index.js';
+import { makePki } from './support/pki.js';
+import { clientOptions, Alpn } from './support/options.js';
+import { killAll, listenWith, readUntil, runOpenssl, startSServer, tcpConnect } from './support/openssl.js';
+
+const pki = makePki();
+const servers: Server[] = [];
+
+afterAll(() => {
+  killAll();
+  for (const s of servers) s.close();
+});
+
+/** A pure-TLS echo-ish server: answers each line with "pong:<line>" and reports the digest. */
+async function pureServer(settings: TlsSettings) {
+  const digests: TlsStream['digest'][] = [];
+  const errors: Error[] = [];
+  const acceptor = pureBackend.createAcceptor(settings);
+  const { server, port } = await listenWith(() => acceptor, (s) => {
+    digests.push(s.digest);
+    s.on('data', (d: Buffer) => s.write(`pong:${d.toString().trim()}\n`));
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  }, (e) => errors.push(e));
+  servers.push(server);
+  return { port, digests, errors };
+}
+
+function sClient(port: number, extra: string[], lines: string[] = ['ping']) {
+  return runOpenssl(['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', pki.caPath, '-verify_return_error', '-brief', ...extra], (stdin, out) => {
+    let i = 0;
+    const next = () => {
+      if (i < lines.length) {
+        stdin.write(`${lines[i++]}\n`);
+        setTimeout(next, 150);
+      } else {
+        const wait = setInterval(() => {
+          if (out().split('pong:').length > lines.filter((l) => !/^[kK]$/.test(l)).length) {
+            clearInterval(wait);
+            stdin.end();
+          }
+        }, 20);
+        setTimeout(() => {
+          clearInterval(wait);
+          stdin.end();
+        }, 4000);
+      }
+    };
+    setTimeout(next, 300);
+  });
+}
+
+describe('pure server, openssl s_client', () => {
+  it('TLS 1.3, ECDSA P-256, x25519, AES-128-GCM', async () => {
+    const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+    const r = await sClient(srv.port, ['-tls1_3']);
+    expect(r.stdout).toContain('pong:ping');
+    expect(r.stderr).toMatch(/Protocol version: TLSv1.3/);
+    expect(r.stderr).toMatch(/Ciphersuite: TLS_AES_128_GCM_SHA256/);
+    expect(r.stderr).toMatch(/Verification: OK/);
+    expect(srv.digests[0]).toMatchObject({ version: 'TLSv1.3', group: 'x25519', sni: 'localhost' });
+  });
+
+  it('TLS 1.3 HelloRetryRequest to P-384, ChaCha20, RSA-PSS certificate', async () => {
+    const settings = TlsSettings.intermediate(pki.rsa.certPath, pki.rsa.keyPath);
+    (settings as { groups: readonly string[] }).groups = ['secp384r1'];
+    const srv = await pureServer(settings);
+    const r = await sClient(srv.port, ['-tls1_3', '-groups', 'X25519:P-384', '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256']);
+    expect(r.stdout).toContain('pong:ping');
+    expect(r.stderr).toMatch(/Ciphersuite: TLS_CHACHA20_POLY1305_SHA256/);
+    expect(r.stderr).toMatch(/Signature type: RSA-PSS/);
+    expect(srv.digests[0]).toMatchObject({ group: 'secp384r1', cipher: 'TLS_CHACHA20_POLY1305_SHA256' });
+  });
+
+  it('TLS 1.3 client certificate required, ALPN, and KeyUpdate requested by the client', async () => {
+    const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setClientAuth({ ca: pki.caPem, required: true }).enableH2();
+    const srv = await pureServer(settings);
+    const r = await sClient(srv.port, ['-tls1_3', '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-alpn', 'h2'], ['ping', 'K', 'again']);
+    expect(r.stdout).toContain('pong:ping');
+    expect(r.stdout).toContain('pong:again');
+    expect(srv.digests[0]?.peerCertificate?.commonName).toBe('client');
+    expect(srv.digests[0]?.alpn).toBe('h2');
+  });
+
+  it('TLS 1.3 client certificate required but not sent: certificate_required alert', async () => {
+    const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setClientAuth({ ca: pki.caPem, required: true });
+    const srv = await pureServer(settings);
+    const r = await sClient(srv.port, ['-tls1_3']);
+    expect(r.stdout + r.stderr).toMatch(/certificate required|alert number 116/);
+    expect(srv.errors[0]).toBeDefined();
+  });
+
+  for (const [cipher, cert] of [['ECDHE-ECDSA-AES256-GCM-SHA384', pki.ecdsa], ['ECDHE-RSA-CHACHA20-POLY1305', pki.rsa], ['ECDHE-RSA-AES128-GCM-SHA256', pki.rsa]] as const) {
+    it(`TLS 1.2 ${cipher}`, async () => {
+      const srv = await pureServer(TlsSettings.intermediate(cert.certPath, cert.keyPath));
+      const r = await sClient(srv.port, ['-tls1_2', '-cipher', cipher]);
+      expect(r.stdout).toContain('pong:ping');
+      expect(r.stderr).toMatch(/Protocol version: TLSv1.2/);
+      expect(r.stderr).toContain(`Ciphersuite: ${cipher}`);
+      expect(srv.digests[0]?.version).toBe('TLSv1.2');
+    });
+  }
+
+  it('TLS 1.2 renegotiation is refused with a no_renegotiation alert', async () => {
+    const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+    const r = await sClient(srv.port, ['-tls1_2'], ['ping', 'R', 'after']);
+    expect(r.stdout).toContain('pong:ping');
+    // Our no_renegotiation alert is what stops openssl's renegotiation attempt.
+    expect(r.stderr).toContain('RENEGOTIATING');
+    expect(r.stderr).toMatch(/no renegotiation/);
+    expect(srv.digests[0]?.version).toBe('TLSv1.2');
+  });
+});
+
+describe('pure client, openssl s_server -www', () => {
+  let ecdsa13: number;
+  let rsa12: number;
+  let mtls: number;
+  let hrr: number;
+  beforeAll(async () => {
+    const base = ['-cert', pki.ecdsa.certPath, '-key', pki.ecdsa.keyPath, '-www'];
+    ecdsa13 = (await startSServer([...base, '-alpn', 'h2,http/1.1'])).port;
+    rsa12 = (await startSServer(['-cert', pki.rsa.certPath, '-key', pki.rsa.keyPath, '-www', '-tls1_2'])).port;
+    mtls = (await startSServer([...base, '-Verify', '1', '-CAfile', pki.caPath, '-verify_return_error'])).port;
+    hrr = (await startSServer([...base, '-groups', 'P-256'])).port;
+  });
+
+  async function get(port: number, opts = clientOptions(pki), sni = 'localhost') {
+    const connector = pureBackend.createConnector(opts);
+    const sock = await tcpConnect(port);
+    const stream = await connector.connect(sock, { sni, addr: `127.0.0.1:${port}` });
+    stream.write('GET / HTTP/1.0\r\n\r\n');
+    const page = await readUntil(stream, /<\/HTML>|<\/html>/i);
+    stream.destroy();
+    return { page, digest: stream.digest };
+  }
+
+  it('TLS 1.3 with ALPN h2', async () => {
+    const { page, digest } = await get(ecdsa13, clientOptions(pki, { alpn: Alpn.H2H1 }));
+    expect(page).toMatch(/Protocol\s*:\s*TLSv1.3/);
+    expect(digest).toMatchObject({ version: 'TLSv1.3', alpn: 'h2', group: 'x25519' });
+    expect(digest.peerCertificate?.commonName).toBe('ecdsa');
+  });
+
+  it('TLS 1.3 HelloRetryRequest to P-256', async () => {
+    const { page, digest } = await get(hrr);
+    expect(page).toMatch(/TLSv1.3/);
+    expect(digest.group).toBe('secp256r1');
+  });
+
+  it('TLS 1.2 ECDHE-RSA against a 1.2-only server', async () => {
+    const { page, digest } = await get(rsa12);
+    expect(page).toMatch(/TLSv1.2/);
+    expect(digest.version).toBe('TLSv1.2');
+    expect(digest.cipher).toMatch(/^TLS_ECDHE_RSA_WITH_/);
+  });
+
+  it('client certificate to a server that requires one', async () => {
+    const { page } = await get(mtls, clientOptions(pki, { clientCertKey: pki.client.certKey }));
+    expect(page).toMatch(/TLSv1.3/);
+  });
+
+  it('hostname mismatch is InvalidCertError', async () => {
+    await expect(get(ecdsa13, clientOptions(pki), 'nomatch.example')).rejects.toBeInstanceOf(InvalidCertError);
+  });
+});
