@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConnectionClosedError,
   TlsHandshakeError,
@@ -69,6 +69,20 @@ describe('EngineStream handshake', () => {
     accepted.write('world');
     const [reply] = (await once(client.stream, 'data')) as [Buffer];
     expect(reply.toString()).toBe('world');
+  });
+
+  it('sends writes gathered by cork() (the _writev path) in order', async () => {
+    const server = await startToyServer(cleanup, settings());
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    const received = readAll(accepted);
+    const writev = vi.spyOn(client.stream, '_writev');
+    client.stream.cork();
+    for (const part of ['one,', 'two,', 'three']) client.stream.write(part);
+    client.stream.uncork();
+    client.stream.end();
+    expect((await received).toString()).toBe('one,two,three');
+    expect(writev).toHaveBeenCalledTimes(1);
   });
 
   it('moves 20 MiB each way at once with every byte intact', async () => {

@@ -460,6 +460,26 @@ export class EngineStream extends Duplex implements TlsStream {
     else this.pendingWriteCallback = callback;
   }
 
+  /**
+   * Several writes queued while the socket was busy (an HTTP head and body, say): encrypt each
+   * without concatenating, then send all the records in one corked flush.
+   */
+  override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
+    if (this.failing || !this.handshakeFinished) {
+      this._write(chunks[0]!.chunk, chunks[0]!.encoding, callback);
+      return;
+    }
+    try {
+      for (const { chunk } of chunks) this.engine.send(chunk);
+    } catch (error) {
+      this.pendingWriteCallback = callback;
+      this.fail(error);
+      return;
+    }
+    if (this.flushOutput()) callback();
+    else this.pendingWriteCallback = callback;
+  }
+
   private readonly onSocketDrain = (): void => {
     const callback = this.pendingWriteCallback;
     if (!callback || this.failing) return;
