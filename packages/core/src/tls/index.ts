@@ -9,5 +9,6 @@ export * from './pem.js';
 export * from './peer-certificate.js';
 export * from './registry.js';
 export * from './settings.js';
+export * from './trust-store.js';
 export * from './engine-stream.js';
 export * from './engine-acceptor.js';

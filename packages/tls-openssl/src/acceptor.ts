@@ -1,0 +1,99 @@
+import { TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
+import {
+  Alpn, TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
+  type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsSettings, type TlsStream, type CertKey,
+} from '@proxy/core';
+import { peekClientHello, serverSelectedGroup } from './client-hello.js';
+import { digestOf } from './digest.js';
+import { mapTlsError } from './errors.js';
+import { ServerContexts } from './server-context.js';
+
+/** A compiled listener configuration on Node's tls. */
+export class OpensslAcceptor implements TlsAcceptor {
+  private readonly contexts: ServerContexts;
+  private readonly keylog: KeylogCallback | undefined;
+  private readonly alpn: readonly string[] | undefined;
+
+  constructor(private readonly settings: TlsSettings) {
+    this.contexts = new ServerContexts(settings);
+    this.contexts.defaultContext; // compile now, so a bad certificate fails at build time
+    this.keylog = keylogWriter(settings.keylog);
+    this.alpn = settings.alpn?.protocols;
+  }
+
+  accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
+    const { settings } = this;
+    return new Promise<TlsStream>((resolve, reject) => {
+      let done = false;
+      let tlsSocket: TLSSocket | undefined;
+      const fail = (err: TlsHandshakeError) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        if (tlsSocket) tlsSocket.destroy();
+        socket.destroy();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(new TlsHandshakeTimeoutError(settings.handshakeTimeoutMs, 'downstream')),
+        settings.handshakeTimeoutMs);
+
+      peekClientHello(socket).then(async (hello) => {
+        if (done) return;
+        let certKey: CertKey | undefined;
+        if (settings.callbacks.certificate) {
+          try {
+            certKey = await settings.callbacks.certificate({ serverName: hello?.serverName, peerAddr: conn.peerAddr });
+          } catch (err) {
+            return fail(new TlsHandshakeError(`certificate callback failed: ${(err as Error).message}`, { source: 'downstream', cause: err }));
+          }
+          if (done) return;
+        }
+        const context = certKey ? this.contexts.contextFor(certKey) : this.contexts.defaultContext;
+        if (!context) {
+          // No certificate for this name: refuse as nginx does with ssl_reject_handshake.
+          socket.end(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 112])); // fatal unrecognized_name
+          return fail(new TlsHandshakeError(`no certificate for server name ${hello?.serverName ?? '(none)'}`, { source: 'downstream', alert: 112 }));
+        }
+        const s = new TLSSocket(socket, {
+          isServer: true,
+          secureContext: context,
+          requestCert: settings.clientAuth !== undefined,
+          rejectUnauthorized: settings.clientAuth?.required ?? false,
+          ...(this.alpn ? { ALPNProtocols: this.alpn as string[] } : {}),
+        });
+        tlsSocket = s;
+        if (this.keylog) {
+          const write = this.keylog;
+          s.on('keylog', (line: Buffer) => write(line.toString('latin1').trimEnd()));
+        }
+        const onError = (err: Error) => fail(mapTlsError(err, 'downstream'));
+        const onClose = () => fail(new TlsHandshakeError('connection closed during the TLS handshake', { source: 'downstream' }));
+        s.once('error', onError);
+        s.once('close', onClose);
+        s.once('secure', () => {
+          if (done) return;
+          // Optional client auth: no certificate is fine, a certificate that fails verification is not.
+          if (settings.clientAuth && !settings.clientAuth.required && s.getPeerX509Certificate() && !s.authorized) {
+            return fail(new InvalidCertError('client-certificate', String(s.authorizationError), { source: 'downstream' }));
+          }
+          const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, settings.groups, s.getProtocol() ?? ''));
+          const complete = settings.callbacks.handshakeComplete;
+          Promise.resolve(complete ? complete(digest) : undefined).then((extension) => {
+            if (done) return;
+            if (extension !== undefined) digest.extension = extension;
+            done = true;
+            clearTimeout(timer);
+            s.off('error', onError);
+            s.off('close', onClose);
+            Object.defineProperty(s, 'digest', { value: digest, enumerable: true });
+            resolve(s as unknown as TlsStream);
+          }, (err: unknown) => fail(new TlsHandshakeError(`handshakeComplete callback failed: ${(err as Error).message}`, { source: 'downstream', cause: err })));
+        });
+      }, (err: unknown) => fail(mapTlsError(err, 'downstream')));
+    });
+  }
+}
+
+/** The ALPN a listener advertises when the settings name none and the service speaks HTTP. */
+export const HTTP_DEFAULT_ALPN = Alpn.H2H1;

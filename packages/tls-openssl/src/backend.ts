@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+import {
+  TlsFeatureUnsupportedError, type TlsBackend, type TlsClientOptions, type TlsFeature, type TlsSettings,
+} from '@proxy/core';
+import { OpensslAcceptor } from './acceptor.js';
+import { OpensslConnector } from './connector.js';
+
+const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
+  'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
+  'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'native',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+]);
+
+const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
+
+/** Node's built-in tls (OpenSSL), the default backend. */
+export const opensslBackend: TlsBackend = {
+  name: 'openssl',
+  packageName: pkg.name,
+  library: `OpenSSL ${process.versions.openssl}`,
+  features: FEATURES,
+  createAcceptor(settings: TlsSettings) {
+    for (const f of settings.requiredFeatures()) {
+      if (!FEATURES.has(f)) throw new TlsFeatureUnsupportedError('openssl', f);
+    }
+    return new OpensslAcceptor(settings);
+  },
+  createConnector(options: TlsClientOptions) {
+    return new OpensslConnector(options);
+  },
+};

@@ -1,0 +1,56 @@
+import {
+  InvalidCertError, TlsAlertReceivedError, TlsHandshakeError, type ErrorSource,
+} from '@proxy/core';
+
+/** OpenSSL X509 verification results (as Node names them) to InvalidCert reasons. */
+const VERIFY_REASONS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'expired',
+  CERT_NOT_YET_VALID: 'not-yet-valid',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'unknown-ca',
+  UNABLE_TO_GET_ISSUER_CERT: 'unknown-ca',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown-ca',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown-ca',
+  CERT_UNTRUSTED: 'unknown-ca',
+  CERT_REJECTED: 'rejected',
+  CERT_SIGNATURE_FAILURE: 'bad-signature',
+  INVALID_CA: 'invalid-ca',
+  INVALID_PURPOSE: 'invalid-purpose',
+  PATH_LENGTH_EXCEEDED: 'path-length',
+  HOSTNAME_MISMATCH: 'hostname-mismatch',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
+};
+
+/** Alerts by their OpenSSL reason text, for errors raised on receipt of an alert. */
+const ALERT_CODES: Record<string, number> = {
+  handshake_failure: 40, bad_certificate: 42, unsupported_certificate: 43, certificate_revoked: 44,
+  certificate_expired: 45, certificate_unknown: 46, illegal_parameter: 47, unknown_ca: 48,
+  access_denied: 49, decode_error: 50, decrypt_error: 51, protocol_version: 70,
+  insufficient_security: 71, internal_error: 80, inappropriate_fallback: 86, missing_extension: 109,
+  unrecognized_name: 112, certificate_required: 116, no_application_protocol: 120,
+};
+
+/** Turns what Node's tls emitted into the typed error every backend raises. */
+export function mapTlsError(err: unknown, source: ErrorSource): TlsHandshakeError {
+  if (err instanceof TlsHandshakeError) return err;
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ?? '';
+  const reason = VERIFY_REASONS[code];
+  if (reason) return new InvalidCertError(reason, e.message, { source, cause: err });
+  // e.g. ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE / ERR_SSL_TLSV1_ALERT_UNKNOWN_CA / ..._NO_APPLICATION_PROTOCOL
+  const alertMatch = /ALERT_([A-Z_]+)$/.exec(code);
+  if (alertMatch) {
+    const name = alertMatch[1]!.toLowerCase();
+    const alert = ALERT_CODES[name];
+    if (alert !== undefined) {
+      const received = new TlsAlertReceivedError(alert, name, source);
+      (received as { cause?: unknown }).cause = err;
+      return received;
+    }
+  }
+  if (code === 'ERR_SSL_CERTIFICATE_VERIFY_FAILED') {
+    return new InvalidCertError('verify-failed', e.message, { source, cause: err });
+  }
+  const retryable = source === 'upstream' && (code === 'ECONNRESET' || code === 'EPIPE');
+  return new TlsHandshakeError(`TLS handshake failed: ${e?.message ?? String(err)}`, { source, cause: err, retryable });
+}

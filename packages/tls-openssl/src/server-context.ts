@@ -1,0 +1,44 @@
+import { createHash, constants } from 'node:crypto';
+import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
+import type { CertKey, TlsSettings } from '@proxy/core';
+import { opensslCipherList, opensslGroupList } from './names.js';
+
+/**
+ * Compiles listener settings into Node SecureContexts, one per certificate (the default one and
+ * each the certificate hook returns), created once and reused for every handshake.
+ */
+export class ServerContexts {
+  private readonly byCertKey = new WeakMap<CertKey, SecureContext>();
+  private readonly base: SecureContextOptions;
+
+  constructor(private readonly settings: TlsSettings) {
+    const base: SecureContextOptions = {
+      minVersion: settings.minVersion,
+      maxVersion: settings.maxVersion,
+      ciphers: opensslCipherList(settings.tls12Suites, settings.tls13Suites),
+      ecdhCurve: opensslGroupList(settings.groups),
+      // Mozilla intermediate: the client picks among our (all strong) suites.
+      honorCipherOrder: false,
+      // Ties resumed sessions to this listener's configuration (required with client auth).
+      sessionIdContext: createHash('sha256').update(settings.clientAuth?.caPem ?? 'proxy').digest('hex').slice(0, 32),
+    };
+    if (settings.clientAuth) base.ca = settings.clientAuth.caPem;
+    if (!settings.sessionTickets) base.secureOptions = constants.SSL_OP_NO_TICKET;
+    // The escape hatch: hooks see (and may change) the options object Node builds the context from.
+    for (const hook of settings.nativeHooks) hook(base);
+    this.base = base;
+  }
+
+  contextFor(certKey: CertKey): SecureContext {
+    let ctx = this.byCertKey.get(certKey);
+    if (!ctx) {
+      ctx = createSecureContext({ ...this.base, cert: certKey.chainPem, key: certKey.keyPem });
+      this.byCertKey.set(certKey, ctx);
+    }
+    return ctx;
+  }
+
+  get defaultContext(): SecureContext | undefined {
+    return this.settings.certKey ? this.contextFor(this.settings.certKey) : undefined;
+  }
+}
