@@ -130,9 +130,10 @@ describe('EngineStream backpressure', () => {
       sender.end();
     })();
 
-    // The client reads nothing: wait until its engine stops being fed.
+    // The client reads nothing: wait until its engine has not been fed for two checks in a row.
     let calls = -1;
-    for (let i = 0; i < 100 && calls !== client.engine.receiveCalls; i++) {
+    for (let i = 0, stable = 0; i < 100 && stable < 2; i++) {
+      stable = calls === client.engine.receiveCalls ? stable + 1 : 0;
       calls = client.engine.receiveCalls;
       await sleep(100);
     }
