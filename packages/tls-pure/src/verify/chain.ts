@@ -95,18 +95,18 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
   const isAnchor = (c: X509Certificate) => opts.trust.some((t) => t.raw.equals(c.raw));
   for (let depth = 0; depth < MAX_CHAIN; depth++) {
     if (isAnchor(current)) return path;
-    const anchor = opts.trust.find((t) => current.checkIssued(t) && verifiesSafe(current, t));
+    const anchor = opts.trust.find((t) => issuedBy(current, t));
     if (anchor) {
       checkIssuer(anchor, now, source, true);
       path.push(anchor);
       return path;
     }
-    const next = parsed.slice(1).find((c) => !path.includes(c) && current.checkIssued(c) && verifiesSafe(current, c));
+    const next = parsed.slice(1).find((c) => !path.includes(c) && issuedBy(current, c));
     if (!next) {
-      if (current.checkIssued(current) && verifiesSafe(current, current)) {
+      if (issuedBy(current, current)) {
         throw invalid('self-signed', 'self-signed certificate not in the trust store', AlertDescription.unknown_ca, source);
       }
-      if (parsed.slice(1).some((c) => current.checkIssued(c)) || opts.trust.some((t) => current.checkIssued(t))) {
+      if (parsed.slice(1).some((c) => c.subject === current.issuer) || opts.trust.some((t) => t.subject === current.issuer)) {
         throw invalid('bad-signature', 'certificate signature does not verify', AlertDescription.bad_certificate, source);
       }
       throw invalid('unknown-ca', `no trusted issuer for ${current.issuer.replace(/\n/g, ', ')}`, AlertDescription.unknown_ca, source);
@@ -116,6 +116,11 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
     current = next;
   }
   throw invalid('chain-too-long', 'certificate chain too long', AlertDescription.bad_certificate, source);
+}
+
+/** RFC 5280 6.1.3: the issuer name chains and the signature verifies with the issuer's key. */
+function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  return child.issuer === issuer.subject && verifiesSafe(child, issuer);
 }
 
 function verifiesSafe(child: X509Certificate, issuer: X509Certificate): boolean {

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
+import { InvalidCertError } from '@proxy/core';
+import { certificateMatchesHost, verifyCertificateChain } from '../src/index.js';
+import { dnsMatches } from '../src/verify/hostname.js';
+import { makePki } from './support/pki.js';
+
+const pki = makePki();
+const ca = new X509Certificate(pki.caPem);
+const der = (pem: string) => new Uint8Array(new X509Certificate(pem).raw);
+
+function reason(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidCertError);
+    return (e as InvalidCertError).reason;
+  }
+  return 'no error';
+}
+
+describe('RFC 6125 host names', () => {
+  it('wildcards only as the whole leftmost label, matching exactly one label', () => {
+    expect(dnsMatches('*.wild.test', 'a.wild.test')).toBe(true);
+    expect(dnsMatches('*.wild.test', 'a.b.wild.test')).toBe(false);
+    expect(dnsMatches('*.wild.test', 'wild.test')).toBe(false);
+    expect(dnsMatches('a*.wild.test', 'ab.wild.test')).toBe(false);
+    expect(dnsMatches('*.test', 'wild.test')).toBe(false);
+    expect(dnsMatches('www.*.test', 'www.a.test')).toBe(false);
+  });
+
+  it('DNS and IP SANs of the test certificate', () => {
+    const leaf = new X509Certificate(pki.ecdsa.certPem);
+    expect(certificateMatchesHost(leaf, 'localhost')).toBe(true);
+    expect(certificateMatchesHost(leaf, 'LOCALHOST.')).toBe(true);
+    expect(certificateMatchesHost(leaf, 'x.wild.test')).toBe(true);
+    expect(certificateMatchesHost(leaf, '127.0.0.1')).toBe(true);
+    expect(certificateMatchesHost(leaf, '127.0.0.2')).toBe(false);
+    expect(certificateMatchesHost(leaf, 'example.com')).toBe(false);
+  });
+});
+
+describe('chain verification', () => {
+  const base = { trust: [ca], purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };
+
+  it('accepts a good chain for every key type', () => {
+    for (const c of [pki.ecdsa, pki.p384, pki.rsa, pki.ed25519]) {
+      expect(verifyCertificateChain([der(c.certPem)], base)[0]!.subject).toContain('CN=');
+    }
+  });
+
+  it('reasons: unknown-ca, self-signed, expired, not-yet-valid, hostname-mismatch, bad-usage', () => {
+    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, trust: [new X509Certificate(pki.otherCaPem)] }))).toBe('unknown-ca');
+    expect(reason(() => verifyCertificateChain([der(pki.selfSigned.certPem)], base))).toBe('self-signed');
+    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, now: new Date(Date.now() + 400 * 86400_000) }))).toBe('expired');
+    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, now: new Date(Date.now() - 2 * 86400_000) }))).toBe('not-yet-valid');
+    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, hostnames: ['evil.test'] }))).toBe('hostname-mismatch');
+    // A clientAuth-only certificate presented by a server.
+    expect(reason(() => verifyCertificateChain([der(pki.client.certPem)], { ...base, hostnames: [] }))).toBe('bad-usage');
+    expect(reason(() => verifyCertificateChain([], base))).toBe('no-certificate');
+  });
+
+  it('an intermediate without basicConstraints cA is refused (not-a-ca)', () => {
+    // Sign a certificate with the ECDSA leaf as if it were a CA.
+    const dir = pki.dir;
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, 'sub.key')], { stdio: 'pipe' });
+    execFileSync('openssl', ['req', '-new', '-key', join(dir, 'sub.key'), '-subj', '/CN=localhost', '-out', join(dir, 'sub.csr')], { stdio: 'pipe' });
+    writeFileSync(join(dir, 'sub.ext'), 'subjectAltName=DNS:localhost\n');
+    execFileSync('openssl', ['x509', '-req', '-in', join(dir, 'sub.csr'), '-CA', pki.ecdsa.certPath, '-CAkey', pki.ecdsa.keyPath, '-CAcreateserial',
+      '-days', '5', '-extfile', join(dir, 'sub.ext'), '-out', join(dir, 'sub.pem')], { stdio: 'pipe' });
+    const sub = readFileSync(join(dir, 'sub.pem'), 'utf8');
+    expect(reason(() => verifyCertificateChain([der(sub), der(pki.ecdsa.certPem)], base))).toBe('not-a-ca');
+  });
+
+  it('a tampered signature is not accepted', () => {
+    const d = der(pki.ecdsa.certPem);
+    d[d.length - 5]! ^= 0x01;
+    expect(['bad-signature', 'unknown-ca', 'malformed']).toContain(reason(() => verifyCertificateChain([d], base)));
+  });
+});
