@@ -49,16 +49,34 @@ export async function runSClient(o: SClientOptions, io: TlsToolIo): Promise<numb
 
   return await new Promise<number>((resolve) => {
     let status = 0;
-    stream.on('error', (err) => {
-      io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
-      status = 1;
-    });
-    stream.on('close', () => {
+    let settled = false;
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
       io.stdin.unpipe(stream);
       // stdin may hold the event loop open (a TTY or a pipe nobody closes); we are done with it.
       if (io.stdin === process.stdin) process.stdin.pause();
       resolve(status);
+    };
+    stream.on('error', (err) => {
+      io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
+      status = 1;
     });
+    // When the server ends the session, so do we (like openssl s_client). Streams that allow
+    // half-open connections do not close by themselves, so 'end' + 'finish' also settles.
+    let ended = false;
+    let finished = false;
+    stream.on('end', () => {
+      ended = true;
+      if (finished) return finish();
+      io.stdin.unpipe(stream);
+      stream.end();
+    });
+    stream.on('finish', () => {
+      finished = true;
+      if (ended) finish();
+    });
+    stream.on('close', finish);
     stream.pipe(io.stdout, { end: false });
     // With -ign_eof the session lasts until the server closes; otherwise the end of stdin
     // half-closes it (close_notify), and what the server still sends is printed.

@@ -127,6 +127,14 @@ function serveWww(stream: TlsStream, library: string): void {
     );
   };
   stream.on('data', onData);
+  // A client that half-closes without a complete request gets closed too (half-open streams
+  // would otherwise wait forever).
+  stream.once('end', () => {
+    if (stream.listenerCount('data') > 0) {
+      stream.off('data', onData);
+      stream.end();
+    }
+  });
 }
 
 export function wwwPage(d: SslDigest, library: string, requestLine: string): string {
