@@ -30,7 +30,8 @@ export class ServerConf {
   version = 1;
   /** Worker processes sharing the listeners; 1 runs in this process. */
   threads = 1;
-  pidFile = '/tmp/proxy.pid';
+  /** Written with the primary's pid on start when set. */
+  pidFile: string | undefined;
   /** Where errors are logged; undefined: stderr. */
   errorLog: string | undefined;
   /** Default trust store for upstream certificate verification; undefined: the system's. */
@@ -96,7 +97,7 @@ export class ServerConf {
     const conf = new ServerConf();
     conf.version = num('version', 1) ?? conf.version;
     conf.threads = num('threads', 1) ?? conf.threads;
-    conf.pidFile = str('pid_file') ?? conf.pidFile;
+    conf.pidFile = str('pid_file');
     conf.errorLog = str('error_log');
     conf.caFile = str('ca_file');
     conf.s2nConfigCacheSize = num('s2n_config_cache_size', 0) ?? conf.s2nConfigCacheSize;

@@ -1,0 +1,29 @@
+/** A parsed remote address. */
+export interface SocketAddress {
+  /** IP address, without brackets. */
+  ip: string;
+  port: number;
+  family: 'IPv4' | 'IPv6';
+  /** "ip:port" ("[ip]:port" for IPv6). */
+  toString(): string;
+}
+
+/** What a filter may stamp on a connection; the session sees it as `session.connection.state`. */
+export interface FilterCtx {
+  readonly localAddr: string;
+  state: Record<string, unknown>;
+}
+
+/**
+ * Runs on every accepted TCP connection before any TLS byte is read or written (Pingora's
+ * ConnectionFilter). Returning false closes the connection at once.
+ */
+export interface ConnectionFilter {
+  filter(peerAddr: SocketAddress, ctx: FilterCtx): boolean | Promise<boolean>;
+}
+
+export function socketAddress(ip: string, port: number, family: string): SocketAddress {
+  const v6 = family === 'IPv6' || ip.includes(':');
+  const text = v6 ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return { ip, port, family: v6 ? 'IPv6' : 'IPv4', toString: () => text };
+}

@@ -1,0 +1,3 @@
+export * from './address.js';
+export * from './connection-filter.js';
+export * from './listener.js';

@@ -1,0 +1,121 @@
+import { createServer, type Server as NetServer, type Socket, type AddressInfo } from 'node:net';
+import type { Alpn } from '../tls/alpn.js';
+import type { ConnectionInfo, TlsAcceptor } from '../tls/backend.js';
+import { tlsBackend } from '../tls/registry.js';
+import type { TlsSettings } from '../tls/settings.js';
+import type { ServiceApp } from '../server/service-app.js';
+import { log } from '../log.js';
+import { parseListenAddress } from './address.js';
+import { socketAddress, type ConnectionFilter } from './connection-filter.js';
+
+export interface EndpointOptions {
+  addr: string;
+  /** Absent: plain TCP. */
+  tls: TlsSettings | undefined;
+}
+
+/**
+ * One bound endpoint of a Service: accepts TCP, runs the connection filter before any byte is
+ * read (the socket starts paused), the TLS handshake when configured, then hands the stream to
+ * the app. Each connection runs on its own promise chain, so a slow filter, a slow certificate
+ * hook or a stalled handshake holds up only its own connection.
+ */
+export class Listener {
+  private server: NetServer | undefined;
+  private acceptor: TlsAcceptor | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    readonly endpoint: EndpointOptions,
+    private readonly app: ServiceApp,
+    private readonly filter: () => ConnectionFilter | undefined,
+    private readonly defaultAlpn: Alpn | undefined,
+  ) {}
+
+  /** Compiles the TLS settings (throwing config errors now, not at first connection) and binds. */
+  async start(): Promise<AddressInfo> {
+    const { tls } = this.endpoint;
+    if (tls) {
+      if (!tls.alpn && this.defaultAlpn) tls.setAlpn(this.defaultAlpn);
+      this.acceptor = tlsBackend().createAcceptor(tls);
+    }
+    const { host, port } = parseListenAddress(this.endpoint.addr);
+    const server = createServer({ pauseOnConnect: true, noDelay: true, keepAlive: true }, (socket) => this.onConnection(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, backlog: 4096, exclusive: false }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => log.error(`listener ${this.endpoint.addr} failed`, err));
+    return server.address() as AddressInfo;
+  }
+
+  get address(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  /** Stops accepting; open connections are left to the app's graceful shutdown. */
+  close(): void {
+    // net.Server.close's callback waits for every connection to end; stopping the accept is immediate.
+    if (this.server?.listening) this.server.close();
+  }
+
+  /** Cuts every connection still open (after the grace period). */
+  destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  private onConnection(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    // Errors on a dying socket must not reach the process; the paths below report what matters.
+    socket.on('error', noop);
+    const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
+    const info: ConnectionInfo = {
+      peerAddr: peer.toString(),
+      localAddr: `${socket.localAddress}:${socket.localPort}`,
+      state: {},
+    };
+    const filter = this.filter();
+    if (!filter) {
+      this.afterFilter(socket, info);
+      return;
+    }
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = filter.filter(peer, { localAddr: info.localAddr, state: info.state });
+    } catch (err) {
+      log.warn(`connection filter threw for ${info.peerAddr}; closing it`, err);
+      socket.destroy();
+      return;
+    }
+    if (verdict === true) {
+      this.afterFilter(socket, info);
+    } else if (verdict === false) {
+      socket.destroy();
+    } else {
+      verdict.then((ok) => (ok ? this.afterFilter(socket, info) : socket.destroy()), (err: unknown) => {
+        log.warn(`connection filter failed for ${info.peerAddr}; closing it`, err);
+        socket.destroy();
+      });
+    }
+  }
+
+  private afterFilter(socket: Socket, info: ConnectionInfo): void {
+    if (socket.destroyed) return;
+    if (!this.acceptor) {
+      socket.resume();
+      this.app.handleConnection(socket, { info, digest: undefined });
+      return;
+    }
+    this.acceptor.accept(socket, info).then(
+      (stream) => this.app.handleConnection(stream, { info, digest: stream.digest }),
+      (err: unknown) => log.debug(`TLS handshake with ${info.peerAddr} failed`, err),
+    );
+  }
+}
+
+function noop(): void {}

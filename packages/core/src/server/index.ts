@@ -1,0 +1,5 @@
+export * from './conf.js';
+export * from './server.js';
+export * from './service.js';
+export * from './service-app.js';
+export * from './http-proxy-service.js';

@@ -1,0 +1,103 @@
+import cluster from 'node:cluster';
+import { writeFileSync, rmSync } from 'node:fs';
+import { log } from '../log.js';
+import { ServerConf } from './conf.js';
+import type { Service } from './service.js';
+
+/** Worker messages to the primary. */
+type WorkerMessage = { type: 'proxy:listening' } | { type: 'proxy:start-failed'; message: string };
+
+/**
+ * Runs services (Pingora's Server). With `threads: 1` everything runs in this process. With
+ * `threads: N` the primary forks N workers running the same program (node:cluster); each binds
+ * the same endpoints, which the primary shares, so the kernel's accept spreads connections across
+ * cores. SIGTERM/SIGINT stop gracefully: listeners close, in-flight requests finish.
+ */
+export class Server {
+  private readonly services: Service[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(readonly conf: ServerConf = new ServerConf()) {
+    if (conf.errorLog) log.file = conf.errorLog;
+  }
+
+  addService(service: Service): this {
+    this.services.push(service);
+    return this;
+  }
+
+  /** True in the primary of a multi-worker server: it supervises and serves nothing itself. */
+  get isSupervisor(): boolean {
+    return this.conf.threads > 1 && cluster.isPrimary;
+  }
+
+  /** Binds every service (or, as a supervisor, forks workers and waits until each has bound). */
+  async start(): Promise<void> {
+    if (this.conf.pidFile && cluster.isPrimary) writeFileSync(this.conf.pidFile, `${process.pid}\n`);
+    if (this.isSupervisor) return this.startWorkers();
+    for (const s of this.services) await s.start();
+    if (cluster.isWorker) process.send?.({ type: 'proxy:listening' } satisfies WorkerMessage);
+  }
+
+  private startWorkers(): Promise<void> {
+    const pending = [];
+    for (let i = 0; i < this.conf.threads; i++) {
+      const worker = cluster.fork();
+      pending.push(new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: WorkerMessage) => {
+          if (m.type === 'proxy:listening') resolve();
+          else if (m.type === 'proxy:start-failed') reject(new Error(`worker ${worker.process.pid} failed to start: ${m.message}`));
+        });
+        worker.once('exit', (code) => reject(new Error(`worker ${worker.process.pid} exited with code ${code} before listening`)));
+      }));
+    }
+    cluster.on('exit', (worker, code, signal) => {
+      if (!this.stopping) log.error(`worker ${worker.process.pid} exited (code ${code}, signal ${signal}); restarting it`);
+      if (!this.stopping) cluster.fork();
+    });
+    return Promise.all(pending).then(() => undefined);
+  }
+
+  /**
+   * Graceful stop: keep accepting for grace_period_seconds, close the listeners, give in-flight
+   * requests graceful_shutdown_timeout_seconds, then cut the rest.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const { gracePeriodSeconds, gracefulShutdownTimeoutSeconds } = this.conf;
+    if (this.isSupervisor) {
+      const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+      await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.process.kill('SIGTERM');
+      })));
+    } else {
+      if (gracePeriodSeconds > 0) await new Promise((r) => setTimeout(r, gracePeriodSeconds * 1000));
+      await Promise.all(this.services.map((s) => s.stop(gracefulShutdownTimeoutSeconds * 1000)));
+    }
+    if (this.conf.pidFile && cluster.isPrimary) rmSync(this.conf.pidFile, { force: true });
+  }
+
+  /** Starts, then stops gracefully on SIGTERM or SIGINT and exits the process. */
+  async runForever(): Promise<void> {
+    const onSignal = (sig: NodeJS.Signals) => {
+      log.info(`${sig} received: shutting down gracefully`);
+      this.stop().then(() => process.exit(0), (err: unknown) => {
+        log.error('shutdown failed', err);
+        process.exit(1);
+      });
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    try {
+      await this.start();
+    } catch (err) {
+      if (cluster.isWorker) process.send?.({ type: 'proxy:start-failed', message: (err as Error).message } satisfies WorkerMessage);
+      throw err;
+    }
+  }
+}
