@@ -2,3 +2,4 @@
 export * from './tls-tool.js';
 export { runSServer, sServerSettings, alpnOf, wwwPage } from './s-server.js';
 export { runSClient, sClientOptions } from './s-client.js';
+export * from './check-backend.js';
