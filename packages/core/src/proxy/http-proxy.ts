@@ -21,6 +21,10 @@ import { Session } from './session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
+function asConf(conf: ServerConf | Partial<ServerConf>): ServerConf {
+  return conf instanceof ServerConf ? conf : new ServerConf(conf);
+}
+
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function';
 }
@@ -50,13 +54,16 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
     this.h2 = new H2Server(this.onExchange);
   }
 
-  static new<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf = new ServerConf()): HttpProxy<Ctx> {
-    return new HttpProxy(app, conf, undefined);
+  /** `conf`: a ServerConf, or the fields to change from the defaults. */
+  static new<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf | Partial<ServerConf> = {}): HttpProxy<Ctx> {
+    return new HttpProxy(app, asConf(conf), undefined);
   }
 
   /** Like `new`, and presents this client certificate (chain PEM, leaf first) to every upstream that asks, unless the peer has its own. */
-  static newMtls<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf, clientCertPem: string | Buffer, clientKeyPem: string | Buffer): HttpProxy<Ctx> {
-    return new HttpProxy(app, conf, CertKey.fromPem(clientCertPem, clientKeyPem, 'HttpProxy.newMtls client certificate'));
+  static newMtls<Ctx>(
+    app: ProxyHttp<Ctx>, conf: ServerConf | Partial<ServerConf>, clientCertPem: string | Buffer, clientKeyPem: string | Buffer,
+  ): HttpProxy<Ctx> {
+    return new HttpProxy(app, asConf(conf), CertKey.fromPem(clientCertPem, clientKeyPem, 'HttpProxy.newMtls client certificate'));
   }
 
   /** Downstream connections being served (HTTP/1.1 + HTTP/2). */

@@ -7,7 +7,7 @@ import { parseCertificates, readPemFile } from '../tls/pem.js';
 import { ConnectorConfigCache } from './config-cache.js';
 import { H1Connection } from './h1-client.js';
 import { H2Connection } from './h2-client.js';
-import type { HttpPeer } from './peer.js';
+import { certKeyId, type HttpPeer } from './peer.js';
 import { ConnectionPool, type UpstreamConnection } from './pool.js';
 
 export interface ConnectorOptions {
@@ -99,7 +99,7 @@ export class Connector {
       handshakeTimeoutMs: undefined,
     };
     const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
-      certKey ? certKey.fingerprint : ''}|${o.alpn.toString()}`;
+      certKey ? certKeyId(certKey) : ''}|${o.alpn.toString()}`;
     return { key, options };
   }
 

@@ -113,10 +113,25 @@ export class HttpPeer {
     const o = this.options;
     if (!this.useTls) return `tcp|${this.address}|${o.alpn.kind === 'H2' ? 'h2c' : 'h1'}|${o.groupKey}`;
     return `tls|${this.address}|${this.sni}|${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}|${o.alternativeCn ?? ''}|${
-      o.caKey}|${o.clientCertKey ? o.clientCertKey.fingerprint : ''}|${o.alpn.toString()}|${o.groupKey}`;
+      o.caKey}|${o.clientCertKey ? certKeyId(o.clientCertKey) : ''}|${o.alpn.toString()}|${o.groupKey}`;
   }
 
   toString(): string {
     return `${this.useTls ? 'https' : 'http'}://${this.address}${this.sni && this.useTls ? ` (sni ${this.sni})` : ''}`;
   }
+}
+
+const certKeyIds = new WeakMap<CertKey, string>();
+
+/**
+ * Identifies a client certificate by its whole chain, not only the leaf: the same leaf sent with
+ * and without its intermediate is a different TLS session to a server that verifies it.
+ */
+export function certKeyId(certKey: CertKey): string {
+  let id = certKeyIds.get(certKey);
+  if (id === undefined) {
+    id = createHash('sha256').update(certKey.chainPem).digest('base64url').slice(0, 22);
+    certKeyIds.set(certKey, id);
+  }
+  return id;
 }
