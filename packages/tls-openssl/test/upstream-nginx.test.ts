@@ -384,9 +384,12 @@ http {
       'print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(30)',
     ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
     const blackholePort = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
-    console.error('DBG port', blackholePort);
     // Accepts, reads nothing, answers nothing: the ClientHello goes unanswered.
-    const mute = net.createServer((s) => s.pause());
+    const muted = new Set<net.Socket>();
+    const mute = net.createServer((s) => {
+      muted.add(s);
+      s.pause();
+    });
     await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
     const mutePort = (mute.address() as AddressInfo).port;
 
@@ -395,7 +398,6 @@ http {
     try {
       let t0 = Date.now();
       const c = await px.get();
-      console.error('DBG got', c.status);
       expect(c.status).toBe(504);
       expect(c.error?.code).toBe('CONNECT_TIMEOUT');
       expect(c.error?.message).toMatch(/TCP connect .* timed out/);
@@ -411,6 +413,8 @@ http {
     } finally {
       await px.close();
       py.kill('SIGKILL');
+      // A paused socket never notices the peer left: close them, or close() waits forever.
+      for (const s of muted) s.destroy();
       await new Promise<void>((r) => mute.close(() => r()));
     }
   });
