@@ -46,6 +46,12 @@ export interface EngineContext {
   /** Server: waits for the adapter's certificate choice, then calls `resume`. */
   pauseForCertificate(hello: ClientHelloInfo, resume: (certKey: CertKey | undefined) => void): void;
   replaceHandshaker(h: Handshaker): void;
+  /**
+   * RFC 8446 4.2.10: a server declining early data skips it: 'trial-decrypt' drops records that
+   * fail to decrypt with the handshake keys, 'plaintext-appdata' drops application_data records
+   * before the retried ClientHello; both within a byte budget. undefined stops skipping.
+   */
+  skipEarlyData(mode: 'trial-decrypt' | 'plaintext-appdata' | undefined): void;
   /** Sends a warning-level alert (TLS 1.2 no_renegotiation). */
   sendWarning(desc: number): void;
   /** One NSS key-log line, when key logging is on. */

@@ -38,6 +38,9 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
   private closeSent = false;
   private failure: Error | undefined;
   private ignored = 0;
+  private earlySkip: 'trial-decrypt' | 'plaintext-appdata' | undefined;
+  /** Early data we are willing to discard (RFC 8446 4.2.10 max_early_data_size; we never accept any). */
+  private earlyBudget = 1 << 16;
 
   constructor(
     readonly side: 'client' | 'server',
@@ -188,6 +191,15 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     this.handshaker = h;
   }
 
+  skipEarlyData(mode: 'trial-decrypt' | 'plaintext-appdata' | undefined): void {
+    this.earlySkip = mode;
+  }
+
+  private chargeEarly(n: number): void {
+    this.earlyBudget -= n;
+    if (this.earlyBudget < 0) throw fatal(AlertDescription.unexpected_message, 'too much early data');
+  }
+
   sendWarning(desc: number): void {
     this.flushHandshake();
     const body = Uint8Array.of(1, desc);
@@ -226,8 +238,21 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     }
     let type = outerType;
     let content = fragment;
+    if (this.earlySkip === 'plaintext-appdata' && outerType === ContentType.application_data && !this.readProtection) {
+      return this.chargeEarly(fragment.length);
+    }
     if (this.readProtection) {
-      ({ type, content } = this.readProtection.open(outerType, header, fragment));
+      if (this.earlySkip === 'trial-decrypt' && outerType === ContentType.application_data) {
+        try {
+          ({ type, content } = this.readProtection.open(outerType, header, fragment));
+          this.earlySkip = undefined;
+        } catch (e) {
+          if ((e as TlsHandshakeError).alert !== AlertDescription.bad_record_mac) throw e;
+          return this.chargeEarly(fragment.length);
+        }
+      } else {
+        ({ type, content } = this.readProtection.open(outerType, header, fragment));
+      }
     } else if (fragment.length > MAX_PLAINTEXT) {
       throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
     } else if (outerType === ContentType.application_data) {

@@ -85,6 +85,18 @@ describe('pure server, openssl s_client', () => {
     expect(srv.digests[0]?.alpn).toBe('h2');
   });
 
+  it('the certificate callback picks the certificate by SNI (async), default otherwise', async () => {
+    const settings = TlsSettings.withCallbacks({
+      certificate: async (hello) => (hello.serverName === 'localhost' ? pki.rsa.certKey : undefined),
+    }, pki.ecdsa.certKey);
+    const srv = await pureServer(settings);
+    const bySni = await sClient(srv.port, ['-tls1_3']);
+    expect(bySni.stdout).toContain('pong:ping');
+    expect(bySni.stderr).toMatch(/Peer certificate: CN = rsa/);
+    const byDefault = await runOpenssl(['s_client', '-connect', `127.0.0.1:${srv.port}`, '-noservername', '-brief'], (stdin) => setTimeout(() => stdin.end(), 800));
+    expect(byDefault.stderr).toMatch(/Peer certificate: CN = ecdsa/);
+  });
+
   it('TLS 1.3 client certificate required but not sent: certificate_required alert', async () => {
     const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setClientAuth({ ca: pki.caPem, required: true });
     const srv = await pureServer(settings);

@@ -51,8 +51,10 @@ export class Tls13Protection implements RecordProtection {
     // RFC 8446 5.2: protected records are application_data and at most 2^14 + 256 bytes.
     if (type !== ContentType.application_data) throw fatal(AlertDescription.unexpected_message, `unprotected record of type ${type} after keys changed`);
     if (fragment.length > MAX_PLAINTEXT + 256) throw fatal(AlertDescription.record_overflow, 'ciphertext record too long');
-    const inner = this.aead.open(xorNonce(this.iv, this.seq++), header, fragment);
+    const inner = this.aead.open(xorNonce(this.iv, this.seq), header, fragment);
+    // The sequence number moves only on success, so a skipped early-data record (RFC 8446 4.2.10) costs nothing.
     if (!inner) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
+    this.seq++;
     // Strip zero padding; the last non-zero byte is the real content type (RFC 8446 5.4).
     let i = inner.length - 1;
     while (i >= 0 && inner[i] === 0) i--;

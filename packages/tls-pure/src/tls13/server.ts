@@ -51,6 +51,7 @@ export class Tls13Server implements Handshaker {
   private resumed: TicketState | undefined;
   private recordSizeLimit: number | undefined;
   private ticketsSent = 0;
+  private offeredEarlyData = false;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
@@ -138,8 +139,10 @@ export class Tls13Server implements Handshaker {
     }
     if (!share) {
       if (usable.length === 0) throw fatal(AlertDescription.handshake_failure, 'no key exchange group in common');
+      if (ext.has(Ext.early_data)) this.ctx.skipEarlyData('plaintext-appdata');
       return this.sendHelloRetryRequest(msg, usable[0]!);
     }
+    this.offeredEarlyData = ext.has(Ext.early_data);
     this.group = share.g;
 
     // PSK resumption (RFC 8446 4.2.11): only PSK with (EC)DHE, only our own tickets.
@@ -210,6 +213,7 @@ export class Tls13Server implements Handshaker {
       throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello no longer offers TLS 1.3');
     }
     if (ch.extensions.has(Ext.early_data)) throw fatal(AlertDescription.illegal_parameter, 'early_data after HelloRetryRequest');
+    this.ctx.skipEarlyData(undefined);
     this.processClientHello(msg, ch);
   }
 
@@ -300,6 +304,8 @@ export class Tls13Server implements Handshaker {
     this.ctx.keylog('EXPORTER_SECRET', this.clientRandom, this.ks.derive('exp master', th2));
     this.ctx.setWriteProtection(protectionFor(p, this.suite, this.serverAppSecret));
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientHsSecret));
+    // Early data is always declined (never echoed); the client's 0-RTT records are skipped.
+    if (this.offeredEarlyData) this.ctx.skipEarlyData('trial-decrypt');
     this.state = this.certRequested ? 'Certificate' : 'Finished';
   }
 
