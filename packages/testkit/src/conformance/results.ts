@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * backend's run writes `<dir>/<backend>.json`; without it nothing is written.
  */
 
-export type CaseStatus = 'pass' | 'fail' | 'unsupported' | 'skipped';
+export type CaseStatus = 'pass' | 'fail' | 'unsupported' | 'skipped' | 'known-issue';
 
 export interface ConformanceCaseResult {
   area: string;
@@ -55,7 +55,9 @@ export class FeatureMatrixRecorder {
 
 /** Renders rows (one per backend) as a markdown table: one line per case, one column per backend. */
 export function renderFeatureMatrix(rows: readonly FeatureMatrixRow[]): string {
-  const mark: Record<CaseStatus, string> = { pass: 'yes', fail: 'FAILS', unsupported: 'no (unsupported)', skipped: 'not run' };
+  const mark: Record<CaseStatus, string> = {
+    pass: 'yes', fail: 'FAILS', unsupported: 'no (unsupported)', skipped: 'not run', 'known-issue': 'known issue',
+  };
   const keys: string[] = [];
   const seen = new Set<string>();
   for (const r of rows) {

@@ -112,6 +112,51 @@ export function serverHandshakeCases(ctx: SuiteContext): void {
     });
   });
 
+  ctx.area('handshake', 'server: protocol versions and key-exchange groups', () => {
+    let modern: BackendTestServer;
+    let tls12: BackendTestServer;
+    beforeAll(async () => {
+      const { serverEcdsa: c, serverRsa: rsa } = ctx.pki();
+      // RSA for TLS 1.2: there a client's supported_groups also limits ECDSA certificate curves,
+      // so a P-384-only client could not use a P-256 certificate at all.
+      [modern, tls12] = await Promise.all([
+        BackendTestServer.start(TlsSettings.modern(c.chain, c.key), 'echo'),
+        BackendTestServer.start(TlsSettings.intermediate(rsa.chain, rsa.key).setVersions('TLSv1.2', 'TLSv1.2'), 'echo'),
+      ]);
+    });
+    afterAll(() => Promise.all([modern?.close(), tls12?.close()]));
+
+    ctx.test('modern (TLS 1.3 only): a TLS 1.2 client is refused with a protocol_version alert', async () => {
+      const mark = modern.mark();
+      const r = await opensslClient({ port: modern.port, servername: 'localhost', tls: '1.2', timeoutMs: ctx.ms(5000) });
+      await modern.errorAfter(mark);
+      expect(r.code).not.toBe(0);
+      expect(r.output).toMatch(/protocol version/);
+    });
+
+    ctx.test('setVersions(TLSv1.2, TLSv1.2): a TLS 1.3-only client is refused, a default client gets TLS 1.2', async () => {
+      let mark = tls12.mark();
+      const refused = await opensslClient({ port: tls12.port, servername: 'localhost', tls: '1.3', timeoutMs: ctx.ms(5000) });
+      await tls12.errorAfter(mark);
+      expect(refused.code).not.toBe(0);
+      mark = tls12.mark();
+      const r = await opensslClient({ port: tls12.port, servername: 'localhost', timeoutMs: ctx.ms(5000) });
+      expect(r.code, r.output).toBe(0);
+      expect((await tls12.digestAfter(mark)).version).toBe('TLSv1.2');
+    });
+
+    for (const [groups, group] of [['P-256', 'secp256r1'], ['P-384', 'secp384r1'], ['X25519', 'x25519']] as const) {
+      ctx.test(`a client offering only ${groups}: digest.group is ${group} (TLS 1.3 and 1.2)`, async () => {
+        for (const [server, tls] of [[modern, '1.3'], [tls12, '1.2']] as const) {
+          const mark = server.mark();
+          const r = await opensslClient({ port: server.port, servername: 'localhost', tls, extraArgs: ['-groups', groups], timeoutMs: ctx.ms(5000) });
+          expect(r.code, r.output).toBe(0);
+          expect((await server.digestAfter(mark)).group, `TLS ${tls}`).toBe(group);
+        }
+      });
+    }
+  });
+
   ctx.area('rsa', 'server: RSA-2048 certificate', () => {
     let server: BackendTestServer;
     beforeAll(async () => {

@@ -5,11 +5,13 @@ import { alpnAndSniCases } from './alpn-sni-cases.js';
 import { binCases } from './bin-cases.js';
 import { clientAuthCases } from './client-auth-cases.js';
 import { configAndTimeoutCases } from './config-and-timeout-cases.js';
+import { connectionFilterCases } from './connection-filter-cases.js';
 import { connectorCases } from './connector-cases.js';
 import { createSuiteContext, type TlsConformanceOptions } from './context.js';
 import { keylogCases } from './keylog-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
+import { sessionAndDataCases } from './session-and-data-cases.js';
 
 /**
  * THE conformance suite every TLS backend runs against itself. The calling test file imports
@@ -58,13 +60,9 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     clientAuthCases(ctx);
     keylogCases(ctx);
     configAndTimeoutCases(ctx);
+    sessionAndDataCases(ctx);
     connectorCases(ctx);
     binCases(ctx);
-
-    // The connection-filter case (a filter returning false closes the connection before any
-    // TLS byte) needs core's Service (src/server/service.ts), which has not landed yet.
-    ctx.area('connection-filter', 'server: connection filter before TLS', () => {
-      it.todo('Service.setConnectionFilter: a refused peer gets no TLS byte; an accepted one handshakes');
-    });
+    connectionFilterCases(ctx);
   });
 }
