@@ -73,8 +73,11 @@ export class OpensslAcceptor implements TlsAcceptor {
         s.once('close', onClose);
         s.once('secure', () => {
           if (done) return;
-          // Optional client auth: no certificate is fine, a certificate that fails verification is not.
-          if (settings.clientAuth && !settings.clientAuth.required && s.getPeerX509Certificate() && !s.authorized) {
+          settleServerSocket(s, settings.clientAuth !== undefined);
+          // Node accepts any client certificate during the handshake and leaves the verdict to
+          // JavaScript (tls.Server does this check); required or optional, a certificate that
+          // fails verification closes the connection. Optional: no certificate at all is fine.
+          if (settings.clientAuth && s.getPeerX509Certificate() && !s.authorized) {
             return fail(new InvalidCertError('client-certificate', String(s.authorizationError), { source: 'downstream' }));
           }
           const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, settings.groups, s.getProtocol() ?? ''));
@@ -97,3 +100,24 @@ export class OpensslAcceptor implements TlsAcceptor {
 
 /** The ALPN a listener advertises when the settings name none and the service speaks HTTP. */
 export const HTTP_DEFAULT_ALPN = Alpn.H2H1;
+
+interface ServerSocketInternals {
+  secureConnecting: boolean;
+  authorized: boolean;
+  authorizationError: string | null;
+  _handle?: { verifyError?: () => (Error & { code?: string }) | null } | null;
+}
+
+/**
+ * What tls.Server does for its sockets on 'secure' (lib/_tls_wrap.js onServerSocketSecure) but a
+ * standalone server TLSSocket does not: record the client-certificate verdict, and mark the
+ * handshake finished (http2 otherwise waits forever for a 'secureConnect' that never comes).
+ */
+function settleServerSocket(s: TLSSocket, clientAuth: boolean): void {
+  const socket = s as unknown as ServerSocketInternals;
+  socket.secureConnecting = false;
+  if (!clientAuth) return;
+  const verifyError = socket._handle?.verifyError ? socket._handle.verifyError() : new Error('verification result unavailable');
+  if (verifyError) socket.authorizationError = verifyError.code ?? verifyError.message;
+  else socket.authorized = true;
+}

@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './demo-origin.js';
+export * from './routes.js';
+export * from './run.js';
+export * from './self-signed.js';

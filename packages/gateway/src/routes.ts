@@ -1,0 +1,87 @@
+import { Alpn, CertKey, HttpPeer, readPemFile, type ProxyHttp, type RequestHead, type Session } from '@proxy/core';
+import type { RouteConfig } from './config.js';
+
+const ALPN = { h1: Alpn.H1, h2: Alpn.H2, h2h1: Alpn.H2H1 } as const;
+
+interface CompiledRoute {
+  host: string | undefined;
+  wildcardSuffix: string | undefined;
+  path: string;
+  /** One peer per route, built once: its reuseKey keeps pooled connections per route's TLS options. */
+  peer: HttpPeer;
+}
+
+/** The gateway's ProxyHttp: the first route whose host and path prefix match picks the upstream. */
+export class RouteTable implements ProxyHttp<undefined> {
+  private readonly routes: CompiledRoute[];
+
+  constructor(routes: readonly RouteConfig[]) {
+    this.routes = routes.map(compileRoute);
+  }
+
+  newCtx(): undefined {
+    return undefined;
+  }
+
+  upstreamPeer(session: Session): HttpPeer {
+    const host = hostWithoutPort(session.req.authority);
+    const path = session.req.path;
+    for (const r of this.routes) {
+      if (r.host !== undefined && r.host !== host) continue;
+      if (r.wildcardSuffix !== undefined && !host.endsWith(r.wildcardSuffix)) continue;
+      if (!path.startsWith(r.path)) continue;
+      return r.peer;
+    }
+    throw new NoRouteError(host, path);
+  }
+
+  /** Tells the origin how the client reached us (nginx: proxy_set_header X-Forwarded-Proto $scheme). */
+  upstreamRequestFilter(session: Session, upstream: RequestHead): void {
+    const d = session.digest;
+    upstream.headers.set('x-forwarded-proto', d ? 'https' : 'http');
+    if (d) upstream.headers.set('x-proxy-tls', `${d.backend} ${d.version} ${d.cipher} ${d.group ?? '-'} alpn=${d.alpn ?? '-'}`);
+  }
+
+  requestFilter(session: Session): boolean {
+    try {
+      this.upstreamPeer(session);
+      return false;
+    } catch (err) {
+      if (!(err instanceof NoRouteError)) throw err;
+      session.respond(404, { 'content-type': 'text/plain' }, `no route for ${err.host}${err.path}\n`);
+      return true;
+    }
+  }
+}
+
+class NoRouteError extends Error {
+  constructor(readonly host: string, readonly path: string) {
+    super(`no route for host ${host} path ${path}`);
+  }
+}
+
+function compileRoute(r: RouteConfig): CompiledRoute {
+  const peer = r.clientCert && r.clientKey
+    ? HttpPeer.newMtls(r.upstream, r.sni ?? '', CertKey.fromFiles(r.clientCert, r.clientKey))
+    : new HttpPeer(r.upstream, r.tls, r.sni ?? (r.tls ? hostWithoutPort(r.upstream) : ''));
+  const o = peer.options;
+  o.verifyCert = r.verify;
+  o.verifyHostname = r.verifyHostname;
+  if (r.ca) o.ca = readCa(r.ca);
+  o.alternativeCn = r.alternativeCn;
+  o.alpn = ALPN[r.alpn];
+  if (r.connectionTimeoutMs !== undefined) o.connectionTimeout = r.connectionTimeoutMs;
+  if (r.readTimeoutMs !== undefined) o.readTimeout = r.readTimeoutMs;
+  const wildcard = r.host?.startsWith('*.') ? r.host.slice(1) : undefined;
+  return { host: wildcard ? undefined : r.host, wildcardSuffix: wildcard, path: r.path, peer };
+}
+
+function readCa(path: string): Buffer {
+  return readPemFile(path, 'upstream CA');
+}
+
+function hostWithoutPort(authority: string): string {
+  if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1).toLowerCase();
+  const colon = authority.lastIndexOf(':');
+  return (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();
+}

@@ -1,0 +1,118 @@
+import {
+  Alpn, Server, ServerConf, TlsSettings, httpProxyService, log, tlsBackend, type Service,
+} from '@proxy/core';
+import { loadGatewayConfig, type GatewayConfig, type ListenerConfig } from './config.js';
+import { startDemoOrigin } from './demo-origin.js';
+import { RouteTable } from './routes.js';
+import { ensureSelfSignedCert } from './self-signed.js';
+
+export interface GatewayArgs {
+  config: string | undefined;
+  port: number;
+  host: string;
+}
+
+const USAGE = `usage: gateway [--config FILE.yaml] [--port N] [--host ADDR]
+  no --config: a demo on https://localhost:8443 (self-signed certificate, h2 + http/1.1) in front of an embedded origin`;
+
+export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
+  const args: GatewayArgs = { config: undefined, port: Number(process.env['PORT'] ?? 8443), host: '127.0.0.1' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--config' || a === '-c') args.config = value();
+    else if (a === '--port' || a === '-p') args.port = Number(value());
+    else if (a === '--host') args.host = value();
+    else if (a === '--help' || a === '-h') throw new Error(USAGE);
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`bad port ${args.port}`);
+  return args;
+}
+
+/** The demo gateway's configuration: one HTTPS listener, every path to the embedded origin. */
+export async function demoConfig(args: GatewayArgs): Promise<GatewayConfig> {
+  const cert = ensureSelfSignedCert();
+  const origin = await startDemoOrigin();
+  return {
+    server: new ServerConf(),
+    listeners: [{
+      address: `${args.host}:${args.port}`,
+      tls: {
+        cert: cert.cert, key: cert.key, alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2',
+        maxVersion: 'TLSv1.3', clientCa: undefined, clientAuth: undefined, keylog: undefined,
+      },
+    }],
+    routes: [{
+      host: undefined, path: '/', upstream: origin.address, tls: false, sni: undefined, verify: true,
+      verifyHostname: true, ca: undefined, alternativeCn: undefined, clientCert: undefined, clientKey: undefined,
+      alpn: 'h1', connectionTimeoutMs: undefined, readTimeoutMs: undefined,
+    }],
+  };
+}
+
+function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
+  const t = l.tls;
+  if (!t) return undefined;
+  const settings = t.minVersion === 'TLSv1.3' ? TlsSettings.modern(t.cert, t.key) : TlsSettings.intermediate(t.cert, t.key);
+  settings.setVersions(t.minVersion, t.maxVersion);
+  settings.setAlpn(t.alpn === 'h1' ? Alpn.H1 : t.alpn === 'h2' ? Alpn.H2 : Alpn.H2H1);
+  settings.setSessionTickets(t.sessionTickets);
+  if (t.clientCa) settings.setClientAuth({ ca: t.clientCa, required: t.clientAuth !== 'optional' });
+  if (t.keylog) settings.setKeylog(t.keylog);
+  return settings;
+}
+
+/** Builds the gateway's Server from a configuration, without starting it. */
+export function buildGateway(config: GatewayConfig): { server: Server; service: Service } {
+  const service = httpProxyService(config.server, new RouteTable(config.routes), 'gateway');
+  for (const l of config.listeners) {
+    const tls = tlsSettingsOf(l);
+    if (tls) service.addTls(l.address, tls);
+    else service.addTcp(l.address);
+  }
+  const server = new Server(config.server);
+  server.addService(service);
+  return { server, service };
+}
+
+/**
+ * The gateway program: `apps/gateway` (OpenSSL) and its siblings on other backends are this
+ * call after importing their backend. Returns once the listeners are bound; stops gracefully
+ * on SIGTERM/SIGINT.
+ */
+export async function runGateway(argv: readonly string[]): Promise<Server> {
+  const args = parseGatewayArgs(argv);
+  const config = args.config ? loadGatewayConfig(args.config) : await demoConfig(args);
+  const { server, service } = buildGateway(config);
+  await server.runForever();
+  if (!server.isSupervisor) {
+    const backend = tlsBackend();
+    const bound = service.addresses();
+    config.listeners.forEach((l, i) => {
+      const a = bound[i];
+      const where = a ? `${a.address}:${a.port}` : l.address;
+      log.info(`gateway listening on ${l.tls ? 'https' : 'http'}://${where} (TLS backend ${backend.name}: ${backend.library})`);
+    });
+    if (!args.config && bound[0]) printDemoHelp(bound[0].port);
+  } else {
+    log.info(`gateway supervisor: ${config.server.threads} workers listening`);
+  }
+  return server;
+}
+
+function printDemoHelp(port: number): void {
+  process.stdout.write([
+    '',
+    `The demo gateway is up: https://localhost:${port}/ (self-signed certificate, so -k)`,
+    `  curl -k --http2 https://localhost:${port}/`,
+    `  curl -k --http1.1 https://localhost:${port}/`,
+    `  curl -k -v https://localhost:${port}/hello 2>&1 | grep -E "SSL connection|ALPN|HTTP/"`,
+    'Stop it with Ctrl-C (graceful: in-flight requests finish).',
+    '',
+  ].join('\n'));
+}
