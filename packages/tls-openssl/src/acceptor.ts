@@ -117,7 +117,9 @@ function settleServerSocket(s: TLSSocket, clientAuth: boolean): void {
   const socket = s as unknown as ServerSocketInternals;
   socket.secureConnecting = false;
   if (!clientAuth) return;
-  const verifyError = socket._handle?.verifyError ? socket._handle.verifyError() : new Error('verification result unavailable');
+  const verifyError: (Error & { code?: string }) | null = socket._handle?.verifyError
+    ? socket._handle.verifyError()
+    : new Error('verification result unavailable');
   if (verifyError) socket.authorizationError = verifyError.code ?? verifyError.message;
   else socket.authorized = true;
 }
