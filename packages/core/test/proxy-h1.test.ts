@@ -325,6 +325,23 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('a client leaving mid-request is logged as a downstream ConnectionClosed and the upstream connection is dropped', async () => {
+    const p = await startProxy(app());
+    try {
+      const sock = net.connect(p.port, '127.0.0.1');
+      sock.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+      sock.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(logged.at(-1)!.error?.code).toBe('CONNECTION_CLOSED');
+      expect(logged.at(-1)!.error?.source).toBe('downstream');
+      expect(p.proxy.connector.pool.idleCount).toBe(0);
+      expect((await request(p.port)).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('answers 400 to a malformed request', async () => {
     const p = await startProxy(app());
     try {

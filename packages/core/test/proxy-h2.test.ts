@@ -59,6 +59,10 @@ describe('HttpProxy with HTTP/2', () => {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
+        if (req.url === '/slow') {
+          setTimeout(() => res.end('slow'), 300);
+          return;
+        }
         res.writeHead(200, { 'x-proto': 'h1', 'x-host': req.headers.host ?? '', 'x-sha': sha(body), 'x-te': req.headers['transfer-encoding'] ?? '' });
         res.end(body.length ? body : `path=${req.url}`);
       });
@@ -153,6 +157,31 @@ describe('HttpProxy with HTTP/2', () => {
     } finally {
       client.close();
       await p.close();
+    }
+  });
+
+  it('survives clients that reset streams or vanish while the upstream is still answering', async () => {
+    const logged: Array<string | undefined> = [];
+    const p = await startProxy({ ...to(() => h2, Alpn.H2), logging: (_s, e) => logged.push(e?.code) }, {}, { h2: true });
+    const p1 = await startProxy({ ...to(() => h1) }, {}, { h2: true });
+    try {
+      for (const target of [p, p1]) {
+        const client = http2.connect(`http://127.0.0.1:${target.port}`);
+        const streams = Array.from({ length: 5 }, () => client.request({ ':path': '/slow' }));
+        for (const s of streams) s.on('error', () => {});
+        await new Promise((r) => setTimeout(r, 50));
+        streams[0]!.close(http2.constants.NGHTTP2_CANCEL);
+        client.destroy();
+        await new Promise((r) => setTimeout(r, 400));
+        const again = http2.connect(`http://127.0.0.1:${target.port}`);
+        const res = await h2request(again, { ':path': '/after' });
+        expect(res.status).toBe(200);
+        again.close();
+      }
+      expect(logged.filter((c) => c === 'CONNECTION_CLOSED').length).toBe(5);
+    } finally {
+      await p.close();
+      await p1.close();
     }
   });
 

@@ -94,6 +94,8 @@ class H2Exchange implements DownstreamExchange {
   readonly contentLength: number;
   private abortFn: (() => void) | undefined;
   private done = false;
+  /** We ended the response (endStream head or end()); a 'close' after that is not an abort. */
+  private ended = false;
 
   constructor(private readonly stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, readonly conn: DownstreamConnection) {
     const authority = (headers[':authority'] as string | undefined) ?? (headers.host as string | undefined) ?? '';
@@ -116,17 +118,30 @@ class H2Exchange implements DownstreamExchange {
   }
 
   get finished(): boolean {
-    return this.done || this.stream.writableEnded;
+    return this.done || this.ended;
+  }
+
+  /** The client reset the stream or the session died; 'close' may not have been emitted yet. */
+  private get gone(): boolean {
+    return this.stream.destroyed || this.stream.closed;
   }
 
   writeHead(status: number, headers: HeaderMap, endStream: boolean): void {
+    if (this.gone) {
+      this.onClose();
+      return;
+    }
     const out: http2.OutgoingHttpHeaders = headers.toObject();
     out[':status'] = status;
     this.stream.respond(out, { endStream });
-    if (endStream) this.done = true;
+    if (endStream) this.ended = true;
   }
 
   write(chunk: Buffer): boolean {
+    if (this.gone) {
+      this.onClose();
+      return true;
+    }
     return this.stream.write(chunk);
   }
 
@@ -135,7 +150,12 @@ class H2Exchange implements DownstreamExchange {
   }
 
   end(chunk?: Buffer): void {
-    if (this.done) return;
+    if (this.done || this.ended) return;
+    if (this.gone) {
+      this.onClose();
+      return;
+    }
+    this.ended = true;
     if (chunk) this.stream.end(chunk);
     else this.stream.end();
   }
@@ -150,7 +170,8 @@ class H2Exchange implements DownstreamExchange {
   }
 
   private readonly onClose = (): void => {
-    if (!this.done && !this.stream.writableFinished) {
+    // A destroyed stream reports writableFinished too, so our own `ended` decides.
+    if (!this.done && !this.ended) {
       this.done = true;
       this.abortFn?.();
     }

@@ -288,15 +288,14 @@ class ProxyTask<Ctx> implements H1ResponseSink {
             if (this.done) return;
             this.writeResponseHead(head, endStream);
             this.resumeUpstream();
-          }, this.fail);
+          }).then(undefined, this.fail);
           return;
         }
       }
+      this.writeResponseHead(head, endStream);
     } catch (e) {
       this.fail(e);
-      return;
     }
-    this.writeResponseHead(head, endStream);
   }
 
   private writeResponseHead(head: ResponseHead, endStream: boolean): void {
