@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine that has Node 20+ and npm: pnpm, the workspace's packages, the build.
+# With --test-peers it also installs the real TLS peers and servers the test suites start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
+
+if [[ "${1:-}" == "--test-peers" ]]; then
+  # openssl s_client/s_server, gnutls-cli/serv, curl (h2), nginx (TLS origin), wrk/h2load for tools/bench.
+  want=(openssl gnutls-bin curl nginx-light ca-certificates)
+  missing=()
+  for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if ((${#missing[@]})); then
+    sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    # The nginx package starts a system instance on port 80; the tests start their own.
+    $sudo systemctl stop nginx >/dev/null 2>&1 || $sudo service nginx stop >/dev/null 2>&1 || true
+  fi
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 10.* ]]; then
+  npm install -g pnpm@10.34.9
+fi
+pnpm install --frozen-lockfile
+pnpm build
