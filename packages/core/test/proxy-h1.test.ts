@@ -288,6 +288,58 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('retries on a fresh connection when a reused one is closed as the request arrives', async () => {
+    // Answers the first request of each connection, then drops the connection on the second
+    // without a word (as a server whose keep-alive timer just fired would).
+    let conns = 0;
+    const flaky = net.createServer((s) => {
+      conns++;
+      let n = 0;
+      s.on('data', () => {
+        if (n++ === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else s.destroy();
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r));
+    const addr = `127.0.0.1:${(flaky.address() as AddressInfo).port}`;
+    const p = await startProxy(app({}, () => new HttpPeer(addr, false, '')));
+    try {
+      expect((await request(p.port)).body.toString()).toBe('ok');
+      const second = await request(p.port);
+      expect(second.status).toBe(200);
+      expect(second.body.toString()).toBe('ok');
+      expect(conns).toBe(2);
+    } finally {
+      await p.close();
+      await new Promise<void>((r) => flaky.close(() => r()));
+    }
+  });
+
+  it('504 when the upstream stops taking request bytes for writeTimeout', async () => {
+    const stuck = new Set<net.Socket>();
+    const sink = net.createServer((s) => {
+      stuck.add(s);
+      s.pause();
+    });
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const addr = `127.0.0.1:${(sink.address() as AddressInfo).port}`;
+    const p = await startProxy(app({}, () => {
+      const peer = new HttpPeer(addr, false, '');
+      peer.options.writeTimeout = 200;
+      return peer;
+    }));
+    try {
+      const res = await request(p.port, { method: 'POST', path: '/echo', body: Buffer.alloc(32 * 1024 * 1024) }).catch((e: Error) => e);
+      // The proxy answers 504 before the client finished sending; either the client sees it or the reset.
+      if (!(res instanceof Error)) expect(res.status).toBe(504);
+      expect(logged.at(-1)!.error?.code).toBe('IO_TIMEOUT');
+    } finally {
+      for (const s of stuck) s.destroy();
+      await p.close();
+      await new Promise<void>((r) => sink.close(() => r()));
+    }
+  });
+
   it('serves downstream Duplexes that are not net.Sockets', async () => {
     const p = await startProxy(app(), {}, { wrap: true });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

@@ -109,6 +109,8 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private bodyStarted = false;
   private bodyChunked = false;
   private responseHead: ResponseHead | undefined;
+  /** Runs while the upstream refuses request bytes (peer writeTimeout). */
+  private writeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -241,6 +243,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
       if (!h2s.write(chunk)) {
         this.ex.body!.pause();
         h2s.once('drain', this.onUpstreamWritable);
+        this.startWriteTimer();
       }
       return;
     }
@@ -249,10 +252,25 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     if (!h1.writeBody(chunk, this.bodyChunked)) {
       this.ex.body!.pause();
       h1.stream.once('drain', this.onUpstreamWritable);
+      this.startWriteTimer();
     }
   };
 
+  private startWriteTimer(): void {
+    const ms = this.peer?.options.writeTimeout;
+    if (ms && this.writeTimer === undefined) this.writeTimer = setTimeout(this.onWriteTimeout, ms, ms);
+  }
+
+  private readonly onWriteTimeout = (ms: number): void => {
+    this.writeTimer = undefined;
+    this.onUpstreamError(new TimeoutError('write', ms, 'upstream'));
+  };
+
   private readonly onUpstreamWritable = (): void => {
+    if (this.writeTimer !== undefined) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
+    }
     if (!this.done) this.ex.body?.resume();
   };
 
@@ -464,6 +482,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private finish(err: ProxyError | undefined): void {
     if (this.done) return;
     this.done = true;
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
     if (this.app.logging) {
       try {
         this.app.logging(this.session, err, this.ctx);
