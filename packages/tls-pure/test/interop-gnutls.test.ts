@@ -14,9 +14,9 @@ afterAll(() => {
   for (const s of servers) s.close();
 });
 
-function gnutlsCli(port: number, priority: string): Promise<string> {
+function gnutlsCli(port: number, priority: string, extra: string[] = []): Promise<string> {
   return new Promise((resolve) => {
-    const p = spawn('gnutls-cli', ['--x509cafile', pki.caPath, '--port', String(port), `--priority=${priority}`, 'localhost'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('gnutls-cli', ['--x509cafile', pki.caPath, '--port', String(port), `--priority=${priority}`, ...extra, 'localhost'], { stdio: ['pipe', 'pipe', 'pipe'] });
     kids.push(p);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
@@ -59,6 +59,22 @@ describe('pure server, gnutls-cli', () => {
       expect(out).toContain('pong');
       expect(out).toMatch(expected);
       expect(digests).toHaveLength(1);
+    });
+  }
+});
+
+describe('record_size_limit (RFC 8449) with gnutls-cli --recordsize', () => {
+  for (const [label, priority] of [['TLS 1.3', 'NORMAL:-VERS-ALL:+VERS-TLS1.3'], ['TLS 1.2', 'NORMAL:-VERS-ALL:+VERS-TLS1.2']] as const) {
+    it(`${label}: a 6000-byte answer arrives in records the client can take`, async () => {
+      const acceptor = pureBackend.createAcceptor(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+      const { server, port } = await listenWith(() => acceptor, (s) => {
+        s.on('data', () => s.write(`${'x'.repeat(6000)}pong\n`));
+        s.on('end', () => s.end());
+        s.on('error', () => {});
+      });
+      servers.push(server);
+      const out = await gnutlsCli(port, priority, ['--recordsize=512']);
+      expect(out).toContain(`${'x'.repeat(6000)}pong`);
     });
   }
 });

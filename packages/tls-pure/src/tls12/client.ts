@@ -7,7 +7,7 @@ import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from '../messages/certificate.js';
-import { Ext, parseAlpn, u16List } from '../messages/extensions.js';
+import { Ext, parseAlpn, parseRecordSizeLimit, u16List } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import type { ServerHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
@@ -52,10 +52,13 @@ export class Tls12Client implements Handshaker {
     if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
     this.suite = suite;
     this.serverRandom = sh.random;
-    const allowed: number[] = [Ext.renegotiation_info, Ext.extended_master_secret, Ext.ec_point_formats, Ext.session_ticket, Ext.alpn, Ext.server_name];
+    const allowed: number[] = [Ext.renegotiation_info, Ext.extended_master_secret, Ext.ec_point_formats, Ext.session_ticket, Ext.alpn, Ext.server_name, Ext.record_size_limit];
     for (const t of sh.extensions.keys()) if (!allowed.includes(t)) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
     checkInitialRenegotiationInfo(sh.extensions.get(Ext.renegotiation_info));
     this.ems = sh.extensions.has(Ext.extended_master_secret);
+    const rsl = sh.extensions.get(Ext.record_size_limit);
+    // RFC 8449 4: in TLS 1.2 the limit is the plaintext length; it applies once keys are on.
+    if (rsl) this.ctx.setMaxFragment(parseRecordSizeLimit(rsl));
     this.expectTicket = sh.extensions.has(Ext.session_ticket);
     const alpn = sh.extensions.get(Ext.alpn);
     if (alpn) {

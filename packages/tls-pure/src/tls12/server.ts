@@ -7,7 +7,7 @@ import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, encodeCertificateVerify, parseCertificate12, parseCertificateVerify } from '../messages/certificate.js';
-import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseServerName, u16List } from '../messages/extensions.js';
+import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseServerName, u16, u16List } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
@@ -45,6 +45,7 @@ export class Tls12Server implements Handshaker {
   private certRequested = false;
   private resumed = false;
   private sendTicket = false;
+  private recordSizeLimit: number | undefined;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
@@ -64,6 +65,11 @@ export class Tls12Server implements Handshaker {
     this.group = group;
     this.sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
     this.ems = ext.has(Ext.extended_master_secret);
+    if (ext.has(Ext.record_size_limit)) {
+      // RFC 8449: honour the client's limit on what we send.
+      this.recordSizeLimit = parseRecordSizeLimit(ext.get(Ext.record_size_limit)!);
+      this.ctx.setMaxFragment(this.recordSizeLimit);
+    }
     if (ext.has(Ext.alpn) && this.cfg.alpn) {
       const offered = parseAlpn(ext.get(Ext.alpn)!);
       this.alpn = this.cfg.alpn.find((p) => offered.includes(p));
@@ -98,6 +104,7 @@ export class Tls12Server implements Handshaker {
     if (this.alpn) exts.push([Ext.alpn, encodeAlpn([this.alpn])]);
     if (this.sendTicket) exts.push([Ext.session_ticket, new Uint8Array(0)]);
     if (this.sni !== undefined && !this.resumed) exts.push([Ext.server_name, new Uint8Array(0)]);
+    if (this.recordSizeLimit !== undefined) exts.push([Ext.record_size_limit, u16(16384)]);
     return exts;
   }
 

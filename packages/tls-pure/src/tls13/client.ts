@@ -12,7 +12,7 @@ import {
   parseCertificateRequest13, parseCertificateVerify, parseKeyUpdate,
 } from '../messages/certificate.js';
 import {
-  Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, u16, u16List,
+  Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, parseRecordSizeLimit, u16, u16List,
 } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseServerHello, type ServerHello } from '../messages/hello.js';
@@ -99,6 +99,8 @@ export class Tls13Client implements Handshaker {
       exts.push([Ext.session_ticket, this.session12?.ticket ?? new Uint8Array(0)]);
     }
     exts.push([Ext.supported_groups, encodeU16List(cfg.groups.map((g) => GROUP_CODES[g]))]);
+    // RFC 8449: we accept full-size records; the server's answer may shrink ours.
+    exts.push([Ext.record_size_limit, u16(this.offers13 ? 16385 : 16384)]);
     exts.push([Ext.signature_algorithms, encodeU16List(OFFERED_SIGNATURE_SCHEMES)]);
     if (cfg.alpn?.length) exts.push([Ext.alpn, encodeAlpn(cfg.alpn)]);
     const versions = [...(this.offers13 ? [0x0304] : []), ...(this.offers12 ? [0x0303] : [])];
@@ -303,10 +305,11 @@ export class Tls13Client implements Handshaker {
         this.alpn = list[0];
       } else if (t === Ext.server_name) {
         if (!this.cfg.serverName || d.length !== 0) throw fatal(AlertDescription.unsupported_extension, 'unexpected server_name');
-      } else if (t === Ext.record_size_limit || t === Ext.supported_groups || t === Ext.early_data) {
-        // Informational (supported_groups) or unsolicited but harmless; record_size_limit not offered.
-        if (t === Ext.record_size_limit) throw fatal(AlertDescription.unsupported_extension, 'record_size_limit we did not offer');
-        if (t === Ext.early_data) throw fatal(AlertDescription.unsupported_extension, 'early_data we did not offer');
+      } else if (t === Ext.record_size_limit) {
+        // RFC 8449 4: in TLS 1.3 the limit counts the content type byte.
+        this.ctx.setMaxFragment(parseRecordSizeLimit(d) - 1);
+      } else if (t === Ext.supported_groups) {
+        // Informational only (RFC 8446 4.2.7).
       } else {
         throw fatal(AlertDescription.unsupported_extension, `extension ${t} in EncryptedExtensions`);
       }

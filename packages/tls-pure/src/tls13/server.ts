@@ -52,6 +52,8 @@ export class Tls13Server implements Handshaker {
   private recordSizeLimit: number | undefined;
   private ticketsSent = 0;
   private offeredEarlyData = false;
+  /** RFC 8446 4.2.9: tickets only for clients that can use them (psk_dhe_ke offered). */
+  private clientTakesTickets = false;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
@@ -143,6 +145,8 @@ export class Tls13Server implements Handshaker {
       return this.sendHelloRetryRequest(msg, usable[0]!);
     }
     this.offeredEarlyData = ext.has(Ext.early_data);
+    const modes = ext.get(Ext.psk_key_exchange_modes);
+    this.clientTakesTickets = !!modes && new Reader(modes, 'psk_key_exchange_modes').vec8(1).includes(1);
     this.group = share.g;
 
     // PSK resumption (RFC 8446 4.2.11): only PSK with (EC)DHE, only our own tickets.
@@ -364,7 +368,7 @@ export class Tls13Server implements Handshaker {
 
   /** RFC 8446 4.6.1: one ticket after the handshake (self-encrypted, single resumption secret per nonce). */
   private issueTicket(): void {
-    if (!this.cfg.tickets || this.ticketsSent > 0) return;
+    if (!this.cfg.tickets || !this.clientTakesTickets || this.ticketsSent > 0) return;
     const p = this.ctx.provider;
     const resMaster = this.ks.derive('res master', this.transcript.hash(p, this.suite.hash));
     const nonce = Uint8Array.of(this.ticketsSent++);
