@@ -34,6 +34,8 @@ export class Connector {
   private readonly defaultClientCertKey: CertKey | undefined;
   /** In-flight connects to peers that may speak h2: later requests wait to share the session. */
   private readonly pendingH2 = new Map<string, Promise<UpstreamConnection>>();
+  /** Peers that offered h2 but were answered with HTTP/1.1: their connects need not wait for each other. */
+  private readonly h1Only = new Set<string>();
 
   constructor(options: ConnectorOptions = {}) {
     this.pool = new ConnectionPool(options.poolSize ?? 128);
@@ -55,7 +57,7 @@ export class Connector {
     if (h2 !== undefined) return h2;
     const h1 = this.pool.takeH1(key);
     if (h1 !== undefined) return h1;
-    if (peer.options.alpn.protocols.includes('h2')) {
+    if (peer.options.alpn.protocols.includes('h2') && !this.h1Only.has(key)) {
       const pending = this.pendingH2.get(key);
       if (pending) return pending.then(() => this.acquire(peer), () => this.connect(peer, key));
       const p = this.connect(peer, key);
@@ -63,7 +65,10 @@ export class Connector {
       const clear = (): void => {
         if (this.pendingH2.get(key) === p) this.pendingH2.delete(key);
       };
-      p.then(clear, clear);
+      p.then((conn) => {
+        clear();
+        if (conn.protocol === 'h1' && this.h1Only.size < 10_000) this.h1Only.add(key);
+      }, clear);
       return p;
     }
     return this.connect(peer, key);
