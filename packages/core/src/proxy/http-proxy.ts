@@ -421,6 +421,12 @@ class ProxyTask<Ctx> implements H1ResponseSink {
 
   /** Drops the upstream side of this exchange; `clean`: the connection may still be reused. */
   private detachUpstream(clean: boolean): void {
+    // A retry pumps the body again into the next connection; never twice into one.
+    const body = this.ex.body;
+    if (body) {
+      body.off('data', this.onReqData);
+      body.off('end', this.onReqEnd);
+    }
     const h1 = this.h1;
     if (h1) {
       this.h1 = undefined;
