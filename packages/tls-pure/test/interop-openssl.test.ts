@@ -35,7 +35,7 @@ function sClient(port: number, extra: string[], lines: string[] = ['ping']) {
     const next = () => {
       if (i < lines.length) {
         stdin.write(`${lines[i++]}\n`);
-        setTimeout(next, 150);
+        setTimeout(next, 100);
       } else {
         const wait = setInterval(() => {
           if (out().split('pong:').length > lines.filter((l) => !/^[kK]$/.test(l)).length) {
@@ -49,7 +49,7 @@ function sClient(port: number, extra: string[], lines: string[] = ['ping']) {
         }, 4000);
       }
     };
-    setTimeout(next, 300);
+    setTimeout(next, 100);
   });
 }
 

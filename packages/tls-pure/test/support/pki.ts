@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CertKey } from '@proxy/core';
@@ -68,28 +68,48 @@ const CLIENT_EXT = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignatur
 
 let cached: Pki | undefined;
 
-/** A throwaway PKI made with the openssl CLI: one CA, leaves of every key type we sign with. */
+/**
+ * A throwaway PKI made with the openssl CLI: one CA, leaves of every key type we sign with.
+ * The vitest global setup makes it once per run (PURE_TLS_PKI_DIR); a file run alone makes its own.
+ */
 export function makePki(): Pki {
   if (cached) return cached;
+  const shared = process.env['PURE_TLS_PKI_DIR'];
+  if (shared && existsSync(join(shared, 'done'))) return (cached = loadPki(shared));
   const dir = mkdtempSync(join(tmpdir(), 'tls-pure-pki-'));
+  generatePki(dir);
+  return (cached = loadPki(dir));
+}
+
+function loadPki(dir: string): Pki {
+  const leaf = (name: string) => load(join(dir, `${name}.pem`), join(dir, `${name}.key`));
+  return {
+    dir,
+    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    caPath: join(dir, 'ca.pem'),
+    otherCaPem: readFileSync(join(dir, 'other-ca.pem'), 'utf8'),
+    ecdsa: leaf('ecdsa'),
+    p384: leaf('p384'),
+    rsa: leaf('rsa'),
+    ed25519: leaf('ed25519'),
+    client: leaf('client'),
+    selfSigned: leaf('self'),
+  };
+}
+
+/** Writes every certificate and key into `dir`, then a `done` marker. */
+export function generatePki(dir: string): void {
   const ca = makeCa(dir, 'ca');
-  const other = makeCa(dir, 'other-ca');
+  makeCa(dir, 'other-ca');
   const rsaExt = SERVER_EXT.replace('digitalSignature', 'digitalSignature,keyEncipherment');
   const selfKey = genKey(dir, 'self', 'p256');
   const selfCert = join(dir, 'self.pem');
   execFileSync('openssl', ['req', '-x509', '-new', '-key', selfKey, '-subj', '/CN=localhost', '-days', '30', '-out', selfCert,
-    '-addext', 'subjectAltName=DNS:localhost']);
-  cached = {
-    dir,
-    caPem: readFileSync(ca.cert, 'utf8'),
-    caPath: ca.cert,
-    otherCaPem: readFileSync(other.cert, 'utf8'),
-    ecdsa: issue(dir, ca.cert, ca.key, 'ecdsa', 'p256', SERVER_EXT),
-    p384: issue(dir, ca.cert, ca.key, 'p384', 'p384', SERVER_EXT),
-    rsa: issue(dir, ca.cert, ca.key, 'rsa', 'rsa', rsaExt),
-    ed25519: issue(dir, ca.cert, ca.key, 'ed25519', 'ed25519', SERVER_EXT),
-    client: issue(dir, ca.cert, ca.key, 'client', 'p256', CLIENT_EXT),
-    selfSigned: load(selfCert, selfKey),
-  };
-  return cached;
+    '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'pipe' });
+  issue(dir, ca.cert, ca.key, 'ecdsa', 'p256', SERVER_EXT);
+  issue(dir, ca.cert, ca.key, 'p384', 'p384', SERVER_EXT);
+  issue(dir, ca.cert, ca.key, 'rsa', 'rsa', rsaExt);
+  issue(dir, ca.cert, ca.key, 'ed25519', 'ed25519', SERVER_EXT);
+  issue(dir, ca.cert, ca.key, 'client', 'p256', CLIENT_EXT);
+  writeFileSync(join(dir, 'done'), '');
 }
