@@ -108,6 +108,15 @@ async function startProxy(peerFor: (s: Session) => HttpPeer, make: (app: ProxyHt
       await new Promise((r) => setImmediate(r));
       return { ...res, reused: last.reused, error: last.error, digest: last.digest };
     },
+    /** A request on its own new downstream connection (for concurrency). */
+    getFresh(path: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+      return new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path, agent: false }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode!, headers: r.headers }));
+        }).on('error', reject);
+      });
+    },
     async close() {
       agent.destroy();
       await proxy.shutdown(100);
@@ -355,6 +364,34 @@ http {
     }
   });
 
+  it('compiled connectors live in an LRU of s2nConfigCacheSize entries', async () => {
+    let cn = 'a.test';
+    const make = () => peer(tlsAddr, 'localhost', (p) => {
+      p.options.verifyHostname = false;
+      p.options.alternativeCn = cn;
+    });
+    const px = await startProxy(make, (app) => HttpProxy.new(app, { s2nConfigCacheSize: 2, upstreamKeepalivePoolSize: 0 }));
+    // No pooling: every request connects, so every request consults the cache.
+    try {
+      const cache = px.proxy.connector.configCache;
+      const keyOf = (name: string) => {
+        cn = name;
+        return px.proxy.connector.tlsOptionsFor(make()).key;
+      };
+      for (const name of ['a.test', 'b.test', 'a.test', 'c.test']) {
+        cn = name;
+        expect((await px.get()).status).toBe(200);
+      }
+      expect(cache.size).toBe(2);
+      // b.test was the least recently used when c.test arrived.
+      expect(cache.has(keyOf('a.test'))).toBe(true);
+      expect(cache.has(keyOf('b.test'))).toBe(false);
+      expect(cache.has(keyOf('c.test'))).toBe(true);
+    } finally {
+      await px.close();
+    }
+  });
+
   it('HTTP/2 upstream when ALPN picks h2; HTTP/1.1 when the upstream does not offer it', async () => {
     let addr = `127.0.0.1:${h2Port}`;
     const px = await startProxy(() => peer(addr, 'localhost', (p) => (p.options.alpn = Alpn.H2H1)), (app) => HttpProxy.new(app));
@@ -366,6 +403,12 @@ http {
       const again = await px.get('/h2b');
       expect(again.reused).toBe(true);
       expect(again.headers['x-conn']).toBe(r.headers['x-conn']);
+      // Concurrent requests from separate clients share the one h2 connection.
+      const burst = await Promise.all(Array.from({ length: 10 }, () => px.getFresh('/burst')));
+      for (const b of burst) {
+        expect(b.status).toBe(200);
+        expect(b.headers['x-conn']).toBe(r.headers['x-conn']);
+      }
       addr = tlsAddr;
       const h1 = await px.get('/h1');
       expect(h1.body).toBe('ok sni=localhost proto=HTTP/1.1\n');
