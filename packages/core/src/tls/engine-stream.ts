@@ -181,6 +181,9 @@ export class EngineStream extends Duplex implements TlsStream {
     }
     // A client engine has queued its ClientHello in start().
     this.afterEngineProgress();
+    // Listeners hand over sockets paused (accepted with pauseOnConnect, so the connection filter
+    // runs before any byte is read); a 'data' listener alone does not restart a paused socket.
+    this.updateSocketFlow();
   }
 
   /** Ends the handshake with `error` at once: the socket and stream are destroyed, no alert waits. */

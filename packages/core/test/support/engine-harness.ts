@@ -56,7 +56,8 @@ export async function startToyServer(
     return outcomes[i]!;
   };
   let connections = 0;
-  const server = net.createServer((socket) => {
+  // Paused, as core's Listener hands sockets over (it runs the connection filter first).
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
     cleanup.socket(socket);
     const index = connections++;
     slot(index);
