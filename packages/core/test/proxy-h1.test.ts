@@ -321,6 +321,38 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('takes another connection when the pooled one closes while a phase is still running', async () => {
+    // Each connection answers once and closes 30 ms later, without announcing it.
+    let conns = 0;
+    const closer = net.createServer((s) => {
+      conns++;
+      s.once('data', () => {
+        s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        setTimeout(() => s.destroy(), 30);
+      });
+    });
+    await new Promise<void>((r) => closer.listen(0, '127.0.0.1', r));
+    const addr = `127.0.0.1:${(closer.address() as AddressInfo).port}`;
+    const reusedSeen: boolean[] = [];
+    const p = await startProxy(app({
+      connectedToUpstream: async (_s, reused) => {
+        reusedSeen.push(reused);
+        if (reused) await new Promise((r) => setTimeout(r, 80));
+      },
+    }, () => new HttpPeer(addr, false, '')));
+    try {
+      expect((await request(p.port)).status).toBe(200);
+      const second = await request(p.port);
+      expect(second.status).toBe(200);
+      expect(second.body.toString()).toBe('ok');
+      expect(reusedSeen).toEqual([false, true, false]);
+      expect(conns).toBe(2);
+    } finally {
+      await p.close();
+      await new Promise<void>((r) => closer.close(() => r()));
+    }
+  });
+
   it('504 when the upstream stops taking request bytes for writeTimeout', async () => {
     const stuck = new Set<net.Socket>();
     const sink = net.createServer((s) => {

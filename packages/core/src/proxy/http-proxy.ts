@@ -191,6 +191,13 @@ class ProxyTask<Ctx> implements H1ResponseSink {
         this.releaseUnused();
         return;
       }
+      if (conn.closed) {
+        // The upstream closed it while the phases above ran: take another, as for any reused connection.
+        this.h1 = undefined;
+        this.h2 = undefined;
+        if (this.retries++ < this.proxy.conf.maxRetries) continue;
+        throw new ConnectionClosedError(`upstream ${peer.address} closed the connection before the request was sent`, 'upstream');
+      }
       if (conn.protocol === 'h1') this.sendH1(conn, upReq, peer);
       else this.sendH2(conn, upReq, peer);
       return;

@@ -97,6 +97,12 @@ export class H1Connection {
    */
   send(head: string, sink: H1ResponseSink, isHeadRequest: boolean, hasBody: boolean, readTimeoutMs: number | undefined): void {
     this.uses++;
+    if (this.dead) {
+      // Closed after it was handed out (a write now would vanish without an error event).
+      const err = new ConnectionClosedError(`upstream ${this.addr} connection closed before the request was sent`, 'upstream', { retryable: true });
+      process.nextTick(() => sink.onUpstreamError(err));
+      return;
+    }
     this.sink = sink;
     this.headBuf = undefined;
     this.headDone = false;
