@@ -55,6 +55,8 @@ export class Tls13Protection implements RecordProtection {
     // The sequence number moves only on success, so a skipped early-data record (RFC 8446 4.2.10) costs nothing.
     if (!inner) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
     this.seq++;
+    // RFC 8446 5.4: TLSInnerPlaintext (content, type and padding) is at most 2^14 + 1 bytes.
+    if (inner.length > MAX_PLAINTEXT + 1) throw fatal(AlertDescription.record_overflow, 'protected record too long');
     // Strip zero padding; the last non-zero byte is the real content type (RFC 8446 5.4).
     let i = inner.length - 1;
     while (i >= 0 && inner[i] === 0) i--;

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as X509 } from 'node:crypto';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -56,6 +56,7 @@ export class Tls12Client implements Handshaker {
     for (const t of sh.extensions.keys()) if (!allowed.includes(t)) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
     checkInitialRenegotiationInfo(sh.extensions.get(Ext.renegotiation_info));
     this.ems = sh.extensions.has(Ext.extended_master_secret);
+    if (this.ems && sh.extensions.get(Ext.extended_master_secret)!.length !== 0) throw fatal(AlertDescription.decode_error, 'extended_master_secret with data');
     const rsl = sh.extensions.get(Ext.record_size_limit);
     // RFC 8449 4: in TLS 1.2 the limit is the plaintext length; it applies once keys are on.
     if (rsl) this.ctx.setMaxFragment(parseRecordSizeLimit(rsl));
@@ -212,7 +213,7 @@ export class Tls12Client implements Handshaker {
     if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
     const p = this.ctx.provider;
     const expected = verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes());
-    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'server Finished does not verify');
+    checkFinished(expected, msg.body, 'server');
     this.transcript.add(msg.raw);
     if (this.resumed) {
       const kb = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);

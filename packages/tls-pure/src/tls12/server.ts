@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
-import { AlertDescription, fatal } from '../alerts.js';
-import { Reader, Writer, constantTimeEqual } from '../bytes.js';
+import { AlertDescription, checkFinished, fatal } from '../alerts.js';
+import { Reader, Writer } from '../bytes.js';
 import type { ServerConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
@@ -65,6 +65,8 @@ export class Tls12Server implements Handshaker {
     this.group = group;
     this.sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
     this.ems = ext.has(Ext.extended_master_secret);
+    // RFC 7627 5.1: the extension's data is empty.
+    if (this.ems && ext.get(Ext.extended_master_secret)!.length !== 0) throw fatal(AlertDescription.decode_error, 'extended_master_secret with data');
     if (ext.has(Ext.record_size_limit)) {
       // RFC 8449: honour the client's limit on what we send.
       this.recordSizeLimit = parseRecordSizeLimit(ext.get(Ext.record_size_limit)!);
@@ -248,7 +250,7 @@ export class Tls12Server implements Handshaker {
     if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
     const p = this.ctx.provider;
     const expected = verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes());
-    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'client Finished does not verify');
+    checkFinished(expected, msg.body, 'client');
     this.transcript.add(msg.raw);
     if (!this.resumed) {
       if (this.sendTicket) {

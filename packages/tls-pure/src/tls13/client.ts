@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as X509 } from 'node:crypto';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -362,7 +362,7 @@ export class Tls13Client implements Handshaker {
     if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the server Finished');
     const p = this.ctx.provider;
     const expected = this.ks.finishedMac(this.serverHsSecret, this.transcript.hash(p, this.suite.hash));
-    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'server Finished does not verify');
+    checkFinished(expected, msg.body, 'server');
     this.transcript.add(msg.raw);
     this.ks.inputMasterSecret();
     const th = this.transcript.hash(p, this.suite.hash);

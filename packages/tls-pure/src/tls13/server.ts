@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import type { ServerConfig } from '../config.js';
@@ -355,7 +355,7 @@ export class Tls13Server implements Handshaker {
     if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the client Finished');
     const p = this.ctx.provider;
     const expected = this.ks.finishedMac(this.clientHsSecret, this.transcript.hash(p, this.suite.hash));
-    if (!constantTimeEqual(expected, msg.body)) throw fatal(AlertDescription.decrypt_error, 'client Finished does not verify');
+    checkFinished(expected, msg.body, 'client');
     this.transcript.add(msg.raw);
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientAppSecret));
     this.state = 'Traffic';
