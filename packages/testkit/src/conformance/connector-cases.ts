@@ -1,10 +1,14 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Alpn, CertKey, parseCertificates } from '@proxy/core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
 import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
 import { expectDigest, expectPeerCertificate } from './expect-digest.js';
+import { parseKeylog } from './keylog-cases.js';
 
 async function expectRejects(p: Promise<unknown>, code: string): Promise<Error & { code?: string }> {
   let caught: (Error & { code?: string }) | undefined;
@@ -29,6 +33,8 @@ export function connectorCases(ctx: SuiteContext): void {
     let wrongHost: OpensslServer;
     let expired: OpensslServer;
     let mtls: OpensslServer;
+    let keylogged: OpensslServer;
+    let keylogDir: string;
     let gnutls: GnutlsServer;
     let silent: Server;
     const silentSockets: Socket[] = [];
@@ -36,12 +42,14 @@ export function connectorCases(ctx: SuiteContext): void {
       const pki = ctx.pki();
       const leaf = (c: typeof pki.serverEcdsa) => ({ cert: c.cert, key: c.key, certChain: pki.intermediate.cert });
       silent = createServer((s) => silentSockets.push(s.on('error', () => {})));
-      [good, goodH2, wrongHost, expired, mtls, gnutls] = await Promise.all([
+      keylogDir = mkdtempSync(join(tmpdir(), 'proxy-connector-keylog-'));
+      [good, goodH2, wrongHost, expired, mtls, keylogged, gnutls] = await Promise.all([
         opensslServer(leaf(pki.serverEcdsa)),
         opensslServer({ ...leaf(pki.serverRsa), alpn: ['h2', 'http/1.1'] }),
         opensslServer(leaf(pki.wrongHost)),
         opensslServer(leaf(pki.expired)),
         opensslServer({ ...leaf(pki.serverEcdsa), clientAuth: { caFile: pki.caFile, required: true } }),
+        opensslServer({ ...leaf(pki.serverEcdsa), keylogFile: join(keylogDir, 'server.keylog') }),
         gnutlsServer({ cert: pki.serverEcdsa.chain, key: pki.serverEcdsa.key }),
         new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r())),
       ]);
@@ -49,7 +57,8 @@ export function connectorCases(ctx: SuiteContext): void {
     afterAll(async () => {
       for (const s of silentSockets) s.destroy();
       silent?.close();
-      await Promise.all([good, goodH2, wrongHost, expired, mtls, gnutls].map((s) => s?.close()));
+      await Promise.all([good, goodH2, wrongHost, expired, mtls, keylogged, gnutls].map((s) => s?.close()));
+      if (keylogDir) rmSync(keylogDir, { recursive: true, force: true });
     });
 
     ctx.test('openssl s_server, TLS 1.3: verifies the chain and the name; data flows', async () => {
@@ -132,6 +141,39 @@ export function connectorCases(ctx: SuiteContext): void {
         expect(mtls.process.output).toMatch(/subject=.*CN = client\.test/);
       } finally {
         stream.destroy();
+      }
+    });
+
+    ctx.test('no SNI (sni ""): none is sent, and the name checked is the address (127.0.0.1 is in the SANs)', async () => {
+      const before = gnutls.process.stdout.length;
+      const stream = await backendConnect(gnutls.port, clientOptions(ctx.pki()), '');
+      try {
+        expect(await exchange(stream, 'no sni\n', /no sni/, ctx.ms(3000))).toContain('no sni');
+        expect(stream.digest.sni ?? '').toBe('');
+        expect(gnutls.process.stdout.slice(before)).not.toMatch(/Given server name/);
+      } finally {
+        stream.destroy();
+      }
+    });
+
+    ctx.test('key log on the client side matches openssl s_server -keylogfile (TLS 1.3)', async () => {
+      const lines: string[] = [];
+      const stream = await backendConnect(keylogged.port, clientOptions(ctx.pki(), { keylog: { callback: (l) => lines.push(l) } }), 'localhost');
+      // Once s_server has our data it has our Finished too (and logged CLIENT_TRAFFIC_SECRET_0).
+      stream.write('keylogged\n');
+      await keylogged.process.waitFor(/keylogged/, ctx.ms(3000), 'stdout');
+      stream.destroy();
+      const mine = parseKeylog(lines.join('\n'));
+      expect(mine.length, 'client key-log lines').toBeGreaterThanOrEqual(4);
+      const clientRandom = mine[0]!.clientRandom;
+      const file = join(keylogDir, 'server.keylog');
+      const deadline = Date.now() + ctx.ms(2000);
+      const serverLines = () => (existsSync(file) ? parseKeylog(readFileSync(file, 'utf8')).filter((l) => l.clientRandom === clientRandom) : []);
+      while (serverLines().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0']) {
+        const ours = mine.filter((l) => l.label === label);
+        expect(ours, label).toHaveLength(1);
+        expect(ours[0]!.secret).toBe(serverLines().find((l) => l.label === label)?.secret);
       }
     });
 

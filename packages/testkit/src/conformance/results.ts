@@ -33,8 +33,11 @@ export class FeatureMatrixRecorder {
 
   constructor(private readonly row: Omit<FeatureMatrixRow, 'cases' | 'date' | 'node'>) {}
 
+  /** Records a case's result; a later result for the same case replaces the earlier one (kept in declaration order). */
   record(result: ConformanceCaseResult): void {
-    this.cases.push(result);
+    const i = this.cases.findIndex((c) => c.area === result.area && c.name === result.name);
+    if (i >= 0) this.cases[i] = result;
+    else this.cases.push(result);
   }
 
   /** The row collected so far. */
