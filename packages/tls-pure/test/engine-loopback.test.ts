@@ -13,7 +13,8 @@ function settingsFor(cert: { certPath: string; keyPath: string }): TlsSettings {
   return TlsSettings.intermediate(cert.certPath, cert.keyPath);
 }
 
-function handshake(settings: TlsSettings, opts = clientOptions(pki), provider: CryptoProvider = pureCryptoProvider, cache?: SessionCache) {
+// Protocol cases run on the node provider for speed; the provider matrix above covers the pure one.
+function handshake(settings: TlsSettings, opts = clientOptions(pki), provider: CryptoProvider = nodeCryptoProvider, cache?: SessionCache) {
   const server = compileServerConfig(settings, provider);
   const client = compileClientConfig(opts, target, cache, provider);
   const { s, c } = pair(server, client);

@@ -83,7 +83,7 @@ describe('fuzz (fixed seed, bounded)', () => {
     client.start();
     const chRecord = client.pullOutput()!;
     const outcomes = { ok: 0, 'tls-error': 0 };
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 400; i++) {
       const s = newServerEngine(server);
       const input = mutate(chRecord, r);
       // Feed in random-sized slices: record and message reassembly must cope with any split.
@@ -108,7 +108,7 @@ describe('fuzz (fixed seed, bounded)', () => {
     const r = rng(0xbadc0de);
     const server = compileServerConfig(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath), nodeCryptoProvider);
     let failures = 0;
-    for (let i = 0; i < 150; i++) {
+    for (let i = 0; i < 100; i++) {
       const c = newClientEngine(compileClientConfig(clientOptions(pki), target, undefined, nodeCryptoProvider));
       const s = newServerEngine(server);
       c.start();
@@ -117,7 +117,7 @@ describe('fuzz (fixed seed, bounded)', () => {
       if (onlyTypedErrors(() => c.receive(mutate(flight, r))) === 'tls-error') failures++;
       expect(c.handshakeDone).toBe(false);
     }
-    expect(failures).toBeGreaterThan(50);
+    expect(failures).toBeGreaterThan(35);
   });
 
   it('garbage, oversized records and bad content types are fatal alerts', () => {

@@ -26,7 +26,7 @@ function gnutlsCli(port: number, priority: string, extra: string[] = []): Promis
       clearTimeout(t);
       resolve(out);
     });
-    setTimeout(() => p.stdin.write('ping\n'), 500);
+    setTimeout(() => p.stdin.write('ping\n'), 150);
     const waiter = setInterval(() => {
       if (out.includes('pong')) {
         clearInterval(waiter);
