@@ -233,6 +233,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
       // RFC 8446 5: a plaintext CCS of the single byte 1 is the only form allowed.
       if (fragment.length !== 1 || fragment[0] !== 1) throw fatal(AlertDescription.unexpected_message, 'malformed ChangeCipherSpec');
       if (this.reassembler.pending) throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec inside a handshake message');
+      if (++this.ignored > MAX_IGNORED) throw fatal(AlertDescription.unexpected_message, 'too many ChangeCipherSpec records');
       this.handshaker.onChangeCipherSpec();
       return;
     }

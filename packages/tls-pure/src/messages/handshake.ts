@@ -1,5 +1,5 @@
 import { AlertDescription, fatal } from '../alerts.js';
-import { concat } from '../bytes.js';
+import { ByteQueue } from '../byte-queue.js';
 
 /** RFC 8446 section 4 HandshakeType. */
 export const HandshakeType = {
@@ -45,24 +45,24 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
  * (RFC 8446 5.1). The declared length is checked before anything is buffered for it.
  */
 export class HandshakeReassembler {
-  private buf: Uint8Array = new Uint8Array(0);
+  private readonly queue = new ByteQueue();
 
   push(fragment: Uint8Array): void {
-    this.buf = this.buf.length ? concat(this.buf, fragment) : fragment.slice();
+    this.queue.push(fragment);
   }
 
   next(): HandshakeMessage | undefined {
-    if (this.buf.length < 4) return undefined;
-    const len = (this.buf[1]! << 16) | (this.buf[2]! << 8) | this.buf[3]!;
+    if (this.queue.length < 4) return undefined;
+    const h = this.queue.peek(4);
+    const len = (h[1]! << 16) | (h[2]! << 8) | h[3]!;
     if (len > MAX_HANDSHAKE_MESSAGE) throw fatal(AlertDescription.decode_error, `handshake message of ${len} bytes`);
-    if (this.buf.length < 4 + len) return undefined;
-    const raw = this.buf.slice(0, 4 + len);
-    this.buf = this.buf.subarray(4 + len);
+    if (this.queue.length < 4 + len) return undefined;
+    const raw = this.queue.take(4 + len);
     return { type: raw[0]!, body: raw.subarray(4), raw };
   }
 
   /** True when part of a message is buffered: RFC 8446 5.1 forbids a key change mid-message. */
   get pending(): boolean {
-    return this.buf.length > 0;
+    return this.queue.length > 0;
   }
 }

@@ -1,5 +1,5 @@
 import { AlertDescription, fatal } from '../alerts.js';
-import { concat } from '../bytes.js';
+import { ByteQueue } from '../byte-queue.js';
 
 /** RFC 8446 section 5.1 ContentType. */
 export const ContentType = {
@@ -28,30 +28,29 @@ export interface TlsRecord {
  * body is buffered, so a peer cannot make us hold more than one record's worth of bytes.
  */
 export class RecordDeframer {
-  private buf: Uint8Array = new Uint8Array(0);
+  private readonly queue = new ByteQueue();
 
   push(data: Uint8Array): void {
-    this.buf = this.buf.length ? concat(this.buf, data) : data.slice();
+    this.queue.push(data);
   }
 
   next(): TlsRecord | undefined {
-    if (this.buf.length < 5) return undefined;
-    const type = this.buf[0]!;
-    const version = (this.buf[1]! << 8) | this.buf[2]!;
-    const length = (this.buf[3]! << 8) | this.buf[4]!;
+    if (this.queue.length < 5) return undefined;
+    const h = this.queue.peek(5);
+    const type = h[0]!;
+    const version = (h[1]! << 8) | h[2]!;
+    const length = (h[3]! << 8) | h[4]!;
     if (type < 20 || type > 23) throw fatal(AlertDescription.unexpected_message, `unknown record content type ${type}`);
-    if (this.buf[1] !== 3) throw fatal(AlertDescription.protocol_version, `bad record version 0x${version.toString(16)}`);
+    if (h[1] !== 3) throw fatal(AlertDescription.protocol_version, `bad record version 0x${version.toString(16)}`);
     if (length > MAX_CIPHERTEXT) throw fatal(AlertDescription.record_overflow, `record of ${length} bytes`);
-    if (this.buf.length < 5 + length) return undefined;
-    const header = this.buf.slice(0, 5);
-    const fragment = this.buf.slice(5, 5 + length);
-    this.buf = this.buf.subarray(5 + length);
-    return { type, version, header, fragment };
+    if (this.queue.length < 5 + length) return undefined;
+    const whole = this.queue.take(5 + length);
+    return { type, version, header: whole.subarray(0, 5), fragment: whole.subarray(5) };
   }
 
   /** Bytes received but not yet a whole record. */
   get buffered(): number {
-    return this.buf.length;
+    return this.queue.length;
   }
 }
 
