@@ -150,3 +150,43 @@ describe('the server answers malformed and unusual ClientHellos with the RFC ale
     expect(Array.from(s.pullOutput()!)).toEqual([21, 3, 3, 0, 2, 2, 10]);
   });
 });
+
+describe('early data is declined by skipping it (RFC 8446 4.2.10)', () => {
+  const settings = () => TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath);
+  const garbage = (n: number) => encodeRecord(23, 0x0303, new Uint8Array(n).fill(0xab));
+
+  it('0-RTT records the server cannot decrypt are skipped, within a budget', () => {
+    const s = newServerEngine(compileServerConfig(settings(), nodeCryptoProvider));
+    s.receive(hello([...base13(), [Ext.early_data, new Uint8Array(0)]]));
+    const flight = s.pullOutput()!;
+    expect(flight[0]).toBe(22);
+    // The ServerHello flight does not echo early_data in EncryptedExtensions (it is encrypted; the
+    // observable part is that the server skips what it cannot decrypt).
+    for (let i = 0; i < 3; i++) s.receive(garbage(1000));
+    expect(() => {
+      for (let i = 0; i < 100; i++) s.receive(garbage(16000));
+    }).toThrow(TlsHandshakeError);
+  });
+
+  it('without early_data in the ClientHello the same record is bad_record_mac', () => {
+    const s = newServerEngine(compileServerConfig(settings(), nodeCryptoProvider));
+    s.receive(hello(base13()));
+    s.pullOutput();
+    let err: TlsHandshakeError | undefined;
+    try {
+      s.receive(garbage(1000));
+    } catch (e) {
+      err = e as TlsHandshakeError;
+    }
+    expect(err?.alert).toBe(20);
+  });
+
+  it('after a HelloRetryRequest, plaintext application_data is skipped until the second ClientHello', () => {
+    const exts = replace(replace(base13(), Ext.supported_groups, encodeU16List([0x001d, 0x0017])), Ext.key_share, encodeClientKeyShares([]));
+    const s = newServerEngine(compileServerConfig(settings(), nodeCryptoProvider));
+    s.receive(hello([...exts, [Ext.early_data, new Uint8Array(0)]]));
+    const hrr = s.pullOutput()!;
+    expect(hrr[0]).toBe(22);
+    expect(() => s.receive(garbage(500))).not.toThrow();
+  });
+});

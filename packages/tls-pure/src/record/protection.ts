@@ -37,8 +37,9 @@ export class Tls13Protection implements RecordProtection {
     this.aead = p.aead(suite.aead, key);
   }
 
-  seal(type: number, plaintext: Uint8Array): Uint8Array {
-    const inner = new Uint8Array(plaintext.length + 1);
+  /** `padding` zero bytes after the content type hide the length (RFC 8446 5.4); we send none by default. */
+  seal(type: number, plaintext: Uint8Array, padding = 0): Uint8Array {
+    const inner = new Uint8Array(plaintext.length + 1 + padding);
     inner.set(plaintext);
     inner[plaintext.length] = type;
     const len = inner.length + 16;
