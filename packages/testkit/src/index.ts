@@ -13,6 +13,7 @@ export {
 } from './conformance/context.js';
 export { expectDigest, expectPeerCertificate, type DigestExpectation } from './conformance/expect-digest.js';
 export { parseKeylog } from './conformance/keylog-cases.js';
+export { peerBinsFrom, type PeerBin } from './conformance/interop-cases.js';
 export * from './conformance/names.js';
 export * from './conformance/results.js';
 export { describeTlsConformance } from './conformance/suite.js';

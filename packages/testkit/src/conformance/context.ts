@@ -20,7 +20,8 @@ export type ConformanceArea =
   | 'data'
   | 'connector'
   | 'bin'
-  | 'connection-filter';
+  | 'connection-filter'
+  | 'interop';
 
 export interface TlsConformanceOptions {
   /** The npm package of the backend, e.g. "@proxy/tls-openssl"; the test file imports it first. */
@@ -37,6 +38,8 @@ export interface TlsConformanceOptions {
    * once the backend is fixed.
    */
   knownIssues?: Record<string, string>;
+  /** Other backends' bins to interoperate with (also PROXY_INTEROP_BINS="name=/path/bin.js,..."). */
+  peerBins?: ReadonlyArray<{ name: string; binPath: string }>;
   /** Scale for every peer timeout (slow CI machines); default 1. */
   timeoutScale?: number;
 }

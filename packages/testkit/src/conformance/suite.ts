@@ -8,6 +8,7 @@ import { configAndTimeoutCases } from './config-and-timeout-cases.js';
 import { connectionFilterCases } from './connection-filter-cases.js';
 import { connectorCases } from './connector-cases.js';
 import { createSuiteContext, type TlsConformanceOptions } from './context.js';
+import { interopCases, peerBinsFrom } from './interop-cases.js';
 import { keylogCases } from './keylog-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
@@ -64,5 +65,6 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);
+    interopCases(ctx, peerBinsFrom(opts.peerBins));
   });
 }
