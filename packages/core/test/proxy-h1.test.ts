@@ -432,6 +432,19 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('closes a client that stalls mid-headers after the inactivity timeout', async () => {
+    const p = await startProxy(app(), {}, { options: { downstreamInactivityTimeoutMs: 200 } });
+    try {
+      const t0 = Date.now();
+      const out = await rawExchange(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      expect(out).toBe('');
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('answers 400 to a malformed request', async () => {
     const p = await startProxy(app());
     try {

@@ -27,10 +27,14 @@ export class H1Server implements DownstreamServer {
   private draining = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(private readonly handler: ExchangeHandler, options: { keepAliveTimeoutMs?: number } = {}) {
+  constructor(private readonly handler: ExchangeHandler, options: { keepAliveTimeoutMs?: number; inactivityTimeoutMs?: number } = {}) {
     this.server = http.createServer({ keepAliveTimeout: options.keepAliveTimeoutMs ?? 60_000 });
-    // The default 5 s keep-alive is short for a proxy; requests are timed by the proxy itself.
+    // Node's headersTimeout/requestTimeout are only enforced for servers that listen() themselves,
+    // which this one never does. What protects against slow clients instead is an inactivity
+    // limit on the connection, nginx's client_header/client_body/send_timeout (60 s): Node arms
+    // it with stream.setTimeout, which sockets, TLS sockets and core's EngineStream all have.
     this.server.requestTimeout = 0;
+    this.server.timeout = options.inactivityTimeoutMs ?? 60_000;
     this.server.on('request', this.onRequest);
   }
 

@@ -21,6 +21,16 @@ import { Session } from './session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
+/** Downstream HTTP settings that ServerConf does not cover. */
+export interface HttpProxyOptions {
+  /** How long an idle keep-alive HTTP/1.1 client connection is kept (default 60 s). */
+  keepAliveTimeoutMs?: number;
+  /** An HTTP/1.1 client connection with no bytes either way for this long is closed (default 60 s, nginx's client timeouts). */
+  downstreamInactivityTimeoutMs?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients (default 128). */
+  h2MaxConcurrentStreams?: number;
+}
+
 function asConf(conf: ServerConf | Partial<ServerConf>): ServerConf {
   return conf instanceof ServerConf ? conf : new ServerConf(conf);
 }
@@ -43,6 +53,7 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
     readonly app: ProxyHttp<Ctx>,
     readonly conf: ServerConf,
     clientCertKey: CertKey | undefined,
+    options: HttpProxyOptions,
   ) {
     this.connector = new Connector({
       caFile: conf.caFile,
@@ -50,20 +61,24 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
       poolSize: conf.upstreamKeepalivePoolSize,
       defaultClientCertKey: clientCertKey,
     });
-    this.h1 = new H1Server(this.onExchange);
-    this.h2 = new H2Server(this.onExchange);
+    this.h1 = new H1Server(this.onExchange, {
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+      inactivityTimeoutMs: options.downstreamInactivityTimeoutMs,
+    });
+    this.h2 = new H2Server(this.onExchange, { maxConcurrentStreams: options.h2MaxConcurrentStreams });
   }
 
   /** `conf`: a ServerConf, or the fields to change from the defaults. */
-  static new<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf | Partial<ServerConf> = {}): HttpProxy<Ctx> {
-    return new HttpProxy(app, asConf(conf), undefined);
+  static new<Ctx>(app: ProxyHttp<Ctx>, conf: ServerConf | Partial<ServerConf> = {}, options: HttpProxyOptions = {}): HttpProxy<Ctx> {
+    return new HttpProxy(app, asConf(conf), undefined, options);
   }
 
   /** Like `new`, and presents this client certificate (chain PEM, leaf first) to every upstream that asks, unless the peer has its own. */
   static newMtls<Ctx>(
     app: ProxyHttp<Ctx>, conf: ServerConf | Partial<ServerConf>, clientCertPem: string | Buffer, clientKeyPem: string | Buffer,
+    options: HttpProxyOptions = {},
   ): HttpProxy<Ctx> {
-    return new HttpProxy(app, asConf(conf), CertKey.fromPem(clientCertPem, clientKeyPem, 'HttpProxy.newMtls client certificate'));
+    return new HttpProxy(app, asConf(conf), CertKey.fromPem(clientCertPem, clientKeyPem, 'HttpProxy.newMtls client certificate'), options);
   }
 
   /** Downstream connections being served (HTTP/1.1 + HTTP/2). */

@@ -3,7 +3,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
-import { HttpProxy, type ProxyHttp } from '../../src/proxy/index.js';
+import { HttpProxy, type HttpProxyOptions, type ProxyHttp } from '../../src/proxy/index.js';
 import { ServerConf } from '../../src/server/conf.js';
 import type { SslDigest } from '../../src/tls/digest.js';
 
@@ -22,9 +22,9 @@ export interface RunningProxy<Ctx> {
 export async function startProxy<Ctx>(
   app: ProxyHttp<Ctx>,
   conf: Partial<ServerConf> = {},
-  opts: { wrap?: boolean; h2?: boolean; state?: Record<string, unknown> } = {},
+  opts: { wrap?: boolean; h2?: boolean; state?: Record<string, unknown>; options?: HttpProxyOptions } = {},
 ): Promise<RunningProxy<Ctx>> {
-  const proxy = HttpProxy.new(app, new ServerConf(conf));
+  const proxy = HttpProxy.new(app, new ServerConf(conf), opts.options);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
