@@ -220,6 +220,17 @@ http {
     }
   });
 
+  it('an empty SNI sends none; the name checked is then the address (an IP SAN here)', async () => {
+    const px = await startProxy(() => peer(tlsAddr, ''), (app) => HttpProxy.new(app));
+    try {
+      const r = await px.get();
+      expect(r.status).toBe(200);
+      expect(r.body).toBe('ok sni= proto=HTTP/1.1\n');
+    } finally {
+      await px.close();
+    }
+  });
+
   it('an SNI not in the certificate fails with InvalidCert (502) unless verifyHostname is off; alternativeCn is accepted', async () => {
     let tweak: (p: HttpPeer) => void = () => {};
     const px = await startProxy(() => peer(tlsAddr, 'not-in-cert.test', tweak), (app) => HttpProxy.new(app));
@@ -437,7 +448,11 @@ http {
     const mutePort = (mute.address() as AddressInfo).port;
 
     let target = `127.0.0.1:${blackholePort}`;
-    const px = await startProxy(() => peer(target, 'localhost', (p) => (p.options.connectionTimeout = 300)), (app) => HttpProxy.new(app, { maxRetries: 0 }));
+    let total: number | undefined;
+    const px = await startProxy(() => peer(target, 'localhost', (p) => {
+      p.options.connectionTimeout = total ? 5000 : 300;
+      p.options.totalConnectionTimeout = total;
+    }), (app) => HttpProxy.new(app, { maxRetries: 0 }));
     try {
       let t0 = Date.now();
       const c = await px.get();
@@ -453,6 +468,13 @@ http {
       expect(h.error?.code).toBe('CONNECT_TIMEOUT');
       expect(h.error?.message).toMatch(/TLS handshake .* timed out/);
       expect(Date.now() - t0).toBeLessThan(5000);
+
+      // totalConnectionTimeout bounds connect + handshake together.
+      total = 200;
+      const t = await px.get();
+      expect(t.status).toBe(504);
+      expect(t.error?.code).toBe('CONNECT_TIMEOUT');
+      expect((t.error as unknown as { timeout: string }).timeout).toBe('totalConnection');
     } finally {
       await px.close();
       py.kill('SIGKILL');
