@@ -1,0 +1,92 @@
+// What is measured: each figure, its subjects, its Node baseline, and the targets.
+// Subject ids: gw-<backend> (every built gateway), node-proxy, node-h2-proxy, node-server, nginx.
+
+export const GW = 'gateways'; // placeholder for every gateway subject
+
+const hsVariant = (cert, ver) => ({
+  id: `hs-${cert}-${ver === 'TLSv1.3' ? 'tls13' : 'tls12'}`,
+  title: `new TLS handshakes, ${cert === 'ecdsa' ? 'ECDSA P-256' : 'RSA-2048'}, ${ver === 'TLSv1.3' ? 'TLS 1.3' : 'TLS 1.2'}`,
+  kind: 'hs',
+  unit: 'hs/s',
+  perUnit: 'hs/CPU-s',
+  phase: { cert, min: ver, max: ver, tickets: false },
+  subjects: [GW, 'node-server', 'nginx'],
+  baseline: 'node-server',
+});
+
+export const FIGURES = [
+  {
+    id: 'ka',
+    title: 'keep-alive HTTPS/1.1 requests (wrk, 100 B body)',
+    kind: 'ka',
+    unit: 'req/s',
+    perUnit: 'req/CPU-s',
+    phase: { cert: 'ecdsa', min: 'TLSv1.2', max: 'TLSv1.3', tickets: false },
+    subjects: [GW, 'node-proxy', 'node-server', 'nginx'],
+    baseline: 'node-proxy',
+  },
+  {
+    id: 'h2',
+    title: 'h2 requests (h2load, 8 conns x 16 streams, 100 B body)',
+    kind: 'h2',
+    unit: 'req/s',
+    perUnit: 'req/CPU-s',
+    phase: { cert: 'ecdsa', min: 'TLSv1.2', max: 'TLSv1.3', tickets: false },
+    subjects: [GW, 'node-h2-proxy', 'nginx'],
+    baseline: 'node-h2-proxy',
+  },
+  hsVariant('ecdsa', 'TLSv1.3'),
+  hsVariant('ecdsa', 'TLSv1.2'),
+  hsVariant('rsa', 'TLSv1.3'),
+  hsVariant('rsa', 'TLSv1.2'),
+  {
+    id: 'bulk-aes',
+    title: 'bulk 1 MiB GET, TLS 1.3 AES-128-GCM',
+    kind: 'bulk',
+    cipher: 'aes',
+    unit: 'MB/s',
+    perUnit: 'MB/CPU-s',
+    phase: { cert: 'ecdsa', min: 'TLSv1.2', max: 'TLSv1.3', tickets: false },
+    subjects: [GW, 'node-proxy', 'nginx'],
+    baseline: 'node-proxy',
+  },
+  {
+    id: 'bulk-chacha',
+    title: 'bulk 1 MiB GET, TLS 1.3 ChaCha20-Poly1305',
+    kind: 'bulk',
+    cipher: 'chacha',
+    unit: 'MB/s',
+    perUnit: 'MB/CPU-s',
+    phase: { cert: 'ecdsa', min: 'TLSv1.2', max: 'TLSv1.3', tickets: false },
+    subjects: [GW, 'node-proxy', 'nginx'],
+    baseline: 'node-proxy',
+  },
+  {
+    id: 'rss',
+    title: 'RSS per idle TLS connection (1,000 connections, one request each)',
+    kind: 'rss',
+    unit: 'KiB/conn',
+    perUnit: null,
+    lowerIsBetter: true,
+    phase: { cert: 'ecdsa', min: 'TLSv1.2', max: 'TLSv1.3', tickets: false, fresh: true },
+    subjects: [GW, 'node-proxy', 'nginx'],
+    baseline: 'node-proxy',
+  },
+];
+
+/**
+ * Targets from the issue. Each compares a gateway's per-CPU-second figure (or raw value where
+ * stated) with a reference subject. `backend` limits a target to one gateway backend.
+ */
+export const TARGETS = [
+  { figure: 'ka', backend: 'openssl', ref: 'node-proxy', min: 1.5, text: 'keep-alive req/CPU-s >= 1.5x Node https proxy' },
+  { figure: 'h2', backend: 'openssl', ref: 'node-h2-proxy', min: 2, text: 'h2 req/CPU-s >= 2x Node http2 proxy' },
+  { figure: 'hs-ecdsa-tls13', backend: 'openssl', ref: 'node-server', min: 0.9, text: 'new handshakes/CPU-s (ECDSA, TLS 1.3) >= 0.9x Node https server' },
+  { figure: 'hs-ecdsa-tls12', backend: 'openssl', ref: 'node-server', min: 0.9, text: 'new handshakes/CPU-s (ECDSA, TLS 1.2) >= 0.9x Node https server' },
+  { figure: 'hs-rsa-tls13', backend: 'openssl', ref: 'node-server', min: 0.9, text: 'new handshakes/CPU-s (RSA, TLS 1.3) >= 0.9x Node https server' },
+  { figure: 'hs-rsa-tls12', backend: 'openssl', ref: 'node-server', min: 0.9, text: 'new handshakes/CPU-s (RSA, TLS 1.2) >= 0.9x Node https server' },
+  { figure: 'bulk-aes', backend: 'openssl', ref: 'node-proxy', min: 1, text: '1 MiB bulk MB/CPU-s >= Node https proxy' },
+  { figure: 'rss', backend: 'openssl', absMax: 40, text: 'RSS per idle TLS connection <= 40 KiB' },
+  { figure: 'hs-ecdsa-tls13', backend: 'pure', ref: 'gw-openssl', min: 0.3, text: 'pure: ECDSA P-256 handshakes/CPU-s >= 0.3x OpenSSL gateway' },
+  { figure: 'bulk-chacha', backend: 'pure', absMin: 60, raw: true, text: 'pure: ChaCha20 bulk >= 60 MB/s (raw; MB/CPU-s shown too)' },
+];

@@ -1,0 +1,216 @@
+// The report: a table of ratios against the Node baseline (and nginx), JSON, and an SVG chart.
+import { writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import os from 'node:os';
+import { TARGETS } from './figures.mjs';
+
+function sh(cmd) {
+  try {
+    return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export function environment(repo, gateways) {
+  return {
+    date: new Date().toISOString(),
+    node: process.version,
+    openssl: process.versions.openssl,
+    opensslCli: sh('openssl version'),
+    nginx: sh('/usr/sbin/nginx -v 2>&1'),
+    wrk: sh('wrk --version 2>&1 | head -1'),
+    h2load: sh('h2load --version'),
+    cpu: os.cpus()[0]?.model,
+    cpus: os.cpus().length,
+    loadavgAtEnd: os.loadavg(),
+    kernel: os.release(),
+    gitCommit: sh(`git -C ${repo} rev-parse --short HEAD`),
+    gateways: gateways.map((g) => ({ id: g.id, backend: g.backend, main: g.main, built: g.built })),
+  };
+}
+
+const med = (report, fig, id) => report.results[fig]?.[id]?.median;
+
+/** Main value of a figure: [raw, perCpu] */
+function values(kind, m) {
+  if (!m || !Object.keys(m).length) return [NaN, NaN];
+  switch (kind) {
+    case 'ka':
+    case 'h2': return [m.rps, m.perCpuSec];
+    case 'hs': return [m.hsPerSec, m.perCpuSec];
+    case 'bulk': return [m.mbps, m.perCpuSec];
+    case 'rss': return [m.perConnKiB, NaN];
+    default: return [NaN, NaN];
+  }
+}
+
+function fmt(x, digits) {
+  if (!Number.isFinite(x)) return '-';
+  if (digits !== undefined) return x.toFixed(digits);
+  const a = Math.abs(x);
+  return a >= 1000 ? Math.round(x).toLocaleString('en-US') : a >= 100 ? x.toFixed(0) : a >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : NaN);
+const fx = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}x` : '-');
+
+function pad(rows) {
+  const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ')).join('\n');
+}
+
+export function tableText(report) {
+  const out = [];
+  for (const f of report.figures) {
+    const res = report.results[f.id] ?? {};
+    const ids = Object.keys(res);
+    if (!ids.length) continue;
+    const [bRaw, bCpu] = values(f.kind, med(report, f.id, f.baseline));
+    const [nRaw, nCpu] = values(f.kind, med(report, f.id, 'nginx'));
+    out.push(`\n== ${f.title}  [ratios vs ${f.baseline}${f.lowerIsBetter ? '; lower is better' : ''}]`);
+    let head;
+    if (f.kind === 'rss') head = ['subject', 'KiB/conn', 'RSS before', 'RSS after', 'open', 'x node', 'x nginx'];
+    else {
+      head = ['subject', f.unit, f.perUnit];
+      if (f.kind === 'ka') head.push('p99 ms', 'CPU-us/req');
+      if (f.kind === 'h2') head.push('CPU-us/req');
+      if (f.kind === 'hs') head.push('CPU-us/hs');
+      head.push('x node raw', 'x node /CPU', 'x nginx /CPU');
+    }
+    const rows = [head];
+    for (const id of ids) {
+      const m = res[id].median;
+      const label = report.subjects[id]?.label ?? id;
+      if (!m || !Object.keys(m).length) {
+        rows.push([label, `ERROR: ${(res[id].error ?? '').slice(0, 60)}`, ...head.slice(2).map(() => '')]);
+        continue;
+      }
+      const [raw, cpu] = values(f.kind, m);
+      if (f.kind === 'rss') {
+        rows.push([label, fmt(raw, 1), `${(m.beforeKiB / 1024).toFixed(1)} MiB`, `${(m.afterKiB / 1024).toFixed(1)} MiB`, fmt(m.open, 0), fx(ratio(raw, bRaw)), fx(ratio(raw, nRaw))]);
+        continue;
+      }
+      const row = [label, fmt(raw), fmt(cpu)];
+      if (f.kind === 'ka') row.push(fmt(m.p99ms, 2), fmt(m.cpuUsPerReq, 1));
+      if (f.kind === 'h2') row.push(fmt(m.cpuUsPerReq, 1));
+      if (f.kind === 'hs') row.push(fmt(m.cpuUsPerHs, 0));
+      row.push(fx(ratio(raw, bRaw)), fx(ratio(cpu, bCpu)), fx(ratio(cpu, nCpu)));
+      rows.push(row);
+    }
+    out.push(pad(rows));
+  }
+  const t = evaluateTargets(report);
+  if (t.length) {
+    out.push('\n== targets (per CPU-second of the subject unless stated)');
+    out.push(pad([['status', 'subject', 'target', 'measured'], ...t.map((x) => [x.status, x.subject, x.text, x.measured])]));
+  }
+  return out.join('\n');
+}
+
+export function evaluateTargets(report) {
+  const out = [];
+  const gws = Object.keys(report.subjects).filter((s) => s.startsWith('gw-'));
+  for (const tg of TARGETS) {
+    const fig = report.figures.find((f) => f.id === tg.figure);
+    if (!fig) continue;
+    for (const gw of gws.filter((g) => g === `gw-${tg.backend}`)) {
+      const [raw, cpu] = values(fig.kind, med(report, fig.id, gw));
+      let measured;
+      let ok;
+      if (tg.absMax !== undefined) {
+        measured = `${fmt(raw, 1)} ${fig.unit}`;
+        ok = raw <= tg.absMax;
+      } else if (tg.absMin !== undefined) {
+        measured = `${fmt(raw)} ${fig.unit} raw, ${fmt(cpu)} ${fig.perUnit}`;
+        ok = raw >= tg.absMin;
+      } else {
+        const [, refCpu] = values(fig.kind, med(report, fig.id, tg.ref));
+        const r = ratio(cpu, refCpu);
+        measured = `${fx(r)} (${fmt(cpu)} vs ${fmt(refCpu)} ${fig.perUnit})`;
+        ok = r >= tg.min;
+      }
+      const known = Number.isFinite(raw) && !measured.includes('-x') && !/\( ?- /.test(measured) && measured !== '- ';
+      out.push({ subject: gw, figure: fig.id, text: tg.text, measured, status: !Number.isFinite(raw) || measured.startsWith('-') ? 'NO DATA' : ok ? 'MET' : 'MISSED', known });
+    }
+  }
+  return out.map(({ known, ...x }) => x);
+}
+
+export function printTable(report) {
+  console.log(tableText(report));
+}
+
+// ---- SVG chart: one panel per figure, bars = per-CPU-second value relative to the Node baseline
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function chartSvg(report) {
+  const W = 900;
+  const labelW = 170;
+  const barMax = 560;
+  const rowH = 18;
+  const colors = { 'gw-': '#1f77b4', 'node-': '#ff7f0e', nginx: '#2ca02c' };
+  const colorOf = (id) => Object.entries(colors).find(([k]) => id.startsWith(k))?.[1] ?? '#888';
+  const parts = [];
+  let y = 50;
+  for (const f of report.figures) {
+    const res = report.results[f.id] ?? {};
+    const ids = Object.keys(res);
+    if (!ids.length) continue;
+    const perCpu = f.kind !== 'rss';
+    const [bRaw, bCpu] = values(f.kind, med(report, f.id, f.baseline));
+    const base = perCpu ? bCpu : bRaw;
+    const rows = ids.map((id) => {
+      const [raw, cpu] = values(f.kind, med(report, f.id, id));
+      const v = perCpu ? cpu : raw;
+      return { id, v, raw, r: ratio(v, base) };
+    });
+    const maxR = Math.max(1.2, ...rows.map((r) => (Number.isFinite(r.r) ? r.r : 0))) * 1.1;
+    const scale = barMax / maxR;
+    parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — ${perCpu ? `${esc(f.perUnit)}` : `${esc(f.unit)} (lower is better)`}, relative to ${esc(f.baseline)}</text>`);
+    y += 8;
+    const top = y;
+    for (const r of rows) {
+      const w = Number.isFinite(r.r) ? Math.max(1, r.r * scale) : 0;
+      parts.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${esc(report.subjects[r.id]?.label ?? r.id)}</text>`);
+      parts.push(`<rect x="${labelW}" y="${y + 2}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${colorOf(r.id)}"/>`);
+      const text = Number.isFinite(r.r) ? `${r.r.toFixed(2)}x  (${fmt(r.v)}${perCpu ? '' : ' KiB'}${perCpu ? `; raw ${fmt(r.raw)} ${f.unit}` : ''})` : 'error';
+      parts.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${y + 13}" font-size="11">${esc(text)}</text>`);
+      y += rowH;
+    }
+    const x1 = labelW + scale;
+    parts.push(`<line x1="${x1.toFixed(1)}" y1="${top}" x2="${x1.toFixed(1)}" y2="${y}" stroke="#000" stroke-dasharray="3,2"/>`);
+    // the gateway target against this figure's baseline, as a red line
+    const tg = TARGETS.find((t) => t.figure === f.id && t.ref === f.baseline && t.min !== undefined);
+    if (tg) {
+      const xt = labelW + tg.min * scale;
+      parts.push(`<line x1="${xt.toFixed(1)}" y1="${top}" x2="${xt.toFixed(1)}" y2="${y}" stroke="#d62728" stroke-dasharray="5,3"/>`);
+      parts.push(`<text x="${(xt + 3).toFixed(1)}" y="${y + 11}" font-size="10" fill="#d62728">target ${tg.min}x (${esc(tg.backend)} gateway)</text>`);
+      y += 8;
+    }
+    y += 28;
+  }
+  const when = esc(report.startedAt);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#fff"/>
+<text x="10" y="22" font-size="15" font-weight="bold">@proxy bench ${when} — per CPU-second of the subject (1 core), ratio to the Node baseline (black dashed = 1.0x, red dashed = target)</text>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+export function writeReport(report, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  report.targets = evaluateTargets(report);
+  report.table = tableText(report);
+  const stamp = report.startedAt.replace(/[:]/g, '-').replace(/\..*/, 'Z');
+  const json = join(outDir, `${stamp}.json`);
+  const svg = join(outDir, `${stamp}.svg`);
+  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(svg, chartSvg(report));
+  copyFileSync(json, join(outDir, 'latest.json'));
+  copyFileSync(svg, join(outDir, 'latest.svg'));
+  return [json, svg, join(outDir, 'latest.json'), join(outDir, 'latest.svg')];
+}
