@@ -445,6 +445,37 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('phases that throw become error responses, never a crash', async () => {
+    let which = '';
+    const p = await startProxy(app({
+      newCtx: () => {
+        if (which === 'newCtx') throw new Error('ctx');
+        return { reused: [], errors: [] };
+      },
+      requestFilter: () => {
+        if (which === 'requestFilter') throw new Error('filter');
+        return false;
+      },
+      upstreamResponseFilter: () => {
+        if (which === 'upstreamResponseFilter') throw new Error('resp');
+      },
+      logging: (s, error) => {
+        logged.push({ status: s.responseStatus, error });
+        if (which === 'logging') throw new Error('log');
+      },
+    }));
+    try {
+      for (const [phase, status] of [['newCtx', 500], ['requestFilter', 500], ['upstreamResponseFilter', 500], ['logging', 200]] as const) {
+        which = phase;
+        expect((await request(p.port)).status, phase).toBe(status);
+      }
+      which = '';
+      expect((await request(p.port)).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('answers 400 to a malformed request', async () => {
     const p = await startProxy(app());
     try {

@@ -104,7 +104,15 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
   }
 
   private readonly onExchange = (exchange: DownstreamExchange): void => {
-    new ProxyTask(this, exchange).start();
+    let task: ProxyTask<Ctx>;
+    try {
+      task = new ProxyTask(this, exchange);
+    } catch {
+      // newCtx threw: nothing of the phases can run, not even logging. Answer rather than crash.
+      if (!exchange.headersSent) new Session(exchange).respond(500);
+      return;
+    }
+    task.start();
   };
 }
 
