@@ -81,3 +81,43 @@ describe('chain verification', () => {
     expect(['bad-signature', 'unknown-ca', 'malformed']).toContain(reason(() => verifyCertificateChain([d], base)));
   });
 });
+
+describe('chain constraints', () => {
+  const run = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const dir = pki.dir;
+  const key = (name: string) => {
+    run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', join(dir, `${name}.key`)]);
+    return join(dir, `${name}.key`);
+  };
+  const sign = (name: string, caCert: string, caKey: string, ext: string) => {
+    run(['req', '-new', '-key', key(name), '-subj', `/CN=${name}`, '-out', join(dir, `${name}.csr`)]);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    run(['x509', '-req', '-in', join(dir, `${name}.csr`), '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '5', '-extfile', join(dir, `${name}.ext`), '-out', join(dir, `${name}.pem`)]);
+    return { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`), pem: readFileSync(join(dir, `${name}.pem`), 'utf8') };
+  };
+  const LEAF = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:localhost\n';
+
+  it('pathLenConstraint: a root allowing no intermediates refuses a chain with one (path-length)', () => {
+    const rootKey = key('pl-root');
+    const rootCert = join(dir, 'pl-root.pem');
+    run(['req', '-x509', '-new', '-key', rootKey, '-subj', '/CN=pl-root', '-days', '5', '-out', rootCert,
+      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign']);
+    const inter = sign('pl-inter', rootCert, rootKey, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n');
+    const leaf = sign('pl-leaf', inter.cert, inter.key, LEAF);
+    const trust = [new X509Certificate(readFileSync(rootCert))];
+    const opts = { trust, purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };
+    expect(reason(() => verifyCertificateChain([der(leaf.pem), der(inter.pem)], opts))).toBe('path-length');
+    // The same root may issue the leaf directly.
+    const direct = sign('pl-direct', rootCert, rootKey, LEAF);
+    expect(verifyCertificateChain([der(direct.pem)], opts)).toHaveLength(2);
+  });
+
+  it('an unknown critical extension is refused (unsupported-critical-extension); non-critical is fine', () => {
+    const caKey = join(dir, 'ca.key');
+    const crit = sign('crit-leaf', pki.caPath, caKey, `${LEAF}1.3.6.1.4.1.99999.1=critical,ASN1:NULL\n`);
+    const nonCrit = sign('noncrit-leaf', pki.caPath, caKey, `${LEAF}1.3.6.1.4.1.99999.1=ASN1:NULL\n`);
+    const opts = { trust: [ca], purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };
+    expect(reason(() => verifyCertificateChain([der(crit.pem)], opts))).toBe('unsupported-critical-extension');
+    expect(verifyCertificateChain([der(nonCrit.pem)], opts)).toHaveLength(2);
+  });
+});

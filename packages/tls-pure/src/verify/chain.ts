@@ -23,30 +23,86 @@ function invalid(reason: string, message: string, alert: number, source: ErrorSo
   return new InvalidCertError(reason, message, { alert, source });
 }
 
-/** keyUsage bits (RFC 5280 4.2.1.3) read with node-forge's ASN.1 parser; undefined when absent. */
-function keyUsageBits(cert: X509Certificate): number | undefined {
+interface CertExtension {
+  critical: boolean;
+  /** The DER of the extension value (inside the OCTET STRING), as a forge binary string. */
+  value: string;
+}
+
+const extensionCache = new WeakMap<X509Certificate, Map<string, CertExtension>>();
+
+/** The certificate's extensions by OID, read with node-forge's ASN.1 parser (RFC 5280 4.1). */
+function extensionsOf(cert: X509Certificate): Map<string, CertExtension> {
+  const hit = extensionCache.get(cert);
+  if (hit) return hit;
+  const out = new Map<string, CertExtension>();
   try {
     const asn = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
     const tbs = (asn.value as forge.asn1.Asn1[])[0]!;
     for (const part of tbs.value as forge.asn1.Asn1[]) {
       if (part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || part.type !== 3) continue;
-      const exts = (part.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
-      for (const ext of exts) {
+      for (const ext of (part.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]) {
         const fields = ext.value as forge.asn1.Asn1[];
-        if (forge.asn1.derToOid(forge.util.createBuffer(fields[0]!.value as string)) !== '2.5.29.15') continue;
-        const octets = fields[fields.length - 1]!.value as string;
-        const bitString = forge.asn1.fromDer(forge.util.createBuffer(octets)).value as string;
-        // First byte is the count of unused bits; then the bits, most significant first.
-        const b0 = bitString.charCodeAt(1) || 0;
-        const b1 = bitString.length > 2 ? bitString.charCodeAt(2) : 0;
-        return (b0 << 8) | b1;
+        const oid = forge.asn1.derToOid(forge.util.createBuffer(fields[0]!.value as string));
+        const critical = fields.length === 3 && (fields[1]!.value as string) !== '\x00';
+        out.set(oid, { critical, value: fields[fields.length - 1]!.value as string });
       }
     }
   } catch {
-    return undefined;
+    // An unparsable extension block leaves the map empty; node has already parsed the certificate.
   }
-  return undefined;
+  extensionCache.set(cert, out);
+  return out;
 }
+
+/** keyUsage bits (RFC 5280 4.2.1.3), most significant first; undefined when absent. */
+function keyUsageBits(cert: X509Certificate): number | undefined {
+  const ext = extensionsOf(cert).get('2.5.29.15');
+  if (!ext) return undefined;
+  try {
+    const bitString = forge.asn1.fromDer(forge.util.createBuffer(ext.value)).value as string;
+    // First byte is the count of unused bits; then the bits.
+    const b0 = bitString.charCodeAt(1) || 0;
+    const b1 = bitString.length > 2 ? bitString.charCodeAt(2) : 0;
+    return (b0 << 8) | b1;
+  } catch {
+    return 0;
+  }
+}
+
+/** basicConstraints (RFC 5280 4.2.1.9): cA and pathLenConstraint. */
+function basicConstraints(cert: X509Certificate): { ca: boolean; pathLen: number | undefined } {
+  const ext = extensionsOf(cert).get('2.5.29.19');
+  if (!ext) return { ca: false, pathLen: undefined };
+  try {
+    const seq = forge.asn1.fromDer(forge.util.createBuffer(ext.value)).value as forge.asn1.Asn1[];
+    let ca = false;
+    let pathLen: number | undefined;
+    for (const f of seq) {
+      if (f.type === forge.asn1.Type.BOOLEAN) ca = (f.value as string) !== '\x00';
+      if (f.type === forge.asn1.Type.INTEGER) pathLen = forge.util.createBuffer(f.value as string).getInt((f.value as string).length * 8);
+    }
+    return { ca, pathLen };
+  } catch {
+    return { ca: false, pathLen: undefined };
+  }
+}
+
+/** Extensions we act on, or may ignore when critical (policies: we accept any policy). */
+const UNDERSTOOD = new Set([
+  '2.5.29.15', '2.5.29.19', '2.5.29.37', '2.5.29.17', '2.5.29.14', '2.5.29.35',
+  '2.5.29.32', '2.5.29.36', '2.5.29.54',
+]);
+
+/** RFC 5280 4.2: a certificate with a critical extension we do not process is rejected. */
+function checkCriticalExtensions(cert: X509Certificate, source: ErrorSource): void {
+  for (const [oid, ext] of extensionsOf(cert)) {
+    if (ext.critical && !UNDERSTOOD.has(oid)) {
+      throw invalid('unsupported-critical-extension', `critical extension ${oid} is not supported`, AlertDescription.unsupported_certificate, source);
+    }
+  }
+}
+
 const KU_DIGITAL_SIGNATURE = 0x8000;
 const KU_KEY_CERT_SIGN = 0x0400;
 
@@ -84,6 +140,7 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
   if (eku && eku.length > 0 && !eku.includes(wantEku) && !eku.includes('2.5.29.37.0')) {
     throw invalid('bad-usage', `extendedKeyUsage does not allow ${opts.purpose} authentication`, AlertDescription.unsupported_certificate, source);
   }
+  checkCriticalExtensions(leaf, source);
   const leafKu = keyUsageBits(leaf);
   if (leafKu !== undefined && !(leafKu & KU_DIGITAL_SIGNATURE)) {
     throw invalid('bad-usage', 'keyUsage lacks digitalSignature', AlertDescription.unsupported_certificate, source);
@@ -97,7 +154,7 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
     if (isAnchor(current)) return path;
     const anchor = opts.trust.find((t) => issuedBy(current, t));
     if (anchor) {
-      checkIssuer(anchor, now, source, true);
+      checkIssuer(anchor, now, source, true, path.length - 1);
       path.push(anchor);
       return path;
     }
@@ -111,7 +168,7 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
       }
       throw invalid('unknown-ca', `no trusted issuer for ${current.issuer.replace(/\n/g, ', ')}`, AlertDescription.unknown_ca, source);
     }
-    checkIssuer(next, now, source, false);
+    checkIssuer(next, now, source, false, path.length - 1);
     path.push(next);
     current = next;
   }
@@ -131,10 +188,17 @@ function verifiesSafe(child: X509Certificate, issuer: X509Certificate): boolean 
   }
 }
 
-function checkIssuer(cert: X509Certificate, now: Date, source: ErrorSource, anchor: boolean): void {
-  if (!anchor) checkDates(cert, now, source, 'an intermediate certificate');
-  else if (now > new Date(cert.validTo)) throw invalid('expired', 'the trust anchor has expired', AlertDescription.certificate_expired, source);
-  if (!cert.ca) throw invalid('not-a-ca', 'an issuer is not a CA (basicConstraints)', AlertDescription.bad_certificate, source);
+/** `below`: how many intermediates sit between this issuer and the leaf (for pathLenConstraint). */
+function checkIssuer(cert: X509Certificate, now: Date, source: ErrorSource, anchor: boolean, below: number): void {
+  if (!anchor) {
+    checkDates(cert, now, source, 'an intermediate certificate');
+    checkCriticalExtensions(cert, source);
+  } else if (now > new Date(cert.validTo)) throw invalid('expired', 'the trust anchor has expired', AlertDescription.certificate_expired, source);
+  const bc = basicConstraints(cert);
+  if (!cert.ca && !bc.ca) throw invalid('not-a-ca', 'an issuer is not a CA (basicConstraints)', AlertDescription.bad_certificate, source);
+  if (bc.pathLen !== undefined && below > bc.pathLen) {
+    throw invalid('path-length', `an issuer allows ${bc.pathLen} intermediates below it, the chain has ${below}`, AlertDescription.bad_certificate, source);
+  }
   const ku = keyUsageBits(cert);
   if (ku !== undefined && !(ku & KU_KEY_CERT_SIGN)) throw invalid('bad-usage', 'an issuer lacks keyCertSign', AlertDescription.bad_certificate, source);
 }
