@@ -277,7 +277,8 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
           return;
         }
         this.ignored = 0;
-        this.plaintext.push(content.slice());
+        // Decryption produced a fresh buffer: hand it over without another copy.
+        this.plaintext.push(content);
         return;
       default:
         throw fatal(AlertDescription.unexpected_message, `unexpected inner content type ${type}`);

@@ -1,5 +1,4 @@
 import type { CryptoProvider } from '../crypto/provider.js';
-import { HASH_LEN } from '../crypto/provider.js';
 import { prf12 } from '../key-schedule.js';
 import { Tls12Protection } from '../record/protection.js';
 import type { CipherSuite } from '../suites.js';
@@ -70,5 +69,3 @@ export function checkInitialRenegotiationInfo(data: Uint8Array | undefined): voi
 }
 
 export const EMPTY_RENEGOTIATION_INFO = Uint8Array.of(0);
-export const MASTER_LEN = 48;
-void HASH_LEN;

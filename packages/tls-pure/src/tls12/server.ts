@@ -6,7 +6,7 @@ import type { ServerConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
-import { encodeCertificate12, encodeCertificateVerify, parseCertificate12, parseCertificateVerify } from '../messages/certificate.js';
+import { encodeCertificate12, parseCertificate12, parseCertificateVerify } from '../messages/certificate.js';
 import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseServerName, u16, u16List } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';

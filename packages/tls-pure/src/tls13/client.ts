@@ -60,6 +60,8 @@ export class Tls13Client implements Handshaker {
   private resumed = false;
   private firstHelloRaw: Uint8Array | undefined;
   private session12: StoredSession | undefined;
+  /** RFC 8446 7.1 resumption_master_secret, for the tickets that arrive after the handshake. */
+  private resumptionMaster: Uint8Array | undefined;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ClientConfig) {
     this.random = ctx.provider.random(32);
@@ -384,8 +386,6 @@ export class Tls13Client implements Handshaker {
       sessionReused: this.resumed, peerCertificate: this.peerCert,
     });
   }
-
-  private resumptionMaster: Uint8Array | undefined;
 
   private sendClientCertificate(req: { context: Uint8Array; sigAlgs: number[] }): void {
     const ck = this.cfg.clientCertKey;
