@@ -1,4 +1,6 @@
-import { connect, type Socket } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { connect, isIP, type Socket } from 'node:net';
+import { InvalidCertError } from '../errors/index.js';
 import { CertKey } from '../tls/cert-key.js';
 import { parseCertificates, readPemFile } from '../tls/pem.js';
 import { tlsBackend } from '../tls/registry.js';
@@ -40,6 +42,7 @@ export async function runSClient(o: SClientOptions, io: TlsToolIo): Promise<numb
   try {
     socket = await tcpConnect(o.host, o.port);
     stream = await connector.connect(socket, { sni: o.servername, addr });
+    checkVerifyHostname(o, stream);
   } catch (err) {
     socket?.destroy();
     io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
@@ -82,6 +85,22 @@ export async function runSClient(o: SClientOptions, io: TlsToolIo): Promise<numb
     // half-closes it (close_notify), and what the server still sends is printed.
     io.stdin.pipe(stream, { end: !o.ignoreEof });
   });
+}
+
+/**
+ * The backend accepts a certificate that matches the SNI or the alternative name; -verify_hostname
+ * NAME promises that NAME itself matches, so it is checked once more on the peer's leaf.
+ */
+function checkVerifyHostname(o: SClientOptions, stream: TlsStream): void {
+  const name = o.verifyHostname;
+  if (!o.verify || !name || name === o.servername) return;
+  const der = stream.digest.peerCertificate?.der;
+  const leaf = der ? new X509Certificate(der) : undefined;
+  const ok = leaf && (isIP(name) ? leaf.checkIP(name) : leaf.checkHost(name));
+  if (!ok) {
+    stream.destroy();
+    throw new InvalidCertError('hostname-mismatch', `the certificate does not match ${name} (-verify_hostname)`, { source: 'upstream' });
+  }
 }
 
 function tcpConnect(host: string, port: number): Promise<Socket> {

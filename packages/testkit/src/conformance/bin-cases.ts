@@ -88,6 +88,20 @@ export function binCases(ctx: SuiteContext): void {
       expect(r.errorCode, r.stderr).toBe('InvalidCert');
     });
 
+    ctx.test('bin s_client -verify_hostname NAME checks NAME even when the SNI matches', async () => {
+      const r = await binClient(
+        ctx.opts.binPath, www.port, ['-servername', 'localhost', '-verify_hostname', 'nomatch.test', '-CAfile', ctx.pki().caFile], '',
+        ctx.ms(10_000),
+      );
+      expect(r.code).toBe(1);
+      expect(r.errorCode, r.stderr).toBe('InvalidCert');
+      const ok = await binClient(
+        ctx.opts.binPath, www.port, ['-servername', 'localhost', '-verify_hostname', 'a.wild.test', '-CAfile', ctx.pki().caFile], '',
+        ctx.ms(10_000),
+      );
+      expect(ok.code, ok.stderr).toBe(0);
+    });
+
     ctx.test('bin s_client without -CAfile uses the system store: the test CA is not in it', async () => {
       const r = await binClient(ctx.opts.binPath, www.port, ['-servername', 'localhost'], '', ctx.ms(10_000));
       expect(r.code).toBe(1);
