@@ -1,5 +1,5 @@
 import type { CertKey, ClientHelloInfo, ErrorSource, SslDigest, TlsEngine, TlsVersion } from '@proxy/core';
-import { TlsAlertReceivedError, TlsHandshakeError, peerCertificateInfo } from '@proxy/core';
+import { TlsAlertReceivedError, TlsHandshakeError, TlsProtocolError, peerCertificateInfo } from '@proxy/core';
 import { AlertDescription, alertName, fatal, isTlsError } from './alerts.js';
 import { toHex } from './bytes.js';
 import type { CryptoProvider } from './crypto/provider.js';
@@ -328,7 +328,10 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     try {
       fn();
     } catch (e) {
-      const err: TlsHandshakeError = isTlsError(e)
+      // Parser errors are made without knowing the side; they are the peer's doing, so say which peer.
+      const err: TlsHandshakeError = e instanceof TlsProtocolError && e.source === 'internal'
+        ? new TlsProtocolError(e.message, { alert: e.alert, source: this.source })
+        : isTlsError(e)
         ? e
         : new TlsHandshakeError(`internal error: ${(e as Error)?.message ?? String(e)}`, { alert: AlertDescription.internal_error, source: this.source, cause: e });
       if (!(err instanceof TlsAlertReceivedError) && err.alert !== undefined && !this.closeSent) {

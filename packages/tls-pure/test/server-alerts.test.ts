@@ -190,3 +190,21 @@ describe('early data is declined by skipping it (RFC 8446 4.2.10)', () => {
     expect(() => s.receive(garbage(500))).not.toThrow();
   });
 });
+
+describe('error classes', () => {
+  it('a peer protocol violation is a TlsProtocolError with code TLS_PROTOCOL and the peer as source', async () => {
+    const { TlsProtocolError } = await import('@proxy/core');
+    const s = newServerEngine(compileServerConfig(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath), nodeCryptoProvider));
+    let err: unknown;
+    try {
+      s.receive(hello(base13(), []));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TlsProtocolError);
+    expect((err as InstanceType<typeof TlsProtocolError>).code).toBe('TLS_PROTOCOL');
+    expect((err as InstanceType<typeof TlsProtocolError>).source).toBe('downstream');
+    // Once failed, the engine stays failed with the same error.
+    expect(() => s.receive(new Uint8Array(1))).toThrow(err as Error);
+  });
+});
