@@ -21,6 +21,22 @@ export function isHopByHop(lowerName: string): boolean {
   }
 }
 
+/**
+ * Cheap pre-check before lower-casing a name: true when it could be hop-by-hop or one of the
+ * fields the proxy rewrites (Host, X-Forwarded-For, Content-Length). Most names (Accept,
+ * User-Agent, Cookie...) fail it on their length alone and are copied without a toLowerCase.
+ */
+export function mayNeedAttention(name: string): boolean {
+  switch (name.length) {
+    case 2: case 4: case 7: case 10: case 14: case 15: case 17:
+      return true;
+    default: {
+      const c = name.charCodeAt(0);
+      return c === 112 /* p */ || c === 80 /* P */;
+    }
+  }
+}
+
 /** The client IP of an "ip:port" / "[v6]:port" address, as X-Forwarded-For wants it. */
 export function clientIp(addr: string): string {
   if (addr.startsWith('[')) {
@@ -45,6 +61,10 @@ export function upstreamRequestHead(req: RequestHead, clientAddr: string): Reque
   let connectionTokens: string | undefined;
   for (let i = 0; i < src.length; i += 2) {
     const name = src[i]!;
+    if (!mayNeedAttention(name)) {
+      out.push(name, src[i + 1]!);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'connection') connectionTokens = connectionTokens === undefined ? src[i + 1]! : `${connectionTokens},${src[i + 1]!}`;

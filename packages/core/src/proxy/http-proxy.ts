@@ -146,7 +146,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   }
 
   start(): void {
-    this.run().then(undefined, this.fail);
+    const app = this.app;
+    // Without request filters there is nothing to await before choosing the peer: skip a frame.
+    (app.earlyRequestFilter || app.requestFilter ? this.run() : this.attempt()).then(undefined, this.fail);
   }
 
   private async run(): Promise<void> {

@@ -3,7 +3,7 @@ import { ConnectionClosedError, HttpProtocolError, ProxyError, TimeoutError } fr
 import { HeaderMap } from '../http/header-map.js';
 import { ResponseHead } from '../http/messages.js';
 import type { SslDigest } from '../tls/digest.js';
-import { isHopByHop } from '../proxy/forwarding-headers.js';
+import { isHopByHop, mayNeedAttention } from '../proxy/forwarding-headers.js';
 
 /** Receives one upstream response. Calls arrive in order: head, body*, end | error (exactly one of the last two). */
 export interface H1ResponseSink {
@@ -386,6 +386,10 @@ export class H1Connection {
       }
       const name = line.slice(0, colon);
       const value = line.slice(colon + 1).trim();
+      if (!mayNeedAttention(name)) {
+        raw.push(name, value);
+        continue;
+      }
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
         const n = Number(value);
