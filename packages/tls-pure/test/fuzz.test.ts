@@ -57,6 +57,23 @@ function recordTypes(out: Uint8Array | null): number[] {
   return types;
 }
 
+/**
+ * A handshake may still succeed when a mutation only touched bytes TLS ignores: the minor
+ * version of a record header (RFC 8446 5.1: legacy_record_version is ignored), or trailing
+ * bytes of a record not yet complete.
+ */
+function onlyIgnoredBytesChanged(original: Uint8Array, mutated: Uint8Array): boolean {
+  const ignored = new Set<number>();
+  for (let o = 0; o + 5 <= original.length; o += 5 + ((original[o + 3]! << 8) | original[o + 4]!)) ignored.add(o + 2);
+  if (mutated.length > original.length) {
+    // Bytes appended after the last whole record only start a record that never completes.
+    if (!mutated.subarray(0, original.length).every((b, i) => b === original[i] || ignored.has(i))) return false;
+    return true;
+  }
+  if (mutated.length !== original.length) return false;
+  return mutated.every((b, i) => b === original[i] || ignored.has(i));
+}
+
 const pki = makePki();
 const target = { sni: 'localhost', addr: '127.0.0.1:443' };
 
@@ -114,11 +131,43 @@ describe('fuzz (fixed seed, bounded)', () => {
       c.start();
       s.receive(c.pullOutput()!);
       const flight = s.pullOutput()!;
-      if (onlyTypedErrors(() => c.receive(mutate(flight, r))) === 'tls-error') failures++;
-      expect(c.handshakeDone).toBe(false);
+      const bad = mutate(flight, r);
+      if (onlyTypedErrors(() => c.receive(bad)) === 'tls-error') failures++;
+      if (c.handshakeDone) expect(onlyIgnoredBytesChanged(flight, bad)).toBe(true);
     }
     expect(failures).toBeGreaterThan(35);
   });
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${version}: mutated flights in both directions after the first fail with typed errors, never complete`, () => {
+      const r = rng(version === 'TLSv1.2' ? 0x1212 : 0x1313);
+      const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setVersions(version, version)
+        .setClientAuth({ ca: pki.caPem, required: false });
+      const server = compileServerConfig(settings, nodeCryptoProvider);
+      let failures = 0;
+      for (let i = 0; i < 60; i++) {
+        const c = newClientEngine(compileClientConfig(clientOptions(pki, { clientCertKey: pki.client.certKey }), target, undefined, nodeCryptoProvider));
+        const s = newServerEngine(server);
+        c.start();
+        s.receive(c.pullOutput()!);
+        const flight = s.pullOutput()!;
+        if (i % 2 === 0) {
+          // The server's flight, mutated, to the client.
+          const bad = mutate(flight, r);
+          if (onlyTypedErrors(() => c.receive(bad)) === 'tls-error') failures++;
+          if (c.handshakeDone) expect(onlyIgnoredBytesChanged(flight, bad)).toBe(true);
+        } else {
+          // The client's answer, mutated, to the server.
+          c.receive(flight);
+          const answer = c.pullOutput()!;
+          const bad = mutate(answer, r);
+          if (onlyTypedErrors(() => s.receive(bad)) === 'tls-error') failures++;
+          if (s.handshakeDone) expect(onlyIgnoredBytesChanged(answer, bad)).toBe(true);
+        }
+      }
+      expect(failures).toBeGreaterThan(20);
+    });
+  }
 
   it('garbage, oversized records and bad content types are fatal alerts', () => {
     const server = compileServerConfig(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath), nodeCryptoProvider);
