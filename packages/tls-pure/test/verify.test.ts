@@ -112,6 +112,27 @@ describe('chain constraints', () => {
     expect(verifyCertificateChain([der(direct.pem)], opts)).toHaveLength(2);
   });
 
+  it('certificates signed with RSA PKCS#1 v1.5 and RSA-PSS by an RSA CA verify; a SHA-1 signature does not', () => {
+    run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'rsa-ca.key')]);
+    run(['req', '-x509', '-new', '-key', join(dir, 'rsa-ca.key'), '-subj', '/CN=rsa-ca', '-days', '5', '-out', join(dir, 'rsa-ca.pem'),
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+    const caCert = join(dir, 'rsa-ca.pem');
+    const caKey = join(dir, 'rsa-ca.key');
+    const opts = { trust: [new X509Certificate(readFileSync(caCert))], purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };
+    const pkcs1 = sign('rsa-pkcs1-leaf', caCert, caKey, LEAF);
+    expect(verifyCertificateChain([der(pkcs1.pem)], opts)).toHaveLength(2);
+    run(['req', '-new', '-key', key('rsa-pss-leaf'), '-subj', '/CN=rsa-pss-leaf', '-out', join(dir, 'rsa-pss-leaf.csr')]);
+    writeFileSync(join(dir, 'rsa-pss-leaf.ext'), LEAF);
+    run(['x509', '-req', '-in', join(dir, 'rsa-pss-leaf.csr'), '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '5',
+      '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-sha256', '-extfile', join(dir, 'rsa-pss-leaf.ext'), '-out', join(dir, 'rsa-pss-leaf.pem')]);
+    const pss = readFileSync(join(dir, 'rsa-pss-leaf.pem'), 'utf8');
+    expect(verifyCertificateChain([der(pss)], opts)).toHaveLength(2);
+    run(['req', '-new', '-key', key('rsa-sha1-leaf'), '-subj', '/CN=rsa-sha1-leaf', '-out', join(dir, 'rsa-sha1-leaf.csr')]);
+    run(['x509', '-req', '-in', join(dir, 'rsa-sha1-leaf.csr'), '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', '5',
+      '-sha1', '-extfile', join(dir, 'rsa-pss-leaf.ext'), '-out', join(dir, 'rsa-sha1-leaf.pem')]);
+    expect(reason(() => verifyCertificateChain([der(readFileSync(join(dir, 'rsa-sha1-leaf.pem'), 'utf8'))], opts))).toBe('weak-signature');
+  });
+
   it('an unknown critical extension is refused (unsupported-critical-extension); non-critical is fine', () => {
     const caKey = join(dir, 'ca.key');
     const crit = sign('crit-leaf', pki.caPath, caKey, `${LEAF}1.3.6.1.4.1.99999.1=critical,ASN1:NULL\n`);

@@ -55,6 +55,27 @@ function extensionsOf(cert: X509Certificate): Map<string, CertExtension> {
   return out;
 }
 
+/** Signature algorithms we refuse on certificates: MD5 and SHA-1 (RFC 9155 retires SHA-1 signatures). */
+const WEAK_SIGNATURES = new Set(['1.2.840.113549.1.1.4', '1.2.840.113549.1.1.5', '1.2.840.10045.4.1', '1.2.840.10040.4.3']);
+
+/** The OID of the algorithm the issuer signed `cert` with (RFC 5280 4.1.1.2). */
+function signatureAlgorithmOid(cert: X509Certificate): string | undefined {
+  try {
+    const asn = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
+    const alg = (asn.value as forge.asn1.Asn1[])[1]!;
+    return forge.asn1.derToOid(forge.util.createBuffer((alg.value as forge.asn1.Asn1[])[0]!.value as string));
+  } catch {
+    return undefined;
+  }
+}
+
+function checkSignatureAlgorithm(cert: X509Certificate, source: ErrorSource): void {
+  const oid = signatureAlgorithmOid(cert);
+  if (oid && WEAK_SIGNATURES.has(oid)) {
+    throw invalid('weak-signature', `certificate signed with a retired algorithm (${oid})`, AlertDescription.bad_certificate, source);
+  }
+}
+
 /** keyUsage bits (RFC 5280 4.2.1.3), most significant first; undefined when absent. */
 function keyUsageBits(cert: X509Certificate): number | undefined {
   const ext = extensionsOf(cert).get('2.5.29.15');
@@ -141,6 +162,7 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
     throw invalid('bad-usage', `extendedKeyUsage does not allow ${opts.purpose} authentication`, AlertDescription.unsupported_certificate, source);
   }
   checkCriticalExtensions(leaf, source);
+  checkSignatureAlgorithm(leaf, source);
   const leafKu = keyUsageBits(leaf);
   if (leafKu !== undefined && !(leafKu & KU_DIGITAL_SIGNATURE)) {
     throw invalid('bad-usage', 'keyUsage lacks digitalSignature', AlertDescription.unsupported_certificate, source);
@@ -169,6 +191,7 @@ function buildPath(chainDer: readonly Uint8Array[], opts: VerifyOptions): X509Ce
       throw invalid('unknown-ca', `no trusted issuer for ${current.issuer.replace(/\n/g, ', ')}`, AlertDescription.unknown_ca, source);
     }
     checkIssuer(next, now, source, false, path.length - 1);
+    checkSignatureAlgorithm(next, source);
     path.push(next);
     current = next;
   }
