@@ -35,11 +35,11 @@ describe('forwarding headers', () => {
   });
 
   it('joins existing X-Forwarded-For fields and appends the client', () => {
-    const req = new RequestHead('GET', '/', 'h', new HeaderMap(['Host', 'h', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'Connection', 'X-Hop', 'X-Hop', 'v']));
+    const req = new RequestHead('GET', '/', 'h', new HeaderMap(['Host', 'h', 'X-Forwarded-For', '1.1.1.1', 'x-forwarded-for', '2.2.2.2', 'Connection', 'X-Hop', 'X-Hop', 'v', 'Expect', '100-continue']));
     const up = upstreamRequestHead(req, '3.3.3.3:1');
     expect(up.headers.raw).toEqual(['Host', 'h', 'X-Forwarded-For', '1.1.1.1, 2.2.2.2, 3.3.3.3']);
     // The downstream head is untouched.
-    expect(req.headers.size).toBe(5);
+    expect(req.headers.size).toBe(6);
     expect(serializeRequestHead(up, true)).toBe('GET / HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2, 3.3.3.3\r\nTransfer-Encoding: chunked\r\n\r\n');
   });
 

@@ -161,6 +161,31 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('Expect: 100-continue is answered by the proxy and not forwarded', async () => {
+    const p = await startProxy(app());
+    try {
+      const body = randomBytes(100_000);
+      const res = await new Promise<{ status: number; sha: string; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const req = http.request({ host: '127.0.0.1', port: p.port, method: 'POST', path: '/echo', headers: { expect: '100-continue', 'content-length': body.length }, agent: false }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode!, sha: String(r.headers['x-sha']), continued }));
+        });
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+      });
+      expect(res.continued).toBe(true);
+      expect(res.status).toBe(200);
+      expect(res.sha).toBe(sha(body));
+      expect(seen.at(-1)!.headers.expect).toBeUndefined();
+    } finally {
+      await p.close();
+    }
+  });
+
   it('streams a large chunked response and strips hop-by-hop response fields', async () => {
     const p = await startProxy(app());
     try {

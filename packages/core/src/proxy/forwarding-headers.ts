@@ -28,7 +28,7 @@ export function isHopByHop(lowerName: string): boolean {
  */
 export function mayNeedAttention(name: string): boolean {
   switch (name.length) {
-    case 2: case 4: case 7: case 10: case 14: case 15: case 17:
+    case 2: case 4: case 6: case 7: case 10: case 14: case 15: case 17:
       return true;
     default: {
       const c = name.charCodeAt(0);
@@ -51,7 +51,8 @@ export function clientIp(addr: string): string {
 /**
  * The request head sent upstream, built in one pass over the downstream fields: hop-by-hop
  * fields dropped, X-Forwarded-For joined and appended with the client address (nginx's
- * $proxy_add_x_forwarded_for), Host kept (and added from :authority when the client spoke h2).
+ * $proxy_add_x_forwarded_for), Host kept (and added from :authority when the client spoke h2),
+ * Expect dropped because the downstream server already answered 100-continue.
  */
 export function upstreamRequestHead(req: RequestHead, clientAddr: string): RequestHead {
   const src = req.headers.raw;
@@ -79,6 +80,8 @@ export function upstreamRequestHead(req: RequestHead, clientAddr: string): Reque
       }
       continue;
     }
+    // The client's 100-continue was answered downstream already (as nginx, which clears Expect).
+    if (lower === 'expect') continue;
     if (lower === 'host') hasHost = true;
     out.push(name, src[i + 1]!);
   }
