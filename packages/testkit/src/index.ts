@@ -7,6 +7,7 @@ export * from './peers/gnutls-cli.js';
 export * from './peers/curl.js';
 export * from './peers/node-tls.js';
 export * from './peers/backend-bin.js';
+export * from './peers/dribble-relay.js';
 export { BackendTestServer, type AcceptOutcome } from './conformance/backend-server.js';
 export {
   backendConnect, clientOptions, exchange, tcpConnect, type ConformanceArea, type TlsConformanceOptions,

@@ -1,6 +1,8 @@
 import { Alpn, CertKey, TlsSettings, type ClientHelloInfo } from '@proxy/core';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { dribbleRelay } from '../peers/dribble-relay.js';
 import { gnutlsClient } from '../peers/gnutls-cli.js';
+import { nodeTlsConnect } from '../peers/node-tls.js';
 import { opensslClient } from '../peers/openssl-cli.js';
 import { BackendTestServer } from './backend-server.js';
 import type { SuiteContext } from './context.js';
@@ -102,6 +104,26 @@ export function alpnAndSniCases(ctx: SuiteContext): void {
       expect(r.peerSubject).toContain('CN=localhost');
       expect(d.sni).toBe('test.local');
     });
+
+    ctx.test('a ClientHello arriving in 7-byte TCP segments is reassembled: SNI still selects other.test', async () => {
+      const relay = await dribbleRelay(server.port);
+      try {
+        const mark = server.mark();
+        const c = await nodeTlsConnect({
+          port: relay.port, servername: 'other.test', ca: ctx.pki().caPem, timeoutMs: ctx.ms(10_000),
+        });
+        try {
+          // Wait for the server's side before closing: our Finished is still trickling through the relay.
+          expect((await server.digestAfter(mark, ctx.ms(10_000))).sni).toBe('other.test');
+        } finally {
+          c.socket.destroy();
+        }
+        expect(relay.segments()).toBeGreaterThan(20);
+        expect(c.peerCertificate.subject.CN).toBe('other.test');
+      } finally {
+        await relay.close();
+      }
+    }, ctx.ms(20_000));
 
     ctx.test('SNI is matched case-insensitively (OTHER.Test)', async () => {
       const mark = server.mark();
