@@ -68,7 +68,7 @@ export async function runSServer(o: SServerOptions, io: TlsToolIo): Promise<numb
       .then(
         (stream) => {
           io.stdout.write(`${TOOL_LINE.handshake} ${JSON.stringify(digestToJson(stream.digest))}\n`);
-          stream.on('error', (err) => io.stdout.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`));
+          stream.on('error', (err) => io.stdout.write(`${TOOL_LINE.streamError} ${errorCode(err)} ${errorMessage(err)}\n`));
           stream.on('close', done);
           if (o.www) serveWww(stream, backend.library);
           else stream.pipe(stream);

@@ -82,7 +82,8 @@ export const TLS_TOOL_USAGE = `usage:
            [-alpn P1,P2] [-tls1_2 | -tls1_3] [-CAfile FILE (-verify N | -Verify N)]
            [-keylogfile FILE] [-www] [-handshake_timeout MS] [-naccept N] [-no_ticket]
       prints "ACCEPT <port>" once listening, then "HANDSHAKE <digest json>" or
-      "ERROR <code> <message>" per connection; echoes data back unless -www.
+      "ERROR <code> <message>" per failed connection ("STREAM_ERROR ..." for errors after
+      the handshake); echoes data back unless -www.
   s_client -connect HOST:PORT [-servername NAME | -noservername] [-alpn P1,P2]
            [-CAfile FILE] [-cert FILE -key FILE] [-verify_hostname NAME] [-noverify]
            [-tls1_2 | -tls1_3] [-keylogfile FILE] [-handshake_timeout MS] [-ign_eof]
@@ -299,7 +300,15 @@ export interface TlsToolIo {
 }
 
 /** Line prefixes tests and users grep for. */
-export const TOOL_LINE = { accept: 'ACCEPT', handshake: 'HANDSHAKE', error: 'ERROR', digest: 'DIGEST' } as const;
+export const TOOL_LINE = {
+  accept: 'ACCEPT',
+  handshake: 'HANDSHAKE',
+  /** A failed connection (handshake, or connect on s_client): one per connection. */
+  error: 'ERROR',
+  /** An error on an established session (a reset, a bad record); not a second connection. */
+  streamError: 'STREAM_ERROR',
+  digest: 'DIGEST',
+} as const;
 
 /** The error's stable code (ProxyError.code, else Node's errno code, else its class name). */
 export function errorCode(err: unknown): string {
