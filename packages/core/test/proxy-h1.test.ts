@@ -340,6 +340,10 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
       expect(second.status).toBe(200);
       expect(second.body.toString()).toBe('ok');
       expect(conns).toBe(2);
+      // With a small request body: the bytes already sent are replayed on the new connection.
+      const third = await request(p.port, { method: 'POST', body: 'payload' });
+      expect(third.status).toBe(200);
+      expect(conns).toBe(3);
     } finally {
       await p.close();
       await new Promise<void>((r) => flaky.close(() => r()));

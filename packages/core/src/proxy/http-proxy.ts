@@ -21,6 +21,12 @@ import { Session } from './session.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
+/**
+ * Request body bytes kept so that a request whose reused upstream connection turned out to be
+ * dead can be replayed on a new one (Pingora's retry buffer). Larger bodies are not retried.
+ */
+const RETRY_BUFFER_LIMIT = 64 * 1024;
+
 /** Downstream HTTP settings that ServerConf does not cover. */
 export interface HttpProxyOptions {
   /** How long an idle keep-alive HTTP/1.1 client connection is kept (default 60 s). */
@@ -130,6 +136,10 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private retries = 0;
   private done = false;
   private bodyStarted = false;
+  private bodyEnded = false;
+  /** Copies of the body bytes sent so far while they fit RETRY_BUFFER_LIMIT; undefined past it. */
+  private retryBuf: Buffer[] | undefined = [];
+  private retryBufLen = 0;
   private bodyChunked = false;
   private responseHead: ResponseHead | undefined;
   /** Runs while the upstream refuses request bytes (peer writeTimeout). */
@@ -234,7 +244,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     this.bodyChunked = body !== undefined && this.ex.contentLength < 0;
     this.sent = true;
     conn.send(serializeRequestHead(upReq, this.bodyChunked), this, upReq.method === 'HEAD', body !== undefined, peer.options.readTimeout);
-    if (body) this.pumpBody(body);
+    if (body) this.startBody(body);
   }
 
   private sendH2(conn: H2Connection, upReq: RequestHead, peer: HttpPeer): void {
@@ -258,18 +268,41 @@ class ProxyTask<Ctx> implements H1ResponseSink {
       const ms = peer.options.readTimeout;
       stream.setTimeout(ms, () => this.onUpstreamError(new TimeoutError('read', ms, 'upstream')));
     }
-    if (body) this.pumpBody(body);
+    if (body) this.startBody(body);
   }
 
   // ---- request body: downstream → upstream, with backpressure both ways ----
 
-  private pumpBody(body: Readable): void {
+  /** Replays what a failed attempt already sent, then streams the rest of the body. */
+  private startBody(body: Readable): void {
+    const replay = this.retryBuf;
+    if (replay !== undefined) for (const chunk of replay) this.writeUpstream(chunk);
+    if (this.bodyEnded) {
+      this.endUpstreamBody();
+      return;
+    }
     body.on('data', this.onReqData);
     body.on('end', this.onReqEnd);
+    // Paused by the failed attempt's backpressure, whose 'drain' will never come.
+    if (body.isPaused()) body.resume();
   }
 
   private readonly onReqData = (chunk: Buffer): void => {
     this.bodyStarted = true;
+    const kept = this.retryBuf;
+    if (kept !== undefined) {
+      if (this.retryBufLen + chunk.length <= RETRY_BUFFER_LIMIT) {
+        // A copy: the parser may reuse the memory behind `chunk`.
+        kept.push(Buffer.from(chunk));
+        this.retryBufLen += chunk.length;
+      } else {
+        this.retryBuf = undefined;
+      }
+    }
+    this.writeUpstream(chunk);
+  };
+
+  private writeUpstream(chunk: Buffer): void {
     const h2s = this.h2stream;
     if (h2s) {
       if (!h2s.write(chunk)) {
@@ -286,7 +319,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
       h1.stream.once('drain', this.onUpstreamWritable);
       this.startWriteTimer();
     }
-  };
+  }
 
   private startWriteTimer(): void {
     const ms = this.peer?.options.writeTimeout;
@@ -307,9 +340,14 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   };
 
   private readonly onReqEnd = (): void => {
+    this.bodyEnded = true;
+    this.endUpstreamBody();
+  };
+
+  private endUpstreamBody(): void {
     if (this.h2stream) this.h2stream.end();
     else if (this.h1 && !this.h1.closed) this.h1.endBody(this.bodyChunked);
-  };
+  }
 
   private stopBody(): void {
     const body = this.ex.body;
@@ -374,9 +412,10 @@ class ProxyTask<Ctx> implements H1ResponseSink {
 
   onUpstreamError(err: ProxyError): void {
     if (this.done) return;
-    // A pooled connection the upstream had just closed: try again on a fresh one, when nothing
-    // of the exchange is lost yet (no body byte sent, no response byte received).
-    if (err.retryable && !this.bodyStarted && this.responseHead === undefined && this.retries < this.proxy.conf.maxRetries) {
+    // A pooled connection the upstream had just closed: try again on a fresh one when nothing of
+    // the exchange is lost (no response byte received, the body sent so far is in the retry buffer).
+    const replayable = !this.bodyStarted || this.retryBuf !== undefined;
+    if (err.retryable && replayable && this.responseHead === undefined && this.retries < this.proxy.conf.maxRetries) {
       this.retries++;
       this.detachUpstream(true);
       this.attempt().then(undefined, this.fail);
@@ -458,6 +497,10 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     if (body) {
       body.off('data', this.onReqData);
       body.off('end', this.onReqEnd);
+    }
+    if (this.writeTimer !== undefined) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
     }
     const h1 = this.h1;
     if (h1) {
