@@ -43,6 +43,8 @@ export class H1Server implements DownstreamServer {
   }
 
   serve(stream: Duplex, conn: DownstreamConnection): void {
+    // Gone already (the client left during the handshake): its 'close' would never be seen.
+    if (stream.destroyed) return;
     const state: H1ConnState = { stream, conn, inflight: 0 };
     (stream as StreamWithState)[kState] = state;
     this.conns.add(state);

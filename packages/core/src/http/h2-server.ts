@@ -39,6 +39,7 @@ export class H2Server implements DownstreamServer {
   }
 
   serve(stream: Duplex, conn: DownstreamConnection): void {
+    if (stream.destroyed) return;
     if (this.draining) {
       stream.destroy();
       return;
