@@ -1,5 +1,5 @@
 import { Alpn, CertKey, TlsSettings, type ClientHelloInfo } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { dribbleRelay } from '../peers/dribble-relay.js';
 import { gnutlsClient } from '../peers/gnutls-cli.js';
 import { nodeTlsConnect } from '../peers/node-tls.js';
@@ -13,12 +13,14 @@ export function alpnAndSniCases(ctx: SuiteContext): void {
     let h2h1: BackendTestServer;
     let h2only: BackendTestServer;
     let custom: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c } = ctx.pki();
       [h2h1, h2only, custom] = await Promise.all([
         BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).enableH2(), 'echo'),
         BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setAlpn(Alpn.H2), 'echo'),
-        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setAlpn(Alpn.custom('my-proto', 'other/2')), 'echo'),
+        ctx.supports('alpn-custom')
+          ? BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setAlpn(Alpn.custom('my-proto', 'other/2')), 'echo')
+          : (undefined as unknown as BackendTestServer),
       ]);
     });
     afterAll(() => Promise.all([h2h1?.close(), h2only?.close(), custom?.close()]));
@@ -45,7 +47,7 @@ export function alpnAndSniCases(ctx: SuiteContext): void {
       expect(r.code, r.output).toBe(0);
       expect(r.alpn).toBe('other/2');
       expect((await custom.digestAfter(mark)).alpn).toBe('other/2');
-    });
+    }, undefined, { requires: ['alpn-custom'] });
 
     ctx.test('no overlap: the handshake fails with a no_application_protocol alert (120)', async () => {
       const mark = h2only.mark();
@@ -62,12 +64,12 @@ export function alpnAndSniCases(ctx: SuiteContext): void {
       expect(r.code, r.output).toBe(0);
       expect((await h2only.digestAfter(mark)).alpn).toBeUndefined();
     });
-  }, ['alpn', 'alpn-custom']);
+  }, ['alpn']);
 
   ctx.area('sni', 'server: SNI certificate selection with withCallbacks', () => {
     let server: BackendTestServer;
     const hellos: ClientHelloInfo[] = [];
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const pki = ctx.pki();
       const other = CertKey.fromFiles(pki.otherHost.chain, pki.otherHost.key);
       const settings = TlsSettings.withCallbacks({

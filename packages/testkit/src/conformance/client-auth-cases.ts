@@ -1,5 +1,5 @@
 import { TlsSettings } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { gnutlsClient } from '../peers/gnutls-cli.js';
 import { nodeTlsConnect } from '../peers/node-tls.js';
 import { opensslClient } from '../peers/openssl-cli.js';
@@ -12,12 +12,13 @@ export function clientAuthCases(ctx: SuiteContext): void {
   ctx.area('client-auth', 'server: client certificates', () => {
     let required: BackendTestServer;
     let optional: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c, caFile } = ctx.pki();
-      [required, optional] = await Promise.all([
-        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setClientAuth({ ca: caFile, required: true }), 'echo'),
-        BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setClientAuth({ ca: caFile, required: false }), 'echo'),
-      ]);
+      const start = (req: boolean): Promise<BackendTestServer> | undefined =>
+        ctx.supports(req ? 'client-auth-required' : 'client-auth-optional')
+          ? BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setClientAuth({ ca: caFile, required: req }), 'echo')
+          : undefined;
+      [required, optional] = (await Promise.all([start(true), start(false)])) as [BackendTestServer, BackendTestServer];
     });
     afterAll(() => Promise.all([required?.close(), optional?.close()]));
 
@@ -34,7 +35,7 @@ export function clientAuthCases(ctx: SuiteContext): void {
       expectPeerCertificate(d, ctx.pki().client.certPem);
       expect(d.peerCertificate?.commonName).toBe('client.test');
       expect(d.peerCertificate?.organization).toBe('Proxy Test Clients');
-    });
+    }, undefined, { requires: ['client-auth-required'] });
 
     ctx.test('required, good certificate (gnutls-cli sends the chain file)', async () => {
       const mark = required.mark();
@@ -43,7 +44,7 @@ export function clientAuthCases(ctx: SuiteContext): void {
       const d = await required.digestAfter(mark);
       expect(r.code, r.output).toBe(0);
       expect(d.peerCertificate?.commonName).toBe('client.test');
-    });
+    }, undefined, { requires: ['client-auth-required'] });
 
     ctx.test("required, good certificate (Node's tls)", async () => {
       const mark = required.mark();
@@ -58,7 +59,7 @@ export function clientAuthCases(ctx: SuiteContext): void {
       } finally {
         c.socket.destroy();
       }
-    });
+    }, undefined, { requires: ['client-auth-required'] });
 
     ctx.test('required, no certificate: refused', async () => {
       const mark = required.mark();
@@ -66,7 +67,7 @@ export function clientAuthCases(ctx: SuiteContext): void {
       await required.errorAfter(mark);
       expect(r.output).not.toMatch(/^ping$/m);
       expect(r.output).toMatch(/alert|error/i);
-    });
+    }, undefined, { requires: ['client-auth-required'] });
 
     ctx.test('required, certificate from an untrusted CA: refused', async () => {
       const mark = required.mark();
@@ -77,7 +78,7 @@ export function clientAuthCases(ctx: SuiteContext): void {
       });
       await required.errorAfter(mark);
       expect(r.output).toMatch(/alert|error/i);
-    });
+    }, undefined, { requires: ['client-auth-required'] });
 
     ctx.test('optional, no certificate: accepted, digest.peerCertificate undefined', async () => {
       const mark = optional.mark();
@@ -85,19 +86,19 @@ export function clientAuthCases(ctx: SuiteContext): void {
       const d = await optional.digestAfter(mark);
       expect(r.code, r.output).toBe(0);
       expect(d.peerCertificate).toBeUndefined();
-    });
+    }, undefined, { requires: ['client-auth-optional'] });
 
     ctx.test('optional, good certificate: digest.peerCertificate set', async () => {
       const mark = optional.mark();
       await opensslClient({ port: optional.port, servername: 'localhost', ...withCert(), timeoutMs: ctx.ms(5000) });
       expectPeerCertificate(await optional.digestAfter(mark), ctx.pki().client.certPem);
-    });
+    }, undefined, { requires: ['client-auth-optional'] });
 
     ctx.test('optional, certificate from an untrusted CA: refused (a certificate sent is checked)', async () => {
       const mark = optional.mark();
       const { untrustedClient } = ctx.pki();
       await opensslClient({ port: optional.port, servername: 'localhost', cert: untrustedClient.cert, key: untrustedClient.key, timeoutMs: ctx.ms(5000) });
       await optional.errorAfter(mark);
-    });
-  }, ['client-auth-required', 'client-auth-optional']);
+    }, undefined, { requires: ['client-auth-optional'] });
+  });
 }

@@ -1,7 +1,7 @@
 import {
   Alpn, CertKey, TlsConfigError, TlsFeatureUnsupportedError, TlsSettings, tlsBackend, type TlsFeature,
 } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { BackendTestServer } from './backend-server.js';
 import { tcpConnect, type SuiteContext } from './context.js';
 
@@ -27,7 +27,7 @@ function settingsNeeding(feature: TlsFeature, cert: string, key: string, ca: str
 export function configAndTimeoutCases(ctx: SuiteContext): void {
   ctx.area('handshake-timeout', 'server: handshake timeout', () => {
     let server: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c } = ctx.pki();
       server = await BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setHandshakeTimeout(300), 'echo');
     });

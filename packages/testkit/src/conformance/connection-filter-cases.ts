@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { Service, TlsSettings, type DownstreamConnection, type ServiceApp } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { opensslClient } from '../peers/openssl-cli.js';
 import { tcpConnect, type SuiteContext } from './context.js';
 
@@ -28,7 +28,7 @@ export function connectionFilterCases(ctx: SuiteContext): void {
     let service: Service;
     let port: number;
     let refuse = false;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c } = ctx.pki();
       service = new Service('conformance', app).addTls('127.0.0.1:0', TlsSettings.intermediate(c.chain, c.key));
       service.setConnectionFilter({

@@ -3,7 +3,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Alpn, CertKey, parseCertificates } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
 import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
@@ -38,7 +38,7 @@ export function connectorCases(ctx: SuiteContext): void {
     let gnutls: GnutlsServer;
     let silent: Server;
     const silentSockets: Socket[] = [];
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const pki = ctx.pki();
       const leaf = (c: typeof pki.serverEcdsa) => ({ cert: c.cert, key: c.key, certChain: pki.intermediate.cert });
       silent = createServer((s) => silentSockets.push(s.on('error', () => {})));

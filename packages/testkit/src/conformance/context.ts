@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import {
   parseCertificates, tlsBackend, type BackendName, type TlsClientOptions, type TlsFeature, type TlsStream,
 } from '@proxy/core';
-import { describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
 import { testPki, type TestPki } from '../pki.js';
 import type { FeatureMatrixRecorder } from './results.js';
 
@@ -51,8 +51,15 @@ export interface SuiteContext {
   ms(n: number): number;
   /** A describe block for one area; skipped (and recorded so) when the options say so or features are missing. */
   area(area: ConformanceArea, title: string, body: () => void, requires?: readonly TlsFeature[]): void;
-  /** One case, recorded in the feature matrix under the enclosing area. */
-  test(name: string, fn: () => Promise<void>, timeoutMs?: number): void;
+  /**
+   * One case, recorded in the feature matrix under the enclosing area. `requires` lists the
+   * features it needs beyond the area's; a backend without them records it as "unsupported".
+   */
+  test(name: string, fn: () => Promise<void>, timeoutMs?: number, options?: { requires?: readonly TlsFeature[] }): void;
+  /** Whether the backend declares every one of these features. */
+  supports(...features: TlsFeature[]): boolean;
+  /** vitest's beforeAll, left out when the enclosing area is skipped (its servers may need missing features). */
+  beforeAll(fn: () => Promise<unknown> | unknown, timeoutMs?: number): void;
 }
 
 export function createSuiteContext(opts: TlsConformanceOptions, recorder: FeatureMatrixRecorder): SuiteContext {
@@ -81,10 +88,17 @@ export function createSuiteContext(opts: TlsConformanceOptions, recorder: Featur
         }
       });
     },
-    test(name, fn, timeoutMs = ctx.ms(15_000)) {
+    supports: (...features) => features.every((f) => tlsBackend().features.has(f)),
+    beforeAll(fn, timeoutMs = ctx.ms(30_000)) {
+      if (!currentSkip) beforeAll(fn, timeoutMs);
+    },
+    test(name, fn, timeoutMs = ctx.ms(15_000), options = {}) {
       const area = currentArea;
       const knownIssue = opts.knownIssues?.[name];
-      const skip = currentSkip ?? (knownIssue !== undefined ? { status: 'known-issue' as const, detail: `known issue: ${knownIssue}` } : undefined);
+      const missing = (options.requires ?? []).filter((f) => !tlsBackend().features.has(f));
+      const skip = currentSkip
+        ?? (missing.length > 0 ? { status: 'unsupported' as const, detail: `backend lacks ${missing.join(', ')}` } : undefined)
+        ?? (knownIssue !== undefined ? { status: 'known-issue' as const, detail: `known issue: ${knownIssue}` } : undefined);
       if (skip) {
         recorder.record({ area, name, status: skip.status, detail: skip.detail });
         it.skip(`${name} (${skip.detail})`, () => {});

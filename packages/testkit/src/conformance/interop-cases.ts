@@ -1,5 +1,5 @@
 import { TlsSettings } from '@proxy/core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { binClient, binServer, type BinServer } from '../peers/backend-bin.js';
 import { BackendTestServer } from './backend-server.js';
 import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
@@ -38,7 +38,7 @@ export function interopCases(ctx: SuiteContext, peers: readonly PeerBin[]): void
     }
     const servers = new Map<string, BinServer>();
     let local: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c } = ctx.pki();
       local = await BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).enableH2(), 'echo');
       await Promise.all(peers.map(async (p) => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TlsSettings } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { opensslClient } from '../peers/openssl-cli.js';
 import { BackendTestServer } from './backend-server.js';
 import type { SuiteContext } from './context.js';
@@ -39,7 +39,7 @@ export function keylogCases(ctx: SuiteContext): void {
     let fileServer: BackendTestServer;
     let callbackServer: BackendTestServer;
     const callbackLines: string[] = [];
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'proxy-keylog-'));
       const { serverEcdsa: c } = ctx.pki();
       [fileServer, callbackServer] = await Promise.all([

@@ -1,5 +1,5 @@
 import { TlsSettings } from '@proxy/core';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { curl } from '../peers/curl.js';
 import { gnutlsClient } from '../peers/gnutls-cli.js';
 import { nodeTlsConnect, readAll } from '../peers/node-tls.js';
@@ -18,7 +18,7 @@ export function serverHandshakeCases(ctx: SuiteContext): void {
 
   ctx.area('handshake', 'server: TLS 1.2 and 1.3 handshakes with real clients (ECDSA)', () => {
     let server: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const pki = ctx.pki();
       server = await BackendTestServer.start(TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key).enableH2());
     });
@@ -115,7 +115,7 @@ export function serverHandshakeCases(ctx: SuiteContext): void {
   ctx.area('handshake', 'server: protocol versions and key-exchange groups', () => {
     let modern: BackendTestServer;
     let tls12: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const { serverEcdsa: c, serverRsa: rsa } = ctx.pki();
       // RSA for TLS 1.2: there a client's supported_groups also limits ECDSA certificate curves,
       // so a P-384-only client could not use a P-256 certificate at all.
@@ -159,7 +159,7 @@ export function serverHandshakeCases(ctx: SuiteContext): void {
 
   ctx.area('rsa', 'server: RSA-2048 certificate', () => {
     let server: BackendTestServer;
-    beforeAll(async () => {
+    ctx.beforeAll(async () => {
       const pki = ctx.pki();
       server = await BackendTestServer.start(TlsSettings.intermediate(pki.serverRsa.chain, pki.serverRsa.key));
     });
