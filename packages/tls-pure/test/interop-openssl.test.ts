@@ -29,27 +29,30 @@ async function pureServer(settings: TlsSettings) {
   return { port, digests, errors };
 }
 
+/**
+ * Runs openssl s_client against `port` and types `lines` one by one; each line waits for the
+ * server's answer to the previous data lines, so a command (K: KeyUpdate, R: renegotiate) never
+ * overtakes data still in flight. Stdin ends once every data line is answered (or after 5 s).
+ */
 function sClient(port: number, extra: string[], lines: string[] = ['ping']) {
   return runOpenssl(['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', pki.caPath, '-verify_return_error', '-brief', ...extra], (stdin, out) => {
-    let i = 0;
-    const next = () => {
-      if (i < lines.length) {
-        stdin.write(`${lines[i++]}\n`);
-        setTimeout(next, 100);
-      } else {
-        const wait = setInterval(() => {
-          if (out().split('pong:').length > lines.filter((l) => !/^[kK]$/.test(l)).length) {
-            clearInterval(wait);
-            stdin.end();
-          }
-        }, 20);
-        setTimeout(() => {
-          clearInterval(wait);
-          stdin.end();
-        }, 4000);
+    const started = Date.now();
+    let sent = 0;
+    let dataSent = 0;
+    const tick = setInterval(() => {
+      const answered = out().split('pong:').length - 1;
+      const timedOut = Date.now() - started > 5000;
+      if (timedOut || (sent === lines.length && answered >= dataSent)) {
+        clearInterval(tick);
+        stdin.end();
+        return;
       }
-    };
-    setTimeout(next, 100);
+      if (sent < lines.length && answered >= dataSent) {
+        const line = lines[sent++]!;
+        if (!/^[kKR]$/.test(line)) dataSent++;
+        stdin.write(`${line}\n`);
+      }
+    }, 50);
   });
 }
 
