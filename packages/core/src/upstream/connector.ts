@@ -57,7 +57,9 @@ export class Connector {
     if (h2 !== undefined) return h2;
     const h1 = this.pool.takeH1(key);
     if (h1 !== undefined) return h1;
-    if (peer.options.alpn.protocols.includes('h2') && !this.h1Only.has(key)) {
+    // Only a connection that may turn out h2 is worth waiting for (TLS offering h2, or h2c).
+    const mayBeH2 = peer.useTls ? peer.options.alpn.protocols.includes('h2') : peer.options.alpn.kind === 'H2';
+    if (mayBeH2 && !this.h1Only.has(key)) {
       const pending = this.pendingH2.get(key);
       if (pending) return pending.then(() => this.acquire(peer), () => this.connect(peer, key));
       const p = this.connect(peer, key);
