@@ -12,7 +12,7 @@ afterAll(() => {
   killAll();
 });
 
-function run(args: string[], timeoutMs = 10_000): Promise<{ code: number | null; out: string }> {
+function run(args: string[], timeoutMs = 20_000): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     procs.push(p);

@@ -21,7 +21,7 @@ function gnutlsCli(port: number, priority: string, extra: string[] = []): Promis
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), 8000);
+    const t = setTimeout(() => p.kill('SIGKILL'), 15_000);
     p.on('close', () => {
       clearTimeout(t);
       resolve(out);
@@ -33,7 +33,7 @@ function gnutlsCli(port: number, priority: string, extra: string[] = []): Promis
         p.stdin.end();
       }
     }, 20);
-    setTimeout(() => clearInterval(waiter), 7000);
+    setTimeout(() => clearInterval(waiter), 12_000);
   });
 }
 

@@ -44,7 +44,7 @@ describe('NSS key log matches openssl for the same connection', () => {
             stdin.end();
           }
         }, 20);
-        setTimeout(() => clearInterval(t), 5000);
+        setTimeout(() => clearInterval(t), 10_000);
       });
       expect(r.stdout).toContain('bye');
       const a = lines(ours);

@@ -17,7 +17,7 @@ export interface RunResult {
 }
 
 /** Runs `openssl s_client` (or any openssl command) to completion with `input` on stdin, bounded by `timeoutMs`. */
-export function runOpenssl(args: string[], input: (stdin: NodeJS.WritableStream, stdout: () => string) => void, timeoutMs = 10_000): Promise<RunResult> {
+export function runOpenssl(args: string[], input: (stdin: NodeJS.WritableStream, stdout: () => string) => void, timeoutMs = 20_000): Promise<RunResult> {
   return new Promise((resolve) => {
     const p = spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     children.add(p);
@@ -76,7 +76,7 @@ export function tcpConnect(port: number): Promise<Socket> {
 }
 
 /** Reads a stream to its end (or until `until` matches), bounded. */
-export function readUntil(stream: NodeJS.ReadableStream, until: RegExp, timeoutMs = 5000): Promise<string> {
+export function readUntil(stream: NodeJS.ReadableStream, until: RegExp, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error(`timeout; got ${JSON.stringify(buf.slice(0, 300))}`)), timeoutMs);
