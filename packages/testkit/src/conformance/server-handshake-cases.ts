@@ -145,6 +145,15 @@ export function serverHandshakeCases(ctx: SuiteContext): void {
       expect((await tls12.digestAfter(mark)).version).toBe('TLSv1.2');
     });
 
+    ctx.test('TLS 1.3 key share for a group the server does not take (P-521): HelloRetryRequest to P-256', async () => {
+      const mark = modern.mark();
+      const r = await opensslClient({
+        port: modern.port, servername: 'localhost', tls: '1.3', extraArgs: ['-groups', 'P-521:P-256'], timeoutMs: ctx.ms(5000),
+      });
+      expect(r.code, r.output).toBe(0);
+      expect((await modern.digestAfter(mark)).group).toBe('secp256r1');
+    });
+
     for (const [groups, group] of [['P-256', 'secp256r1'], ['P-384', 'secp384r1'], ['X25519', 'x25519']] as const) {
       ctx.test(`a client offering only ${groups}: digest.group is ${group} (TLS 1.3 and 1.2)`, async () => {
         for (const [server, tls] of [[modern, '1.3'], [tls12, '1.2']] as const) {
