@@ -191,9 +191,13 @@ http {
 
   afterAll(async () => {
     if (nginx && nginx.exitCode === null) {
+      // SIGTERM, not SIGKILL: the master must take its worker down with it, or the worker is
+      // orphaned and keeps the ports. SIGKILL only if it does not exit in time.
       const exited = new Promise((r) => nginx.once('exit', r));
-      nginx.kill('SIGKILL');
+      nginx.kill('SIGTERM');
+      const timer = setTimeout(() => nginx.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(timer);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
