@@ -8,4 +8,6 @@ describeTlsConformance({
   backendPackage: '@proxy/tls-openssl',
   binPath: fileURLToPath(new URL('../bin/proxy-tls-openssl.js', import.meta.url)),
   expectedBackend: 'openssl',
+  // The other backends of this repo, in separate processes (the root build builds them all).
+  peerBins: [{ name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/dist/bin.js', import.meta.url)) }],
 });
