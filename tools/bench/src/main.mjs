@@ -4,7 +4,7 @@
 // Usage: node tools/bench/src/main.mjs [--quick] [--subjects a,b] [--figures x,y] [--runs N]
 import { parseArgs } from 'node:util';
 import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { startOrigin, NGINX } from './nginx.mjs';
 import { makeCerts } from './certs.mjs';
 import { killAll, median, sleep, waitPort } from './proc.mjs';
 import { discoverGateways } from './subjects/gateway.mjs';
-import { nodeHttpsProxy, nodeH2Proxy, nodeHttpsServer } from './subjects/node.mjs';
+import { nodeHttpsProxy, nodeH2Proxy, nodeHttpsServer, setBaselineNodeArgs } from './subjects/node.mjs';
 import { nginxProxy } from './subjects/nginx.mjs';
 import { FIGURES, GW } from './figures.mjs';
 import { keepAlive } from './loads/wrk.mjs';
@@ -59,11 +59,11 @@ if (opt.help) {
                        hs-rsa-tls13, hs-rsa-tls12), bulk (= bulk-aes, bulk-chacha), rss
   --hs-count N         at most N connections per handshake run (default 1500; --quick 600);
                        each run is sized from the warm-up's rate to last about 2.5 s
-  --idle-conns N       idle TLS connections for the RSS figure (default 1000)
+  --idle-conns N       idle TLS connections for the RSS figure (default 1000; --quick 500)
   --port-base P        first port (default 20000; origin at P, subjects at P+10..)
   --subject-cpu C      core for the subject (default 0); --load-cpu C for load + origin (default 1)
   --gateway-main B=F  run file F as the gateway on backend B (e.g. openssl=/tmp/main.js), repeatable
-  --node-args "..."    extra node flags for gateway processes (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  --node-args="..."    extra node flags for the gateway and Node baseline processes (e.g. --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
   --out DIR            results directory (default tools/bench/results)
   --no-write           print the table only; --no-setup skips setup.sh; --list lists subjects/figures`);
   process.exit(0);
@@ -78,7 +78,7 @@ const cfg = {
   warmSeconds: quick ? 2 : 3, // JIT warm-up of the Node subjects before each figure's runs
   hsCount: Number(opt['hs-count'] ?? (quick ? 600 : 1500)), // upper bound per handshake run
   hsSeconds: quick ? 1.5 : 2.5, // target length of a handshake run (count from the warm-up's rate)
-  idleConns: Number(opt['idle-conns'] ?? 1000),
+  idleConns: Number(opt['idle-conns'] ?? (quick ? 500 : 1000)),
   portBase: Number(opt['port-base']),
   subjectCpu: Number(opt['subject-cpu']),
   loadCpu: Number(opt['load-cpu']),
@@ -89,11 +89,12 @@ const cfg = {
 const gateways = discoverGateways(REPO, {
   // --gateway-main openssl=/path/main.js: run that file as gw-openssl instead of apps/gateway/dist/main.js
   overrides: Object.fromEntries((opt['gateway-main'] ?? []).map((x) => x.split('='))),
-  // --node-args "--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for the gateway processes
+  // --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for the gateway (and baseline) processes
   extraNodeArgs: opt['node-args'] ? opt['node-args'].split(' ').filter(Boolean) : [],
 });
 for (const g of gateways.filter((g) => !g.built))
   console.warn(`! ${g.id}: ${g.main} not built (pnpm --filter ./apps/${g.main.split('/').at(-3)} build); skipped`);
+setBaselineNodeArgs(opt['node-args'] ? opt['node-args'].split(' ').filter(Boolean) : []);
 const allSubjects = [...gateways.filter((g) => g.built), nodeHttpsProxy, nodeH2Proxy, nodeHttpsServer, nginxProxy];
 const gwIds = gateways.filter((g) => g.built).map((g) => g.id);
 
@@ -166,7 +167,10 @@ async function measureOnce(fig, target, warm = false) {
       // slow subjects (e.g. a TypeScript TLS stack doing RSA) would take minutes for a fixed count:
       // size each run from the warm-up's rate so that it lasts about cfg.hsSeconds
       if (warm) {
-        const r = await handshakes({ ...base, count: 100 });
+        // a probe gives the rate; then warm up for about 1.5 s more (V8 needs a few hundred
+        // connections before a Node subject's per-connection cost settles)
+        const probe = await handshakes({ ...base, count: 60 });
+        const r = await handshakes({ ...base, count: Math.max(60, Math.min(600, Math.round(probe.hsPerSec * 1.5))) });
         target.hsCount = Math.max(100, Math.min(cfg.hsCount, Math.round(r.hsPerSec * cfg.hsSeconds)));
         return r;
       }
@@ -179,6 +183,8 @@ async function measureOnce(fig, target, warm = false) {
 }
 
 function record(fig, id, r) {
+  r.at = new Date().toISOString();
+  r.loadavg1 = Number(os.loadavg()[0].toFixed(2)); // other tenants' load while the run ended
   results[fig.id] ??= {};
   results[fig.id][id] ??= { runs: [] };
   results[fig.id][id].runs.push(r);

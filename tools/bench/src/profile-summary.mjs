@@ -24,6 +24,7 @@ for (const file of files) {
     const dt = dts[i + 1] ?? 0;
     self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + dt);
   }
+  const byFile = new Map(); // script -> µs
   const agg = new Map(); // "fn file:line" -> µs
   let total = 0;
   for (const [id, us] of self) {
@@ -32,6 +33,8 @@ for (const file of files) {
     const url = cf.url ? cf.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, '~/') : '';
     const key = `${cf.functionName || '(anonymous)'}  ${url ? `${basename(url)}:${cf.lineNumber + 1}` : ''}`.trim();
     agg.set(key, (agg.get(key) ?? 0) + us);
+    const where = url ? (url.includes('/packages/') ? `@proxy ${url.replace(/.*\/packages\//, '')}` : url.startsWith('node:') ? url : basename(url)) : `(native) ${cf.functionName || ''}`;
+    byFile.set(where, (byFile.get(where) ?? 0) + us);
     total += us;
   }
   const idle = ['(idle)', '(program)', '(garbage collector)'].map((k) => [k, agg.get(k) ?? 0]);
@@ -40,4 +43,9 @@ for (const file of files) {
   console.log(idle.map(([k, v]) => `${k} ${((100 * v) / busy).toFixed(1)}%`).join(', '));
   const rows = [...agg].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, topN);
   for (const [k, us] of rows) console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  const proxyJs = [...byFile].filter(([k]) => k.startsWith('@proxy')).reduce((a, [, v]) => a + v, 0);
+  const nodeJs = [...byFile].filter(([k]) => k.startsWith('node:')).reduce((a, [, v]) => a + v, 0);
+  console.log(`\nby script (self time): @proxy packages ${((100 * proxyJs) / busy).toFixed(1)}%, node: internals ${((100 * nodeJs) / busy).toFixed(1)}%`);
+  const files = [...byFile].filter(([k]) => k !== '(native) (idle)').sort((a, b) => b[1] - a[1]).slice(0, 15);
+  for (const [k, us] of files) console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${k}`);
 }

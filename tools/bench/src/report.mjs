@@ -83,7 +83,7 @@ export function tableText(report) {
       const m = res[id].median;
       const label = report.subjects[id]?.label ?? id;
       if (!m || !Object.keys(m).length) {
-        rows.push([label, `ERROR: ${(res[id].error ?? '').slice(0, 60)}`, ...head.slice(2).map(() => '')]);
+        rows.push([label, `ERROR: ${(res[id].error ?? '').split('\n')[0].slice(0, 60)}`, ...head.slice(2).map(() => '')]);
         continue;
       }
       const [raw, cpu] = values(f.kind, m);
@@ -130,11 +130,11 @@ export function evaluateTargets(report) {
         measured = `${fx(r)} (${fmt(cpu)} vs ${fmt(refCpu)} ${fig.perUnit})`;
         ok = r >= tg.min;
       }
-      const known = Number.isFinite(raw) && !measured.includes('-x') && !/\( ?- /.test(measured) && measured !== '- ';
-      out.push({ subject: gw, figure: fig.id, text: tg.text, measured, status: !Number.isFinite(raw) || measured.startsWith('-') ? 'NO DATA' : ok ? 'MET' : 'MISSED', known });
+      const status = !Number.isFinite(raw) || measured.startsWith('-') ? 'NO DATA' : ok ? 'MET' : 'MISSED';
+      out.push({ subject: gw, figure: fig.id, text: tg.text, measured, status });
     }
   }
-  return out.map(({ known, ...x }) => x);
+  return out;
 }
 
 export function printTable(report) {

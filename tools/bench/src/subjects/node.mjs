@@ -2,6 +2,12 @@
 import { fileURLToPath } from 'node:url';
 import { startProcess, waitPort } from '../proc.mjs';
 
+let extraNodeArgs = [];
+/** Extra node flags for the baseline processes too (e.g. --cpu-prof), set from --node-args. */
+export function setBaselineNodeArgs(args) {
+  extraNodeArgs = args;
+}
+
 const baseline = (f) => fileURLToPath(new URL(`../../baselines/${f}`, import.meta.url));
 
 function nodeSubject(id, file, label, description) {
@@ -10,7 +16,7 @@ function nodeSubject(id, file, label, description) {
     label,
     description,
     async start({ port, cert, key, min, max, tickets, upstreamPort, cpu }) {
-      const args = [baseline(file), '--port', String(port), '--cert', cert, '--key', key,
+      const args = [...extraNodeArgs, baseline(file), '--port', String(port), '--cert', cert, '--key', key,
         '--upstream', `127.0.0.1:${upstreamPort}`, '--min', min, '--max', max];
       if (tickets) args.push('--tickets');
       const p = startProcess(process.execPath, args, { cpu, name: id });
