@@ -80,28 +80,50 @@ export class Reader {
   }
 }
 
-/** An append-only byte builder with length-prefixed nested vectors. */
+/** An append-only byte builder with length-prefixed nested vectors (a growing buffer). */
 export class Writer {
-  private chunks: number[] = [];
+  private buf = new Uint8Array(256);
+  private len = 0;
+
+  private room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
 
   u8(v: number): this {
-    this.chunks.push(v & 0xff);
+    this.room(1);
+    this.buf[this.len++] = v & 0xff;
     return this;
   }
   u16(v: number): this {
-    this.chunks.push((v >> 8) & 0xff, v & 0xff);
+    this.room(2);
+    this.buf[this.len++] = (v >> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
     return this;
   }
   u24(v: number): this {
-    this.chunks.push((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    this.room(3);
+    this.buf[this.len++] = (v >> 16) & 0xff;
+    this.buf[this.len++] = (v >> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
     return this;
   }
   u32(v: number): this {
-    this.chunks.push((v >>> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+    this.room(4);
+    this.buf[this.len++] = (v >>> 24) & 0xff;
+    this.buf[this.len++] = (v >> 16) & 0xff;
+    this.buf[this.len++] = (v >> 8) & 0xff;
+    this.buf[this.len++] = v & 0xff;
     return this;
   }
   bytes(b: Uint8Array): this {
-    for (let i = 0; i < b.length; i++) this.chunks.push(b[i]!);
+    this.room(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
     return this;
   }
   vec8(b: Uint8Array): this {
@@ -129,8 +151,9 @@ export class Writer {
     fill(w);
     return this.vec24(w.finish());
   }
+  /** The bytes written, as their own buffer. */
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    return this.buf.slice(0, this.len);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as X509 } from 'node:crypto';
+import { chainDer } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
@@ -172,7 +173,7 @@ export class Tls12Client implements Handshaker {
     let scheme: number | undefined;
     if (this.certRequest) {
       scheme = ck ? chooseScheme(keyKind(ck.key), this.certRequest, false) : undefined;
-      this.send(HandshakeType.certificate, encodeCertificate12(scheme !== undefined ? ck!.chain.map((c) => new Uint8Array(c.raw)) : []));
+      this.send(HandshakeType.certificate, encodeCertificate12(scheme !== undefined ? chainDer(ck!) : []));
     }
     let kx: KeyExchange;
     let pms: Uint8Array;

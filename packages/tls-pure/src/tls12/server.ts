@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
+import { chainDer } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 import type { ServerConfig } from '../config.js';
@@ -133,7 +134,7 @@ export class Tls12Server implements Handshaker {
     if (scheme === undefined) throw fatal(AlertDescription.handshake_failure, 'no signature scheme in common');
 
     this.serverHello(this.ch.sessionId.length ? p.random(32) : new Uint8Array(0));
-    this.send(HandshakeType.certificate, encodeCertificate12(certKey.chain.map((c) => new Uint8Array(c.raw))));
+    this.send(HandshakeType.certificate, encodeCertificate12(chainDer(certKey)));
     this.kx = p.keyExchange(this.group);
     const params = encodeEcdhParams(GROUP_CODES[this.group], this.kx.publicKey);
     const signed = new Writer().bytes(this.ch.random).bytes(this.serverRandom).bytes(params).finish();

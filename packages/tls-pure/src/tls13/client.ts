@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { X509Certificate as X509 } from 'node:crypto';
+import { chainDer } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
@@ -395,7 +396,7 @@ export class Tls13Client implements Handshaker {
       this.send(HandshakeType.certificate, encodeCertificate13(req.context, []));
       return;
     }
-    this.send(HandshakeType.certificate, encodeCertificate13(req.context, ck.chain.map((c) => new Uint8Array(c.raw))));
+    this.send(HandshakeType.certificate, encodeCertificate13(req.context, chainDer(ck)));
     const content = certificateVerifyContent('client', this.transcript.hash(this.ctx.provider, this.suite.hash));
     this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, this.ctx.provider.sign(ck.key, scheme, content)));
   }

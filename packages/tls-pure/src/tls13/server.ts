@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
+import { chainDer } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -289,7 +290,7 @@ export class Tls13Server implements Handshaker {
           [Ext.signature_algorithms, encodeU16List(TLS13_SIGNATURE_SCHEMES)],
         ]));
       }
-      this.send(HandshakeType.certificate, encodeCertificate13(new Uint8Array(0), certKey!.chain.map((c) => new Uint8Array(c.raw))));
+      this.send(HandshakeType.certificate, encodeCertificate13(new Uint8Array(0), chainDer(certKey!)));
       const content = certificateVerifyContent('server', this.transcript.hash(p, this.suite.hash));
       this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme!, p.sign(certKey!.key, scheme!, content)));
     } else {
