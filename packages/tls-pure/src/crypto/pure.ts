@@ -3,11 +3,12 @@ import { randomBytes } from '@noble/hashes/utils.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { gcm } from '@noble/ciphers/aes.js';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chacha20 } from '@noble/ciphers/chacha.js';
+import { Poly1305 } from './poly1305.js';
 import { x25519, ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
-import type { Aead, AeadName, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
+import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
 import { keyKind } from './provider.js';
 import { SCHEMES } from './schemes.js';
 
@@ -55,21 +56,53 @@ const binary = (b: Uint8Array): string => Buffer.from(b).toString('binary');
 const fromBinary = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'binary'));
 const HLEN: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
-class NobleAead implements Aead {
-  constructor(private readonly alg: AeadName, private readonly key: Uint8Array) {}
+class GcmAead implements Aead {
+  constructor(private readonly key: Uint8Array) {}
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    return this.alg === 'chacha20-poly1305'
-      ? chacha20poly1305(this.key, nonce, aad).encrypt(plaintext)
-      : gcm(this.key, nonce, aad).encrypt(plaintext);
+    return gcm(this.key, nonce, aad).encrypt(plaintext);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     try {
-      return this.alg === 'chacha20-poly1305'
-        ? chacha20poly1305(this.key, nonce, aad).decrypt(ciphertext)
-        : gcm(this.key, nonce, aad).decrypt(ciphertext);
+      return gcm(this.key, nonce, aad).decrypt(ciphertext);
     } catch {
       return null;
     }
+  }
+}
+
+/**
+ * RFC 8439 section 2.8 AEAD: @noble's ChaCha20 stream with our float64 Poly1305 (about three
+ * times @noble's, which dominated the record cost).
+ */
+export class ChaCha20Poly1305Aead implements Aead {
+  constructor(private readonly key: Uint8Array) {}
+
+  private tag(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    const otk = chacha20(this.key, nonce, new Uint8Array(32), undefined, 0);
+    const lengths = new Uint8Array(16);
+    const v = new DataView(lengths.buffer);
+    v.setUint32(0, aad.length, true);
+    v.setUint32(8, ciphertext.length, true);
+    return new Poly1305(otk).update(aad).pad16().update(ciphertext).pad16().update(lengths).digest();
+  }
+
+  seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + 16);
+    const ct = out.subarray(0, plaintext.length);
+    chacha20(this.key, nonce, plaintext, ct, 1);
+    out.set(this.tag(nonce, aad, ct), plaintext.length);
+    return out;
+  }
+
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
+    if (ciphertext.length < 16) return null;
+    const ct = ciphertext.subarray(0, ciphertext.length - 16);
+    const expected = this.tag(nonce, aad, ct);
+    const got = ciphertext.subarray(ciphertext.length - 16);
+    let diff = 0;
+    for (let i = 0; i < 16; i++) diff |= expected[i]! ^ got[i]!;
+    if (diff !== 0) return null;
+    return chacha20(this.key, nonce, ct, new Uint8Array(ct.length), 1);
   }
 }
 
@@ -108,7 +141,7 @@ export const pureCryptoProvider: CryptoProvider = {
   random: (n) => randomBytes(n),
   hash: (alg, data) => HASHES[alg](data),
   hmac: (alg, key, data) => hmac(HASHES[alg], key, data),
-  aead: (alg, key) => new NobleAead(alg, key),
+  aead: (alg, key) => (alg === 'chacha20-poly1305' ? new ChaCha20Poly1305Aead(key) : new GcmAead(key)),
   keyExchange: ecdhe,
   sign(key, scheme, message) {
     const info = SCHEMES.get(scheme);

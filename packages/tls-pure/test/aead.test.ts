@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { poly1305 } from '@noble/ciphers/_poly1305.js';
+import { Poly1305 } from '../src/crypto/poly1305.js';
+import { nodeCryptoProvider, pureCryptoProvider } from '../src/index.js';
+import { fromHex, toHex } from '../src/bytes.js';
+
+describe('Poly1305 (float64 limbs)', () => {
+  it('RFC 8439 2.5.2 test vector', () => {
+    const key = fromHex('85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b');
+    expect(toHex(new Poly1305(key).update(new TextEncoder().encode('Cryptographic Forum Research Group')).digest()))
+      .toBe('a8061dc1305136c6c22b8baf0c0127a9');
+  });
+
+  it('agrees with @noble/ciphers on random and extreme inputs, however the input is split', () => {
+    for (let i = 0; i < 2000; i++) {
+      const key = new Uint8Array(randomBytes(32));
+      const msg = new Uint8Array(randomBytes(i % 97 === 0 ? 4096 : i % 300));
+      if (i % 3 === 0) msg.fill(0xff);
+      if (i % 5 === 0) key.fill(0xff, 0, 16);
+      if (i % 11 === 0) key.fill(0xff, 16, 32);
+      const cut = i % (msg.length + 1);
+      const ours = new Poly1305(key).update(msg.subarray(0, cut)).update(msg.subarray(cut)).digest();
+      expect(toHex(ours)).toBe(toHex(poly1305(msg, key)));
+    }
+  });
+});
+
+describe('ChaCha20-Poly1305 AEAD of the pure provider', () => {
+  it('RFC 8439 2.8.2 test vector', () => {
+    const key = fromHex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const nonce = fromHex('070000004041424344454647');
+    const aad = fromHex('50515253c0c1c2c3c4c5c6c7');
+    const pt = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const sealed = pureCryptoProvider.aead('chacha20-poly1305', key).seal(nonce, aad, pt);
+    expect(toHex(sealed.subarray(sealed.length - 16))).toBe('1ae10b594f09e26a7e902ecbd0600691');
+    expect(toHex(sealed.subarray(0, 16))).toBe('d31a8d34648e60db7b86afbc53ef7ec2');
+  });
+
+  it('agrees with @noble and node:crypto both ways; a flipped bit fails to open', () => {
+    for (let i = 0; i < 300; i++) {
+      const key = new Uint8Array(randomBytes(32));
+      const nonce = new Uint8Array(randomBytes(12));
+      const aad = new Uint8Array(randomBytes(i % 20));
+      const pt = new Uint8Array(randomBytes(i * 13));
+      const ours = pureCryptoProvider.aead('chacha20-poly1305', key).seal(nonce, aad, pt);
+      expect(toHex(ours)).toBe(toHex(chacha20poly1305(key, nonce, aad).encrypt(pt)));
+      const theirs = nodeCryptoProvider.aead('chacha20-poly1305', key).seal(nonce, aad, pt);
+      expect(toHex(pureCryptoProvider.aead('chacha20-poly1305', key).open(nonce, aad, theirs)!)).toBe(toHex(pt));
+      const bad = theirs.slice();
+      bad[i % bad.length]! ^= 1 << (i % 8);
+      expect(pureCryptoProvider.aead('chacha20-poly1305', key).open(nonce, aad, bad)).toBeNull();
+    }
+  });
+});
