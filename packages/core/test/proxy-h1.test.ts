@@ -256,6 +256,35 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     }
   });
 
+  it('async earlyRequestFilter and requestFilter are awaited; answering nothing after true is a 500', async () => {
+    const order: string[] = [];
+    const p = await startProxy(app({
+      earlyRequestFilter: async (s) => {
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(`early ${s.req.path}`);
+      },
+      requestFilter: async (s) => {
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(`filter ${s.req.path}`);
+        if (s.req.path === '/deny') {
+          s.respond(401, {}, 'who?');
+          return true;
+        }
+        return s.req.path === '/silent';
+      },
+    }));
+    try {
+      expect((await request(p.port, { path: '/deny' })).status).toBe(401);
+      expect((await request(p.port, { path: '/silent' })).status).toBe(500);
+      expect(logged.at(-1)!.error?.code).toBe('NO_RESPONSE');
+      const ok = await request(p.port, { path: '/pass' });
+      expect(JSON.parse(ok.body.toString()).path).toBe('/pass');
+      expect(order).toEqual(['early /deny', 'filter /deny', 'early /silent', 'filter /silent', 'early /pass', 'filter /pass']);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('502 on a refused connect, and failToConnect can retry another peer', async () => {
     const dead = net.createServer();
     await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));

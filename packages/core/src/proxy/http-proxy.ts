@@ -155,30 +155,62 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     ex.onAbort(this.onDownstreamAbort);
   }
 
+  /**
+   * Runs the request filters synchronously while they answer synchronously (the common case
+   * costs no promise); the first one returning a promise moves the rest to continueAsync.
+   */
   start(): void {
-    const app = this.app;
-    // Without request filters there is nothing to await before choosing the peer: skip a frame.
-    (app.earlyRequestFilter || app.requestFilter ? this.run() : this.attempt()).then(undefined, this.fail);
+    const { app, session, ctx } = this;
+    try {
+      if (app.earlyRequestFilter) {
+        const r = app.earlyRequestFilter(session, ctx);
+        if (isPromiseLike(r)) {
+          this.continueAsync(r, false).then(undefined, this.fail);
+          return;
+        }
+      }
+      if (app.requestFilter) {
+        const r = app.requestFilter(session, ctx);
+        if (isPromiseLike(r)) {
+          this.continueAsync(r, true).then(undefined, this.fail);
+          return;
+        }
+        if (r) {
+          this.requestAnswered();
+          return;
+        }
+      }
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.attempt().then(undefined, this.fail);
   }
 
-  private async run(): Promise<void> {
+  /** The filters' slow path: `pending` is earlyRequestFilter's promise, or requestFilter's when `fromRequestFilter`. */
+  private async continueAsync(pending: PromiseLike<unknown>, fromRequestFilter: boolean): Promise<void> {
     const { app, session, ctx } = this;
-    if (app.earlyRequestFilter) {
-      const r = app.earlyRequestFilter(session, ctx);
-      if (isPromiseLike(r)) await r;
-    }
-    if (app.requestFilter) {
-      let r = app.requestFilter(session, ctx);
-      if (isPromiseLike(r)) r = await r;
-      if (r) {
-        if (!this.ex.headersSent) {
-          throw new ProxyError('NO_RESPONSE', 'requestFilter returned true without sending a response', { source: 'internal' });
-        }
-        this.finish(undefined);
-        return;
+    let handled = await pending;
+    if (!fromRequestFilter) {
+      handled = false;
+      if (app.requestFilter) {
+        const r = app.requestFilter(session, ctx);
+        handled = isPromiseLike(r) ? await r : r;
       }
     }
+    if (handled) {
+      this.requestAnswered();
+      return;
+    }
     await this.attempt();
+  }
+
+  /** requestFilter returned true: it must have answered. */
+  private requestAnswered(): void {
+    if (!this.ex.headersSent) {
+      throw new ProxyError('NO_RESPONSE', 'requestFilter returned true without sending a response', { source: 'internal' });
+    }
+    this.finish(undefined);
   }
 
   /** upstreamPeer → connect → request; loops on retryable connect failures. */
