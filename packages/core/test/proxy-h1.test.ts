@@ -62,6 +62,12 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
         res.end();
         return;
       }
+      if (url.pathname === '/too-big') {
+        // Answers at once, without reading the body.
+        res.writeHead(413, { 'content-length': '0' });
+        res.end();
+        return;
+      }
       if (url.pathname === '/slow') {
         setTimeout(() => res.end('late'), 1500);
         return;
@@ -181,6 +187,20 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
       expect(res.status).toBe(200);
       expect(res.sha).toBe(sha(body));
       expect(seen.at(-1)!.headers.expect).toBeUndefined();
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('an upstream answering before the request body ended: the client gets the answer, the connection is not reused', async () => {
+    const p = await startProxy(app());
+    try {
+      const res = await request(p.port, { method: 'POST', path: '/too-big', body: Buffer.alloc(4 * 1024 * 1024) }).catch((e: Error) => e);
+      // Either the client reads the 413, or (if it was still writing when the proxy finished) a reset.
+      if (!(res instanceof Error)) expect(res.status).toBe(413);
+      expect(logged.at(-1)!.status).toBe(413);
+      expect(p.proxy.connector.pool.idleCount).toBe(0);
+      expect((await request(p.port)).status).toBe(200);
     } finally {
       await p.close();
     }

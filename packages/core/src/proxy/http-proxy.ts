@@ -433,10 +433,12 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   onUpstreamEnd(last: Buffer | undefined): void {
     if (this.done) return;
     this.ex.end(last);
+    // The upstream may answer before the request body ended (an early 413): stop forwarding it.
+    // An unfinished request leaves the h1 connection unusable, which release() sees.
+    this.stopBody();
     const h1 = this.h1;
     if (h1) {
       this.h1 = undefined;
-      this.stopBody();
       this.proxy.connector.release(h1, this.peer!);
     }
     this.finish(undefined);
