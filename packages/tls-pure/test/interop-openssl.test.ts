@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:net';
 import { InvalidCertError, TlsSettings, type TlsStream } from '@proxy/core';
-import { pureBackend } from '../src/index.js';
+import { pureBackend, setCryptoProvider } from '../src/index.js';
 import { makePki } from './support/pki.js';
 import { clientOptions, Alpn } from './support/options.js';
 import { killAll, listenWith, readUntil, runOpenssl, startSServer, tcpConnect } from './support/openssl.js';
@@ -118,6 +118,21 @@ describe('pure server, openssl s_client', () => {
       expect(srv.digests[0]?.version).toBe('TLSv1.2');
     });
   }
+
+  it('the node:crypto provider interoperates too (TLS 1.3 ChaCha20, TLS 1.2 AES-256-GCM)', async () => {
+    setCryptoProvider('node');
+    try {
+      const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+      const a = await sClient(srv.port, ['-tls1_3', '-ciphersuites', 'TLS_CHACHA20_POLY1305_SHA256']);
+      expect(a.stdout).toContain('pong:ping');
+      expect(a.stderr).toMatch(/Ciphersuite: TLS_CHACHA20_POLY1305_SHA256/);
+      const b = await sClient(srv.port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES256-GCM-SHA384']);
+      expect(b.stdout).toContain('pong:ping');
+      expect(b.stderr).toMatch(/Ciphersuite: ECDHE-ECDSA-AES256-GCM-SHA384/);
+    } finally {
+      setCryptoProvider('pure');
+    }
+  });
 
   it('TLS 1.2 renegotiation is refused with a no_renegotiation alert', async () => {
     const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
