@@ -40,7 +40,9 @@ for (const file of files) {
   const idle = ['(idle)', '(program)', '(garbage collector)'].map((k) => [k, agg.get(k) ?? 0]);
   const busy = total - (agg.get('(idle)') ?? 0);
   console.log(`\n${file}: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s not idle`);
-  console.log(idle.map(([k, v]) => `${k} ${((100 * v) / busy).toFixed(1)}%`).join(', '));
+  // (idle) includes native work that runs outside JavaScript (e.g. OpenSSL inside libuv callbacks)
+  console.log(`(idle) ${((100 * idle[0][1]) / total).toFixed(1)}% of samples; of the rest: ` +
+    idle.slice(1).map(([k, v]) => `${k} ${((100 * v) / busy).toFixed(1)}%`).join(', '));
   const rows = [...agg].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, topN);
   for (const [k, us] of rows) console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   const proxyJs = [...byFile].filter(([k]) => k.startsWith('@proxy')).reduce((a, [, v]) => a + v, 0);
