@@ -9,5 +9,5 @@ describeTlsConformance({
   binPath: fileURLToPath(new URL('../bin/proxy-tls-openssl.js', import.meta.url)),
   expectedBackend: 'openssl',
   // The other backends of this repo, in separate processes (the root build builds them all).
-  peerBins: [{ name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/dist/bin.js', import.meta.url)) }],
+  peerBins: [{ name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/bin/proxy-tls-pure.js', import.meta.url)) }],
 });

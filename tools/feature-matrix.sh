@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Regenerates docs/feature-matrix.md from what the conformance suite observes on each backend
+# (never written by hand). Needs the build and the test peers (tools/setup.sh --test-peers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+PROXY_CONFORMANCE_OUT="$out" NO_COLOR=1 npx vitest run --project tls-openssl --project tls-pure conformance
+node packages/testkit/dist/feature-matrix-cli.js "$out" docs/feature-matrix.md
+echo "wrote docs/feature-matrix.md from $(ls "$out" | tr '\n' ' ')"
