@@ -76,8 +76,10 @@ const cfg = {
   seconds: Number(opt.duration ?? (quick ? 2 : 4)),
   bulkSeconds: Number(opt.duration ?? (quick ? 2 : 3)),
   warmSeconds: quick ? 2 : 3, // JIT warm-up of the Node subjects before each figure's runs
+  warmSecondsRequests: quick ? 2 : 5, // keep-alive and h2: the Node subjects settle later
   hsCount: Number(opt['hs-count'] ?? (quick ? 600 : 1500)), // upper bound per handshake run
   hsSeconds: quick ? 1.5 : 2.5, // target length of a handshake run (count from the warm-up's rate)
+  hsWarmSeconds: quick ? 1.5 : 3, // Node subjects' per-handshake cost keeps falling for ~1,000s of connections
   idleConns: Number(opt['idle-conns'] ?? (quick ? 500 : 1000)),
   portBase: Number(opt['port-base']),
   subjectCpu: Number(opt['subject-cpu']),
@@ -159,7 +161,7 @@ async function startSubject(id, phase, idx) {
 
 async function measureOnce(fig, target, warm = false) {
   const base = { port: target.port, pid: target.pid, loadCpu: cfg.loadCpu };
-  const secs = warm ? cfg.warmSeconds : cfg.seconds;
+  const secs = warm ? cfg.warmSecondsRequests : cfg.seconds;
   switch (fig.kind) {
     case 'ka': return keepAlive({ ...base, seconds: secs });
     case 'h2': return h2({ ...base, seconds: secs });
@@ -167,10 +169,10 @@ async function measureOnce(fig, target, warm = false) {
       // slow subjects (e.g. a TypeScript TLS stack doing RSA) would take minutes for a fixed count:
       // size each run from the warm-up's rate so that it lasts about cfg.hsSeconds
       if (warm) {
-        // a probe gives the rate; then warm up for about 1.5 s more (V8 needs a few hundred
-        // connections before a Node subject's per-connection cost settles)
+        // a probe gives the rate; then warm up for about 3 s more (a Node subject's cost per
+        // connection keeps falling over the first thousand or so connections)
         const probe = await handshakes({ ...base, count: 60 });
-        const r = await handshakes({ ...base, count: Math.max(60, Math.min(600, Math.round(probe.hsPerSec * 1.5))) });
+        const r = await handshakes({ ...base, count: Math.max(60, Math.min(cfg.quick ? 600 : 2000, Math.round(probe.hsPerSec * cfg.hsWarmSeconds))) });
         target.hsCount = Math.max(100, Math.min(cfg.hsCount, Math.round(r.hsPerSec * cfg.hsSeconds)));
         return r;
       }
