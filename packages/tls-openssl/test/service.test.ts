@@ -12,12 +12,17 @@ import { curl, opensslClient, testPki } from '@proxy/testkit';
 const pki = testPki();
 let origin: HttpServer;
 let originAddr: string;
+/** Resolved when the origin starts answering /slow: the request is then surely in flight. */
+let slowArrived: () => void = () => undefined;
 
 beforeAll(async () => {
   // The origin answers /slow after 800 ms, everything else at once.
   origin = createServer((req, res) => {
     const reply = () => res.end(`origin saw ${req.url}`);
-    if (req.url === '/slow') setTimeout(reply, 800);
+    if (req.url === '/slow') {
+      slowArrived();
+      setTimeout(reply, 800);
+    }
     else reply();
   });
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
@@ -119,8 +124,9 @@ describe('connection filter', () => {
 describe('graceful stop', () => {
   it('finishes an in-flight request, then refuses new connections', async () => {
     const { server, tlsPort } = await startService();
-    const inFlight = curl({ port: tlsPort, http: '1.1', caFile: pki.caFile, path: '/slow' });
-    await new Promise((r) => setTimeout(r, 300));
+    const arrived = new Promise<void>((resolve) => { slowArrived = resolve; });
+    const inFlight = curl({ port: tlsPort, http: '1.1', caFile: pki.caFile, path: '/slow', timeoutMs: 10_000 });
+    await arrived;
     const stopped = server.stop();
     const r = await inFlight;
     expect(r.status).toBe(200);
