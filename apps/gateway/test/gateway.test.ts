@@ -72,11 +72,16 @@ describe('the gateway with a YAML config', () => {
   const pki = testPki();
   let origin: HttpServer;
   let originPort: number;
+  /** Resolved when the origin starts answering /api/slow: the request is then surely in flight. */
+  let slowArrived: () => void = () => undefined;
 
   beforeAll(async () => {
     origin = createServer((req, res) => {
       const reply = () => res.end(`origin ${req.url} pid-agnostic`);
-      if (req.url?.startsWith('/api/slow')) setTimeout(reply, 1200);
+      if (req.url?.startsWith('/api/slow')) {
+        slowArrived();
+        setTimeout(reply, 1200);
+      }
       else reply();
     });
     await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
@@ -102,9 +107,9 @@ describe('the gateway with a YAML config', () => {
       '    upstream: 127.0.0.1:1', // nothing listens there: 502
       '',
     ].join('\n'));
-    // Each worker prints its own "listening" line; wait for both.
     const gw = await startGateway(['--config', conf], {}, 1);
-    await new Promise((r) => setTimeout(r, 500));
+    // Each worker prints its own "listening" line: wait for both, then count the processes.
+    await expect.poll(() => gw.output().match(/listening on https/g)?.length ?? 0, { timeout: 10_000 }).toBe(2);
     const workers = execFileSync('pgrep', ['-P', String(gw.child.pid)]).toString().trim().split('\n');
     expect(workers).toHaveLength(2);
     const port = gw.ports.get('https')!;
@@ -115,8 +120,9 @@ describe('the gateway with a YAML config', () => {
     const bad = await curl({ port, http: '1.1', caFile: pki.caFile, path: '/other' });
     expect(bad.status).toBe(502);
 
-    const inFlight = curl({ port, http: '1.1', caFile: pki.caFile, path: '/api/slow', timeoutMs: 8000 });
-    await new Promise((r) => setTimeout(r, 400));
+    const arrived = new Promise<void>((resolve) => { slowArrived = resolve; });
+    const inFlight = curl({ port, http: '1.1', caFile: pki.caFile, path: '/api/slow', timeoutMs: 10_000 });
+    await arrived;
     const exited = exitOf(gw.child);
     gw.child.kill('SIGTERM');
     const slow = await inFlight;
