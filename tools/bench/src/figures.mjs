@@ -90,4 +90,6 @@ export const TARGETS = [
   { figure: 'rss', backend: 'openssl', absMax: 40, text: 'RSS per idle TLS connection <= 40 KiB' },
   { figure: 'hs-ecdsa-tls13', backend: 'pure', ref: 'gw-openssl', min: 0.3, text: 'pure: ECDSA P-256 handshakes/CPU-s >= 0.3x OpenSSL gateway' },
   { figure: 'bulk-chacha', backend: 'pure', absMin: 60, raw: true, text: 'pure: ChaCha20 bulk >= 60 MB/s (raw; MB/CPU-s shown too)' },
+  { figure: 'bulk-aes', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: AES-GCM bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
+  { figure: 'bulk-chacha', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: ChaCha20 bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
 ];

@@ -37,23 +37,34 @@ export function discoverGateways(repoRoot, { extraNodeArgs = [], overrides = {} 
     if (name !== 'gateway' && !name.startsWith('gateway-')) continue;
     const backend = BACKEND_OF[name] ?? name.slice('gateway-'.length);
     const main = overrides[backend] ?? join(apps, name, 'dist', 'main.js');
-    const id = `gw-${backend}`;
-    out.push({
-      id,
-      label: `gateway ${backend}`,
-      description: `node ${overrides[backend] ?? `apps/${name}/dist/main.js`} (${backend} backend), threads: 1`,
-      backend,
-      main,
-      built: existsSync(main),
-      async start({ port, cert, key, min, max, tickets, upstreamPort, cpu, dir }) {
-        const conf = join(dir, `${id}.yaml`);
-        writeFileSync(conf, gatewayYaml({ port, cert, key, min, max, tickets, upstreamPort }));
-        const p = startProcess(process.execPath, [...extraNodeArgs, main, '--config', conf], { cpu, name: id, cwd: dir });
-        await p.waitFor(/listening/, 30_000);
-        await waitPort(port);
-        return p;
-      },
-    });
+    const shown = overrides[backend] ?? `apps/${name}/dist/main.js`;
+    out.push(gatewaySubject({ id: `gw-${backend}`, backend, label: `gateway ${backend}`,
+      description: `node ${shown} (${backend} backend), threads: 1`, main, extraNodeArgs, env: {} }));
+    // The pure backend's second crypto provider (node:crypto for ECDHE, signatures and AEAD).
+    if (backend === 'pure') {
+      out.push(gatewaySubject({ id: 'gw-pure-node', backend: 'pure-node', label: 'gateway pure (node:crypto)',
+        description: `PROXY_TLS_PURE_CRYPTO=node node ${shown} (pure backend, node:crypto provider), threads: 1`,
+        main, extraNodeArgs, env: { PROXY_TLS_PURE_CRYPTO: 'node' } }));
+    }
   }
   return out;
+}
+
+function gatewaySubject({ id, backend, label, description, main, extraNodeArgs, env }) {
+  return {
+    id,
+    label,
+    description,
+    backend,
+    main,
+    built: existsSync(main),
+    async start({ port, cert, key, min, max, tickets, upstreamPort, cpu, dir }) {
+      const conf = join(dir, `${id}.yaml`);
+      writeFileSync(conf, gatewayYaml({ port, cert, key, min, max, tickets, upstreamPort }));
+      const p = startProcess(process.execPath, [...extraNodeArgs, main, '--config', conf], { cpu, env, name: id, cwd: dir });
+      await p.waitFor(/listening/, 30_000);
+      await waitPort(port);
+      return p;
+    },
+  };
 }
