@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { gcm } from '@noble/ciphers/aes.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { Poly1305 } from '../src/crypto/poly1305.js';
 import { nodeCryptoProvider, pureCryptoProvider } from '../src/index.js';
@@ -53,4 +54,36 @@ describe('ChaCha20-Poly1305 AEAD of the pure provider', () => {
       expect(pureCryptoProvider.aead('chacha20-poly1305', key).open(nonce, aad, bad)).toBeNull();
     }
   });
+});
+
+describe('AES-GCM AEAD of the pure provider (keyed once, reusable GHASH table)', () => {
+  for (const [alg, keyLen] of [['aes-128-gcm', 16], ['aes-256-gcm', 32]] as const) {
+    it(`${alg} agrees with @noble and node:crypto both ways, on one key across many records; a flipped bit fails`, () => {
+      const key = new Uint8Array(randomBytes(keyLen));
+      const keyView = new Uint8Array(keyLen + 1).fill(7);
+      keyView.set(key, 1);
+      const pure = pureCryptoProvider.aead(alg, keyView.subarray(1)); // keys arrive as unaligned views
+      const node = nodeCryptoProvider.aead(alg, key);
+      // > 64 KiB in total, so the switch to the wide GHASH table is crossed mid-way.
+      for (let i = 0; i < 120; i++) {
+        const nonce = new Uint8Array(randomBytes(12));
+        const aad = new Uint8Array(randomBytes(i % 21));
+        const pt = new Uint8Array(randomBytes(i % 40 === 39 ? 20000 : i * 13));
+        // Unaligned views of larger buffers, as records arrive.
+        const ptView = i % 2 ? (() => { const b = new Uint8Array(pt.length + 3); b.set(pt, 3); return b.subarray(3); })() : Buffer.concat([Buffer.alloc(1), pt]).subarray(1);
+        const ours = pure.seal(nonce, aad, ptView);
+        expect(toHex(ours)).toBe(toHex(gcm(key, nonce, aad).encrypt(pt)));
+        const theirs = node.seal(nonce, aad, pt);
+        expect(toHex(theirs)).toBe(toHex(ours));
+        // Node Buffers too (their slice() is a view), as the socket delivers them.
+        const ctView = i % 2 ? (() => { const b = new Uint8Array(theirs.length + 1); b.set(theirs, 1); return b.subarray(1); })()
+          : Buffer.concat([Buffer.alloc(1), theirs]).subarray(1);
+        expect(toHex(pure.open(nonce, aad, ctView)!)).toBe(toHex(pt));
+        const bad = theirs.slice();
+        bad[i % bad.length]! ^= 1 << (i % 8);
+        expect(pure.open(nonce, aad, bad)).toBeNull();
+        expect(pure.open(nonce, aad, theirs.subarray(0, 15))).toBeNull();
+      }
+    });
+  }
 });
