@@ -18,3 +18,4 @@ export { peerBinsFrom, type PeerBin } from './conformance/interop-cases.js';
 export * from './conformance/names.js';
 export * from './conformance/results.js';
 export { describeTlsConformance } from './conformance/suite.js';
+export { describeUpstreamConformance, type UpstreamConformanceOptions } from './conformance/upstream-nginx.js';

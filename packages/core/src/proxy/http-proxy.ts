@@ -291,8 +291,10 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     }
     this.sent = true;
     this.h2stream = stream;
+    // 'data' is attached only once the head is in: node:http2 emits 'response' on the next tick
+    // but DATA frames decoded in the same read synchronously, so a flowing stream could hand us
+    // body bytes before the head. Until then the stream stays paused and buffers them.
     stream.on('response', this.onH2Response);
-    stream.on('data', this.onH2Data);
     stream.on('end', this.onH2End);
     stream.on('error', this.onH2Error);
     stream.on('close', this.onH2Close);
@@ -477,7 +479,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private readonly onH2Response = (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void => {
     const status = Number(headers[':status']);
     const head = new ResponseHead(status, HeaderMap.fromObject(headers as Record<string, string | string[] | undefined>));
-    this.onUpstreamHead(head, this.h2stream!.endAfterHeaders);
+    const stream = this.h2stream!;
+    this.onUpstreamHead(head, stream.endAfterHeaders);
+    stream.on('data', this.onH2Data);
   };
 
   private readonly onH2Data = (chunk: Buffer): void => {
