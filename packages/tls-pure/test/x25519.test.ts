@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { x25519PublicKey, x25519ScalarMult } from '../src/crypto/x25519.js';
+import { x25519PublicKey, x25519PublicKeyFixedBase, x25519ScalarMult } from '../src/crypto/x25519.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
@@ -23,6 +23,8 @@ describe('x25519 (float64 ladder)', () => {
     const b = bytes('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
     expect(hex(x25519PublicKey(a))).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
     expect(hex(x25519PublicKey(b))).toBe('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+    expect(hex(x25519PublicKeyFixedBase(a))).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+    expect(hex(x25519PublicKeyFixedBase(b))).toBe('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
     expect(hex(x25519ScalarMult(a, x25519PublicKey(b)))).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
   });
 
@@ -39,6 +41,7 @@ describe('x25519 (float64 ladder)', () => {
       }
       expect(hex(x25519ScalarMult(k, u))).toBe(want);
       expect(hex(x25519PublicKey(k))).toBe(hex(x25519.getPublicKey(k)));
+      expect(hex(x25519PublicKeyFixedBase(k))).toBe(hex(x25519.getPublicKey(k)));
     }
   });
 });

@@ -6,7 +6,7 @@ import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { Poly1305 } from './poly1305.js';
-import { x25519ScalarMult } from './x25519.js';
+import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
 import { x25519, ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
@@ -196,8 +196,8 @@ function ecdhe(group: GroupName): KeyExchange {
     const sk = x25519.utils.randomSecretKey();
     return {
       group,
-      // Fixed-base: @noble maps it onto ed25519's precomputed base point, cheaper than a ladder.
-      publicKey: x25519.getPublicKey(sk),
+      // Fixed-base: on ed25519's precomputed base point, cheaper than a ladder (src/crypto/x25519.ts).
+      publicKey: x25519PublicKeyFixedBase(sk),
       agree(peer) {
         if (peer.length !== 32) throw new Error('bad x25519 share length');
         // Variable-base: our float64 ladder, about twice @noble's BigInt one (src/crypto/x25519.ts).
