@@ -7,7 +7,7 @@ import { GHASH } from '@noble/ciphers/_polyval.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { Poly1305 } from './poly1305.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
-import { x25519, ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
 import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
@@ -191,9 +191,26 @@ export class ChaCha20Poly1305Aead implements Aead {
   }
 }
 
+// Each getRandomValues call costs several µs whatever its size (Web Crypto's argument checks),
+// and a handshake asks for a few dozen bytes at a time (randoms, ephemeral keys): draw 4 KiB at
+// once and hand out slices. Every byte is handed out once and wiped from the pool when taken.
+const POOL = new Uint8Array(4096);
+let poolPos = POOL.length;
+function random(n: number): Uint8Array {
+  if (n > 256) return randomBytes(n);
+  if (poolPos + n > POOL.length) {
+    POOL.set(randomBytes(POOL.length));
+    poolPos = 0;
+  }
+  const out = POOL.slice(poolPos, poolPos + n);
+  POOL.fill(0, poolPos, poolPos + n);
+  poolPos += n;
+  return out;
+}
+
 function ecdhe(group: GroupName): KeyExchange {
   if (group === 'x25519') {
-    const sk = x25519.utils.randomSecretKey();
+    const sk = random(32); // any 32 bytes: X25519 clamps the scalar (RFC 7748 5)
     return {
       group,
       // Fixed-base: on ed25519's precomputed base point, cheaper than a ladder (src/crypto/x25519.ts).
@@ -209,7 +226,7 @@ function ecdhe(group: GroupName): KeyExchange {
     };
   }
   const curve = group === 'secp256r1' ? p256 : p384;
-  const sk = curve.utils.randomSecretKey();
+  const sk = curve.utils.randomSecretKey(random(curve.lengths.seed!)); // seed reduced mod n by @noble
   return {
     group,
     publicKey: curve.getPublicKey(sk, false),
@@ -225,7 +242,7 @@ function ecdhe(group: GroupName): KeyExchange {
 /** Pure-JavaScript cryptography: @noble/* for hashes, AEADs, ECDHE, ECDSA and Ed25519; node-forge for RSA. */
 export const pureCryptoProvider: CryptoProvider = {
   name: 'pure',
-  random: (n) => randomBytes(n),
+  random,
   hash: (alg, data) => HASHES[alg](data),
   hmac: (alg, key, data) => hmac(HASHES[alg], key, data),
   aead: (alg, key) => (alg === 'chacha20-poly1305' ? new ChaCha20Poly1305Aead(key) : new GcmAead(key)),
