@@ -1,7 +1,7 @@
 import { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
-  Alpn, TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
+  TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
   type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsSettings, type TlsStream, type CertKey,
 } from '@proxy/core';
 import { peekClientHello, serverSelectedGroup } from './client-hello.js';
@@ -97,9 +97,6 @@ export class OpensslAcceptor implements TlsAcceptor {
     });
   }
 }
-
-/** The ALPN a listener advertises when the settings name none and the service speaks HTTP. */
-export const HTTP_DEFAULT_ALPN = Alpn.H2H1;
 
 interface ServerSocketInternals {
   secureConnecting: boolean;
