@@ -1,3 +1,4 @@
 export * from './address.js';
 export * from './connection-filter.js';
 export * from './listener.js';
+export * from './connection-info.js';

@@ -7,6 +7,7 @@ import type { ServiceApp } from '../server/service-app.js';
 import { log } from '../log.js';
 import { parseListenAddress } from './address.js';
 import { socketAddress, type ConnectionFilter } from './connection-filter.js';
+import { connectionInfo } from './connection-info.js';
 
 export interface EndpointOptions {
   addr: string;
@@ -74,11 +75,7 @@ export class Listener {
     // Errors on a dying socket must not reach the process; the paths below report what matters.
     socket.on('error', noop);
     const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
-    const info: ConnectionInfo = {
-      peerAddr: peer.toString(),
-      localAddr: `${socket.localAddress}:${socket.localPort}`,
-      state: {},
-    };
+    const info = connectionInfo(socket);
     const filter = this.filter();
     if (!filter) {
       this.afterFilter(socket, info);

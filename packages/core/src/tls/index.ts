@@ -12,3 +12,4 @@ export * from './settings.js';
 export * from './trust-store.js';
 export * from './engine-stream.js';
 export * from './engine-acceptor.js';
+export * from './client-options.js';

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Alpn } from '../tls/alpn.js';
 import { CertKey } from '../tls/cert-key.js';
 import { tlsBackend } from '../tls/registry.js';
+import { connectionInfo } from '../listeners/connection-info.js';
 import { TlsSettings } from '../tls/settings.js';
 import type { TlsStream } from '../tls/backend.js';
 import type { SslDigest } from '../tls/digest.js';
@@ -60,11 +61,7 @@ export async function runSServer(o: SServerOptions, io: TlsToolIo): Promise<numb
       if (remaining !== undefined && --remaining === 0) server.close();
     };
     acceptor
-      .accept(socket, {
-        peerAddr: `${socket.remoteAddress}:${socket.remotePort}`,
-        localAddr: `${socket.localAddress}:${socket.localPort}`,
-        state: {},
-      })
+      .accept(socket, connectionInfo(socket))
       .then(
         (stream) => {
           io.stdout.write(`${TOOL_LINE.handshake} ${JSON.stringify(digestToJson(stream.digest))}\n`);

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { TlsClientOptions, TlsSettings } from '../../src/index.js';
+import { connectionInfo, tlsClientOptions, type TlsClientOptions, type TlsSettings } from '../../src/index.js';
 import { EngineTlsAcceptor, EngineTlsConnector } from '../../src/tls/engine-acceptor.js';
 import type { EngineStream } from '../../src/tls/engine-stream.js';
 import { HEADER_LENGTH, KEY_LENGTH, RecordType, ToyEngine, encodeRecord, type ToyEngineOptions } from './toy-engine.js';
@@ -61,7 +61,7 @@ export async function startToyServer(
     cleanup.socket(socket);
     const index = connections++;
     slot(index);
-    const conn = { peerAddr: `${socket.remoteAddress}:${socket.remotePort}`, localAddr: `${socket.localAddress}:${socket.localPort}`, state: {} };
+    const conn = connectionInfo(socket);
     const outcome = acceptor.accept(socket, conn) as Promise<EngineStream>;
     outcome.then((stream) => cleanup.socket(stream), () => undefined);
     resolvers[index]!(outcome);
@@ -74,19 +74,7 @@ export async function startToyServer(
 }
 
 export function clientOptions(handshakeTimeoutMs: number | undefined = 5_000): TlsClientOptions {
-  return {
-    verifyCert: false,
-    verifyHostname: false,
-    ca: undefined,
-    caPem: undefined,
-    alternativeCn: undefined,
-    alpn: undefined,
-    clientCertKey: undefined,
-    minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.3',
-    keylog: undefined,
-    handshakeTimeoutMs,
-  };
+  return tlsClientOptions({ verifyCert: false, verifyHostname: false, handshakeTimeoutMs });
 }
 
 export async function connectTcp(cleanup: Cleanup, port: number): Promise<net.Socket> {

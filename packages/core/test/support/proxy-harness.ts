@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { HttpProxy, type HttpProxyOptions, type ProxyHttp } from '../../src/proxy/index.js';
 import { ServerConf } from '../../src/server/conf.js';
+import { connectionInfo } from '../../src/listeners/connection-info.js';
 import type { SslDigest } from '../../src/tls/digest.js';
 
 export interface RunningProxy<Ctx> {
@@ -30,7 +31,7 @@ export async function startProxy<Ctx>(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     const digest = opts.h2 ? ({ alpn: 'h2' } as SslDigest) : undefined;
-    const info = { peerAddr: `${socket.remoteAddress}:${socket.remotePort}`, localAddr: `${socket.localAddress}:${socket.localPort}`, state: { ...opts.state } };
+    const info = connectionInfo(socket, { ...opts.state });
     proxy.handleConnection(opts.wrap ? wrapAsDuplex(socket) : socket, { info, digest });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tlsBackend, type SslDigest, type TlsSettings, type TlsStream } from '@proxy/core';
+import { connectionInfo, tlsBackend, type SslDigest, type TlsSettings, type TlsStream } from '@proxy/core';
 import { digestToJson } from '@proxy/core/tools';
 
 /** How one accepted connection ended up: a finished handshake or the acceptor's error. */
@@ -29,11 +29,7 @@ export class BackendTestServer {
       socket.on('close', () => self!.sockets.delete(socket));
       socket.on('error', () => {});
       acceptor
-        .accept(socket, {
-          peerAddr: `${socket.remoteAddress}:${socket.remotePort}`,
-          localAddr: `${socket.localAddress}:${socket.localPort}`,
-          state: {},
-        })
+        .accept(socket, connectionInfo(socket))
         .then(
           (stream) => {
             stream.on('error', () => {});

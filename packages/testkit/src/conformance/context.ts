@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import {
-  parseCertificates, tlsBackend, type BackendName, type TlsClientOptions, type TlsFeature, type TlsStream,
+  parseCertificates, tlsBackend, tlsClientOptions, type BackendName, type TlsClientOptions, type TlsFeature, type TlsStream,
 } from '@proxy/core';
 import { beforeAll, describe, it } from 'vitest';
 import { testPki, type TestPki } from '../pki.js';
@@ -126,20 +126,12 @@ export function createSuiteContext(opts: TlsConformanceOptions, recorder: Featur
  * a short handshake timeout, overridden by `over`.
  */
 export function clientOptions(pki: TestPki, over: Partial<TlsClientOptions> = {}): TlsClientOptions {
-  return {
-    verifyCert: true,
-    verifyHostname: true,
+  return tlsClientOptions({
     ca: parseCertificates(pki.caPem, pki.caFile, 'CA'),
     caPem: pki.caPem,
-    alternativeCn: undefined,
-    alpn: undefined,
-    clientCertKey: undefined,
-    minVersion: 'TLSv1.2',
-    maxVersion: 'TLSv1.3',
-    keylog: undefined,
     handshakeTimeoutMs: 5000,
     ...over,
-  };
+  });
 }
 
 export function tcpConnect(port: number, host = '127.0.0.1'): Promise<Socket> {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Alpn, CertKey, HttpPeer, HttpProxy, type ProxyError, type ProxyHttp, type Session, type SslDigest,
+  Alpn, CertKey, HttpPeer, HttpProxy, connectionInfo, type ProxyError, type ProxyHttp, type Session, type SslDigest,
 } from '@proxy/core';
 import { testPki, type TestPki } from '../pki.js';
 
@@ -82,7 +82,7 @@ async function startProxy(peerFor: (s: Session) => HttpPeer, make: (app: ProxyHt
   const proxy = make(app);
   const server = net.createServer((socket) => {
     proxy.handleConnection(socket, {
-      info: { peerAddr: `${socket.remoteAddress}:${socket.remotePort}`, localAddr: `${socket.localAddress}:${socket.localPort}`, state: {} },
+      info: connectionInfo(socket),
       digest: undefined,
     });
   });

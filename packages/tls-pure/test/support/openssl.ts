@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { TlsAcceptor, TlsStream } from '@proxy/core';
+import { connectionInfo, type TlsAcceptor, type TlsStream } from '@proxy/core';
 
 /** Every child we start, so afterAll can kill what is left. */
 const children = new Set<ChildProcess>();
@@ -61,7 +61,7 @@ export function listenWith(acceptor: () => TlsAcceptor, onStream: (s: TlsStream)
   return new Promise((resolve) => {
     const server = createServer((sock: Socket) => {
       acceptor()
-        .accept(sock, { peerAddr: `${sock.remoteAddress}:${sock.remotePort}`, localAddr: `${sock.localAddress}:${sock.localPort}`, state: {} })
+        .accept(sock, connectionInfo(sock))
         .then(onStream, onError);
     });
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
