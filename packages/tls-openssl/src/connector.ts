@@ -1,13 +1,12 @@
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate, type ConnectionOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
-  InvalidCertError, TlsHandshakeTimeoutError, keylogWriter, systemTrustStorePem,
+  INTERMEDIATE_TLS12_SUITES, InvalidCertError, TLS13_SUITES, TlsHandshakeTimeoutError, keylogWriter, systemTrustStorePem,
   type ConnectTarget, type KeylogCallback, type TlsClientOptions, type TlsConnector, type TlsStream,
 } from '@proxy/core';
 import { digestOf } from './digest.js';
 import { mapTlsError } from './errors.js';
 import { opensslCipherList } from './names.js';
-import { INTERMEDIATE_TLS12_SUITES, TLS13_SUITES } from '@proxy/core';
 
 /** A compiled upstream TLS configuration on Node's tls. */
 export class OpensslConnector implements TlsConnector {

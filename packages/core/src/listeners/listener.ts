@@ -74,13 +74,13 @@ export class Listener {
     socket.once('close', () => this.sockets.delete(socket));
     // Errors on a dying socket must not reach the process; the paths below report what matters.
     socket.on('error', noop);
-    const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
     const info = connectionInfo(socket);
     const filter = this.filter();
     if (!filter) {
       this.afterFilter(socket, info);
       return;
     }
+    const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
     let verdict: boolean | Promise<boolean>;
     try {
       verdict = filter.filter(peer, { localAddr: info.localAddr, state: info.state });
