@@ -54,7 +54,10 @@ export interface EngineContext {
   skipEarlyData(mode: 'trial-decrypt' | 'plaintext-appdata' | undefined): void;
   /** Sends a warning-level alert (TLS 1.2 no_renegotiation). */
   sendWarning(desc: number): void;
-  /** One NSS key-log line, when key logging is on. */
-  keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void;
+  /**
+   * One NSS key-log line, when key logging is on. A function is called only then: for secrets
+   * derived for the log alone (the exporter secret; there is no exporter API yet).
+   */
+  keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array | (() => Uint8Array)): void;
   readonly handshakeDone: boolean;
 }

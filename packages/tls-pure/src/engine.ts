@@ -206,8 +206,9 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     this.output.push(this.writeProtection ? this.writeProtection.seal(ContentType.alert, body) : encodeRecord(ContentType.alert, 0x0303, body));
   }
 
-  keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array): void {
-    this.keylogLine?.(`${label} ${toHex(clientRandom)} ${toHex(secret)}`);
+  keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array | (() => Uint8Array)): void {
+    if (!this.keylogLine) return;
+    this.keylogLine(`${label} ${toHex(clientRandom)} ${toHex(typeof secret === 'function' ? secret() : secret)}`);
   }
 
   // ---- record layer ----

@@ -37,16 +37,53 @@ export function trafficKeys(p: CryptoProvider, hash: HashName, secret: Uint8Arra
 }
 
 /**
+ * Values of the key schedule that are the same for every handshake without a PSK: Hash(""),
+ * the early secret HKDF-Extract(0, 0) and Derive-Secret(early secret, "derived", ""). They are
+ * public constants (RFC 8448 section 3 prints them), computed once per provider and hash.
+ */
+interface FullHandshakeConstants {
+  emptyHash: Uint8Array;
+  earlySecret: Uint8Array;
+  derivedFromEarly: Uint8Array;
+}
+const constantsByProvider = new WeakMap<CryptoProvider, Map<HashName, FullHandshakeConstants>>();
+
+function fullHandshakeConstants(p: CryptoProvider, hash: HashName): FullHandshakeConstants {
+  let byHash = constantsByProvider.get(p);
+  if (!byHash) constantsByProvider.set(p, (byHash = new Map()));
+  let c = byHash.get(hash);
+  if (!c) {
+    const zeros = new Uint8Array(HASH_LEN[hash]);
+    const emptyHash = p.hash(hash, new Uint8Array(0));
+    const earlySecret = hkdfExtract(p, hash, zeros, zeros);
+    const derivedFromEarly = hkdfExpandLabel(p, hash, earlySecret, 'derived', emptyHash, HASH_LEN[hash]);
+    byHash.set(hash, (c = { emptyHash, earlySecret, derivedFromEarly }));
+  }
+  return c;
+}
+
+/**
  * The TLS 1.3 key schedule (RFC 8446 section 7.1): early secret, handshake secret, master
  * secret, and the secrets derived from each with the transcript hash at that point.
  */
 export class KeySchedule13 {
   readonly hashLen: number;
   private secret: Uint8Array;
+  /** Set while the current secret is the early secret of a full (PSK-less) handshake. */
+  private constants: FullHandshakeConstants | undefined;
 
   constructor(private readonly p: CryptoProvider, readonly hash: HashName, psk?: Uint8Array) {
     this.hashLen = HASH_LEN[hash];
-    this.secret = hkdfExtract(p, hash, new Uint8Array(this.hashLen), psk ?? new Uint8Array(this.hashLen));
+    if (psk) {
+      this.secret = hkdfExtract(p, hash, new Uint8Array(this.hashLen), psk);
+    } else {
+      this.constants = fullHandshakeConstants(p, hash);
+      this.secret = this.constants.earlySecret;
+    }
+  }
+
+  private emptyHash(): Uint8Array {
+    return fullHandshakeConstants(this.p, this.hash).emptyHash;
   }
 
   transcriptHash(messages: Uint8Array): Uint8Array {
@@ -60,18 +97,19 @@ export class KeySchedule13 {
 
   /** The PSK binder key (RFC 8446 4.2.11.2), from the early secret. */
   resumptionBinderKey(): Uint8Array {
-    return this.derive('res binder', this.p.hash(this.hash, new Uint8Array(0)));
+    return this.derive('res binder', this.emptyHash());
   }
 
   /** Early secret -> handshake secret with the (EC)DHE shared secret. */
   inputHandshakeSecret(ecdhe: Uint8Array): void {
-    const salt = this.derive('derived', this.p.hash(this.hash, new Uint8Array(0)));
+    const salt = this.constants?.derivedFromEarly ?? this.derive('derived', this.emptyHash());
+    this.constants = undefined;
     this.secret = hkdfExtract(this.p, this.hash, salt, ecdhe);
   }
 
   /** Handshake secret -> master secret. */
   inputMasterSecret(): void {
-    const salt = this.derive('derived', this.p.hash(this.hash, new Uint8Array(0)));
+    const salt = this.derive('derived', this.emptyHash());
     this.secret = hkdfExtract(this.p, this.hash, salt, new Uint8Array(this.hashLen));
   }
 

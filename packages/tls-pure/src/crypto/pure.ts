@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { Poly1305 } from './poly1305.js';
+import { hmacSha256, sha256 } from './sha256.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
@@ -14,7 +15,11 @@ import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './p
 import { keyKind } from './provider.js';
 import { SCHEMES } from './schemes.js';
 
-const HASHES = { sha256, sha384, sha512 } as const;
+const HASHES = { sha256: nobleSha256, sha384, sha512 } as const;
+// SHA-256 (the hash of the common suites) from our lean implementation: a handshake's ~20 HMACs
+// and its transcript hashes are short inputs, where @noble's per-call setup costs more than the
+// compression itself.
+const digest = (alg: HashName, data: Uint8Array): Uint8Array => (alg === 'sha256' ? sha256(data) : HASHES[alg](data));
 
 // Fixed-base multiplications (ECDSA signing, P-256 and x25519 key generation) walk a table of
 // base-point multiples, one point addition per window; @noble's default window is 6 bits (64
@@ -243,8 +248,8 @@ function ecdhe(group: GroupName): KeyExchange {
 export const pureCryptoProvider: CryptoProvider = {
   name: 'pure',
   random,
-  hash: (alg, data) => HASHES[alg](data),
-  hmac: (alg, key, data) => hmac(HASHES[alg], key, data),
+  hash: digest,
+  hmac: (alg, key, data) => (alg === 'sha256' ? hmacSha256(key, data) : hmac(HASHES[alg], key, data)),
   aead: (alg, key) => (alg === 'chacha20-poly1305' ? new ChaCha20Poly1305Aead(key) : new GcmAead(key)),
   keyExchange: ecdhe,
   sign(key, scheme, message) {
@@ -253,7 +258,7 @@ export const pureCryptoProvider: CryptoProvider = {
     if (!info) throw new Error(`unknown signature scheme ${scheme}`);
     if (k.kind === 'ec-p256' || k.kind === 'ec-p384') {
       const curve = k.kind === 'ec-p256' ? p256 : p384;
-      return curve.sign(HASHES[info.hash](message), k.secret!, { prehash: false, format: 'der', lowS: false });
+      return curve.sign(digest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
     }
     if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
     if (k.kind !== 'rsa') throw new Error('unsupported key');
@@ -273,16 +278,16 @@ export const pureCryptoProvider: CryptoProvider = {
       if (k.kind === 'ec-p256' || k.kind === 'ec-p384') {
         if (info.algo !== 'ecdsa') return false;
         const curve = k.kind === 'ec-p256' ? p256 : p384;
-        return curve.verify(signature, HASHES[info.hash](message), k.public, { prehash: false, format: 'der', lowS: false });
+        return curve.verify(signature, digest(info.hash, message), k.public, { prehash: false, format: 'der', lowS: false });
       }
       if (k.kind === 'ed25519') return info.algo === 'ed25519' && ed25519.verify(signature, message, k.public);
       if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1')) return false;
-      const digest = HASHES[info.hash](message);
+      const hashed = digest(info.hash, message);
       if (info.algo === 'pss') {
         const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });
-        return k.pub.verify(binary(digest), binary(signature), pss);
+        return k.pub.verify(binary(hashed), binary(signature), pss);
       }
-      return k.pub.verify(binary(digest), binary(signature), 'RSASSA-PKCS1-V1_5');
+      return k.pub.verify(binary(hashed), binary(signature), 'RSASSA-PKCS1-V1_5');
     } catch {
       return false;
     }

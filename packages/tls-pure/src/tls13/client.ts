@@ -373,7 +373,7 @@ export class Tls13Client implements Handshaker {
     this.serverAppSecret = this.ks.derive('s ap traffic', th);
     this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.random, this.clientAppSecret);
     this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.random, this.serverAppSecret);
-    this.ctx.keylog('EXPORTER_SECRET', this.random, this.ks.derive('exp master', th));
+    this.ctx.keylog('EXPORTER_SECRET', this.random, () => this.ks.derive('exp master', th));
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.serverAppSecret));
 
     this.sendCompatCcs();

@@ -306,7 +306,7 @@ export class Tls13Server implements Handshaker {
     this.serverAppSecret = this.ks.derive('s ap traffic', th2);
     this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, this.clientAppSecret);
     this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.clientRandom, this.serverAppSecret);
-    this.ctx.keylog('EXPORTER_SECRET', this.clientRandom, this.ks.derive('exp master', th2));
+    this.ctx.keylog('EXPORTER_SECRET', this.clientRandom, () => this.ks.derive('exp master', th2));
     this.ctx.setWriteProtection(protectionFor(p, this.suite, this.serverAppSecret));
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientHsSecret));
     // Early data is always declined (never echoed); the client's 0-RTT records are skipped.
