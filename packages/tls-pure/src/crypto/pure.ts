@@ -8,6 +8,7 @@ import { chacha20 } from '@noble/ciphers/chacha.js';
 import { Poly1305 } from './poly1305.js';
 import { hmacSha256, sha256 } from './sha256.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
+import { p256SignDer } from './p256.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
@@ -256,10 +257,9 @@ export const pureCryptoProvider: CryptoProvider = {
     const info = SCHEMES.get(scheme);
     const k = prepare(key);
     if (!info) throw new Error(`unknown signature scheme ${scheme}`);
-    if (k.kind === 'ec-p256' || k.kind === 'ec-p384') {
-      const curve = k.kind === 'ec-p256' ? p256 : p384;
-      return curve.sign(digest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
-    }
+    // P-256: our float64 fixed-base signer with a hedged nonce (src/crypto/p256.ts), ~2.5x @noble's.
+    if (k.kind === 'ec-p256') return p256SignDer(k.secret!, digest(info.hash, message), random);
+    if (k.kind === 'ec-p384') return p384.sign(digest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
     if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
     if (k.kind !== 'rsa') throw new Error('unsupported key');
     const md = forgeMd(info.hash);
