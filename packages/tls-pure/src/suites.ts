@@ -29,6 +29,22 @@ export const TLS12_CIPHER_SUITES: readonly CipherSuite[] = [
   { code: 0xcca8, name: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256', version: 'TLSv1.2', aead: 'chacha20-poly1305', hash: 'sha256', keyLen: 32, auth: 'rsa' },
 ];
 
+/**
+ * The server's preference order for one ClientHello: `configured`, with the ChaCha20-Poly1305
+ * suites moved first when AES-GCM is not in hardware on our side, or when the client's first
+ * AEAD suite is ChaCha20 (a client without AES instructions says so by its order). This is what
+ * Go's crypto/tls and BoringSSL do: each side then gets the cipher that is fast and constant-time
+ * for it. Only the order changes; the set stays what was configured.
+ */
+export function serverSuitePreference(
+  configured: readonly CipherSuite[], hardwareAes: boolean, clientSuites: readonly number[],
+): readonly CipherSuite[] {
+  const firstKnown = clientSuites.map(suiteByCode).find((s) => s !== undefined);
+  const clientPrefersChaCha = firstKnown?.aead === 'chacha20-poly1305';
+  if (hardwareAes && !clientPrefersChaCha) return configured;
+  return [...configured.filter((s) => s.aead === 'chacha20-poly1305'), ...configured.filter((s) => s.aead !== 'chacha20-poly1305')];
+}
+
 export const ALL_SUITES: readonly CipherSuite[] = [...TLS13_CIPHER_SUITES, ...TLS12_CIPHER_SUITES];
 
 export function suiteByCode(code: number): CipherSuite | undefined {

@@ -59,7 +59,7 @@ function sClient(port: number, extra: string[], lines: string[] = ['ping']) {
 describe('pure server, openssl s_client', () => {
   it('TLS 1.3, ECDSA P-256, x25519, AES-128-GCM', async () => {
     const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
-    const r = await sClient(srv.port, ['-tls1_3']);
+    const r = await sClient(srv.port, ['-tls1_3', '-ciphersuites', 'TLS_AES_128_GCM_SHA256']);
     expect(r.stdout).toContain('pong:ping');
     expect(r.stderr).toMatch(/Protocol version: TLSv1.3/);
     expect(r.stderr).toMatch(/Ciphersuite: TLS_AES_128_GCM_SHA256/);
@@ -118,6 +118,24 @@ describe('pure server, openssl s_client', () => {
       expect(srv.digests[0]?.version).toBe('TLSv1.2');
     });
   }
+
+  it('with its software AES, the pure provider serves ChaCha20 to a default s_client (TLS 1.3 and 1.2); the node provider AES-GCM', async () => {
+    const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+    const a = await sClient(srv.port, ['-tls1_3']);
+    expect(a.stdout).toContain('pong:ping');
+    expect(a.stderr).toMatch(/Ciphersuite: TLS_CHACHA20_POLY1305_SHA256/);
+    const b = await sClient(srv.port, ['-tls1_2']);
+    expect(b.stdout).toContain('pong:ping');
+    expect(b.stderr).toMatch(/Ciphersuite: ECDHE-ECDSA-CHACHA20-POLY1305/);
+    setCryptoProvider('node');
+    try {
+      const nodeSrv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
+      const c = await sClient(nodeSrv.port, ['-tls1_3']);
+      expect(c.stderr).toMatch(/Ciphersuite: TLS_AES_128_GCM_SHA256/);
+    } finally {
+      setCryptoProvider('pure');
+    }
+  });
 
   it('the node:crypto provider interoperates too (TLS 1.3 ChaCha20, TLS 1.2 AES-256-GCM)', async () => {
     setCryptoProvider('node');

@@ -39,6 +39,11 @@ export interface PrivateKeyHandle {
  */
 export interface CryptoProvider {
   readonly name: string;
+  /**
+   * AES-GCM is fast and constant-time here (AES instructions behind node:crypto). When it is
+   * not (the pure provider's AES is table-based software), servers prefer ChaCha20-Poly1305.
+   */
+  readonly hardwareAes: boolean;
   random(n: number): Uint8Array;
   hash(alg: HashName, data: Uint8Array): Uint8Array;
   hmac(alg: HashName, key: Uint8Array, data: Uint8Array): Uint8Array;

@@ -8,7 +8,7 @@ import { chacha20 } from '@noble/ciphers/chacha.js';
 import { Poly1305 } from './poly1305.js';
 import { hmacSha256, sha256 } from './sha256.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
-import { p256SignDer } from './p256.js';
+import { p256MultiplyBase, p256SignDer } from './p256.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
@@ -22,13 +22,14 @@ const HASHES = { sha256: nobleSha256, sha384, sha512 } as const;
 // compression itself.
 const digest = (alg: HashName, data: Uint8Array): Uint8Array => (alg === 'sha256' ? sha256(data) : HASHES[alg](data));
 
-// Fixed-base multiplications (ECDSA signing, P-256 and x25519 key generation) walk a table of
-// base-point multiples, one point addition per window; @noble's default window is 6 bits (64
-// additions for its 384-bit blinded scalars), 8 bits takes 49 and makes signing and keygen about
-// 15-25% cheaper. The tables (about 6k points each) are built lazily on first use, ~0.1-0.2 s
-// once per process; wider windows cost seconds to build for little more.
+// What still runs on @noble's fixed-base tables: P-384 signing and key generation, Ed25519
+// signing, and the u1*G half of ECDSA verification. P-256 signing and key generation and X25519
+// key generation have their own float64 tables (p256.ts, ed25519-base.ts). @noble's default
+// window is 6 bits (64 additions for its 384-bit blinded scalars); 8 bits takes 49 and makes
+// these 15-25% cheaper. The tables are built lazily on first use.
 p256.Point.BASE.precompute(8);
-ed25519.Point.BASE.precompute(8); // x25519 public keys are computed on the ed25519 base point
+p384.Point.BASE.precompute(8);
+ed25519.Point.BASE.precompute(8);
 
 function b64u(s: string | undefined): Uint8Array {
   return new Uint8Array(Buffer.from(s ?? '', 'base64url'));
@@ -219,11 +220,11 @@ function ecdhe(group: GroupName): KeyExchange {
     const sk = random(32); // any 32 bytes: X25519 clamps the scalar (RFC 7748 5)
     return {
       group,
-      // Fixed-base: on ed25519's precomputed base point, cheaper than a ladder (src/crypto/x25519.ts).
+      // Fixed-base on the birationally equivalent Edwards curve, about 3x the ladder (ed25519-base.ts).
       publicKey: x25519PublicKeyFixedBase(sk),
       agree(peer) {
         if (peer.length !== 32) throw new Error('bad x25519 share length');
-        // Variable-base: our float64 ladder, about twice @noble's BigInt one (src/crypto/x25519.ts).
+        // Variable-base: the Montgomery ladder on float64 limbs (x25519.ts, fe25519.ts).
         const s = x25519ScalarMult(sk, peer);
         // RFC 8446 7.4.2: an all-zero x25519 result must be rejected.
         if (s.every((b) => b === 0)) throw new Error('x25519 shared secret is zero');
@@ -235,7 +236,9 @@ function ecdhe(group: GroupName): KeyExchange {
   const sk = curve.utils.randomSecretKey(random(curve.lengths.seed!)); // seed reduced mod n by @noble
   return {
     group,
-    publicKey: curve.getPublicKey(sk, false),
+    // P-256 public keys on our own fixed-base table (about 2.5x @noble's); the agreement is a
+    // variable-base multiplication, still @noble's.
+    publicKey: group === 'secp256r1' ? p256MultiplyBase(sk) : curve.getPublicKey(sk, false),
     agree(peer) {
       // RFC 8446 4.2.8.2: only the uncompressed form is allowed; noble validates the point.
       const len = group === 'secp256r1' ? 65 : 97;
@@ -248,6 +251,8 @@ function ecdhe(group: GroupName): KeyExchange {
 /** Pure-JavaScript cryptography: @noble/* for hashes, AEADs, ECDHE, ECDSA and Ed25519; node-forge for RSA. */
 export const pureCryptoProvider: CryptoProvider = {
   name: 'pure',
+  // @noble's AES is table-based: slower than ChaCha20 here, and its table lookups are not constant-time.
+  hardwareAes: false,
   random,
   hash: digest,
   hmac: (alg, key, data) => (alg === 'sha256' ? hmacSha256(key, data) : hmac(HASHES[alg], key, data)),

@@ -12,7 +12,7 @@ import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseS
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
-import { GROUP_CODES, type CipherSuite } from '../suites.js';
+import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
@@ -126,7 +126,8 @@ export class Tls12Server implements Handshaker {
     if (!certKey) throw fatal(AlertDescription.unrecognized_name, `no certificate for ${this.sni ?? 'this client'}`);
     const kind = keyKind(certKey.key);
     const auth = kind === 'rsa' ? 'rsa' : 'ecdsa';
-    const suite = this.cfg.tls12Suites.find((s) => s.auth === auth && this.ch.cipherSuites.includes(s.code));
+    const preference = serverSuitePreference(this.cfg.tls12Suites, this.ctx.provider.hardwareAes, this.ch.cipherSuites);
+    const suite = preference.find((s) => s.auth === auth && this.ch.cipherSuites.includes(s.code));
     if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.2 cipher suite in common');
     this.suite = suite;
     // RFC 5246 7.4.1.4.1: no signature_algorithms means SHA-1, which we do not do.

@@ -17,7 +17,7 @@ import {
 } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { HRR_RANDOM, encodeServerHello, parseClientHello, type ClientHello } from '../messages/hello.js';
-import { GROUP_CODES, type CipherSuite } from '../suites.js';
+import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
@@ -102,7 +102,8 @@ export class Tls13Server implements Handshaker {
     if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
       throw fatal(AlertDescription.illegal_parameter, 'TLS 1.3 ClientHello with compression');
     }
-    const suite = this.cfg.tls13Suites.find((s) => ch.cipherSuites.includes(s.code));
+    const preference = serverSuitePreference(this.cfg.tls13Suites, this.ctx.provider.hardwareAes, ch.cipherSuites);
+    const suite = preference.find((s) => ch.cipherSuites.includes(s.code));
     if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.3 cipher suite in common');
     if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
     this.suite = suite;
