@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, verify as nodeVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { p256 } from '@noble/curves/nist.js';
 import type { Fe } from '../src/crypto/p256-field.js';
 import { fe, feAdd, feCanonical, feFromBytes, feInvert, feMul, feNeg, feSqr, feSub, feToBytes } from '../src/crypto/p256-field.js';
@@ -88,6 +90,11 @@ describe('GF(p-256) in float64 limbs', () => {
       feSqr(c, c);
       expect(valueOf(c)).toBe(mod(want * want, P));
     }
+  });
+
+  it('has its generated multiply and square in sync with tools/gen-p256-field.mjs (which also re-proves the bounds)', () => {
+    const generator = fileURLToPath(new URL('../tools/gen-p256-field.mjs', import.meta.url));
+    expect(() => execFileSync(process.execPath, [generator, '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
   it('inverts by Fermat (and maps 0 to 0)', () => {
