@@ -12,7 +12,8 @@
 // 15 * 17 = 255 and 2^255 = 19 (mod 2^255 - 19), product column 15 + k folds onto column k
 // times 19. The multiply is written column by column ("product scanning"): b[j] * 19 is formed
 // once for the wrapped terms, each column is one sum of 15 products.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeGeneratedSection } from './generated-section.mjs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -227,18 +228,6 @@ ${mulSmallAddCode().join('\n')}
 
 const target = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'crypto', 'fe25519.ts');
 const source = readFileSync(target, 'utf8');
-const begin = source.indexOf('// BEGIN GENERATED');
-const endMarker = '// END GENERATED\n';
-const end = source.indexOf(endMarker);
-if (begin < 0 || end < begin) throw new Error(`${target}: generated-code markers not found`);
-const updated = source.slice(0, begin) + generated + source.slice(end + endMarker.length);
-if (process.argv.includes('--check')) {
-  if (updated !== source) {
-    console.error(`${target} is out of date: run node tools/gen-fe25519.mjs`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, updated);
-}
+writeGeneratedSection(target, source, generated, 'gen-fe25519.mjs');
 console.log(`mul: max intermediate ${b(mulMax)}, output [${mulFmt.lo}, ${mulFmt.hi}]: ${mulFmt.text}`);
 console.log(`mulSmall: max intermediate ${b(smallMax)}, output [${smallFmt.lo}, ${smallFmt.hi}]: ${smallFmt.text}`);

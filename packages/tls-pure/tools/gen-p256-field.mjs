@@ -29,8 +29,9 @@
 // [0, 2^16 - 1] (exactly t - c * 2^16 when the carry interval is a single value). The same
 // interpreter, run on single-value intervals, checks the code against BigInt a * b mod p on extreme
 // and random inputs, and that all reads of a and b come before the first write to o (aliasing).
+import { writeGeneratedSection } from './generated-section.mjs';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -345,19 +346,7 @@ const comment = [
 ];
 const generated = [...comment, ...mulLines, '', ...sqrLines, '// END GENERATED', ''].join('\n');
 
-const begin = source.indexOf('// BEGIN GENERATED');
-const endMarker = '// END GENERATED\n';
-const end = source.indexOf(endMarker);
-if (begin < 0 || end < begin) throw new Error(`${target}: generated-code markers not found`);
-const updated = source.slice(0, begin) + generated + source.slice(end + endMarker.length);
-if (process.argv.includes('--check')) {
-  if (updated !== source) {
-    console.error(`${target} is out of date: run node tools/gen-p256-field.mjs`);
-    process.exit(1);
-  }
-} else {
-  writeFileSync(target, updated);
-}
+writeGeneratedSection(target, source, generated, 'gen-p256-field.mjs');
 for (const [name, r] of [['feMul', mulBounds], ['feSqr', sqrBounds]]) {
   console.log(`${name}: max intermediate ${pow2(r.maxAbs)}, first carry out of limb 15 in [${r.firstCarry.join(', ')}]; ${outputText(r)}`);
 }
