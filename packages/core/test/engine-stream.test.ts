@@ -85,6 +85,20 @@ describe('EngineStream handshake', () => {
     expect(writev).toHaveBeenCalledTimes(1);
   });
 
+  it('moves 20 MiB from a server engine that hands over its records as a list (pullOutputChunks: one corked writev)', async () => {
+    const server = await startToyServer(cleanup, settings(), { chunkedOutput: true });
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    expect(server.engines[0]!.pullOutputChunks).toBeTypeOf('function');
+    const down = randomBytes(20 * 1024 * 1024);
+    const receivedByClient = readAll(client.stream);
+    await writeRespectingBackpressure(accepted, down).then(() => accepted.end());
+    const atClient = await receivedByClient;
+    expect(atClient.length).toBe(down.length);
+    expect(sha256(atClient)).toBe(sha256(down));
+    expect(client.stream.truncated).toBe(false);
+  });
+
   it('moves 20 MiB each way at once with every byte intact', async () => {
     const server = await startToyServer(cleanup, settings());
     const client = await connectToy(cleanup, server.port);

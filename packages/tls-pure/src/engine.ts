@@ -95,6 +95,11 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     return new Uint8Array(all.buffer, all.byteOffset, all.byteLength);
   }
 
+  /** Every pending record as it was sealed: EngineStream writes them with one writev, no concat. */
+  pullOutputChunks(): Uint8Array[] {
+    return this.output.length === 0 ? [] : this.output.splice(0);
+  }
+
   pullPlaintext(): Uint8Array | null {
     return this.plaintext.shift() ?? null;
   }

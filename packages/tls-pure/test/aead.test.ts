@@ -87,3 +87,30 @@ describe('AES-GCM AEAD of the pure provider (keyed once, reusable GHASH table)',
     });
   }
 });
+
+describe('sealRecord: prefix || ciphertext(plaintext || suffix) || tag in one buffer', () => {
+  for (const alg of ['aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'] as const) {
+    it(`${alg}: both providers give prefix || seal(plaintext || suffix), for any prefix length and unaligned views`, () => {
+      const key = new Uint8Array(randomBytes(alg === 'aes-128-gcm' ? 16 : 32));
+      for (const [prefixLen, n, suffixLen] of [[0, 0, 0], [5, 0, 1], [5, 16384, 1], [13, 1000, 0], [5, 37, 9], [6, 64, 3], [7, 1, 1]] as const) {
+        const nonce = new Uint8Array(randomBytes(12));
+        const aad = new Uint8Array(randomBytes(13));
+        const prefix = new Uint8Array(randomBytes(prefixLen));
+        // An odd offset into a larger buffer, as a socket read's subarray would be.
+        const backing = new Uint8Array(randomBytes(n + 3));
+        const plaintext = backing.subarray(3, 3 + n);
+        const suffix = new Uint8Array(randomBytes(suffixLen));
+        const inner = new Uint8Array(n + suffixLen);
+        inner.set(plaintext);
+        inner.set(suffix, n);
+        const want = toHex(prefix) + toHex(nodeCryptoProvider.aead(alg, key).seal(nonce, aad, inner));
+        for (const provider of [pureCryptoProvider, nodeCryptoProvider]) {
+          const record = provider.aead(alg, key).sealRecord(nonce, aad, prefix, plaintext, suffix);
+          expect(toHex(record), `${provider.name} ${prefixLen}/${n}/${suffixLen}`).toBe(want);
+          const opened = provider.aead(alg, key).open(nonce, aad, record.subarray(prefixLen));
+          expect(opened && toHex(opened)).toBe(toHex(inner));
+        }
+      }
+    });
+  }
+});

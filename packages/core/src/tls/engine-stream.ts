@@ -422,6 +422,7 @@ export class EngineStream extends Duplex implements TlsStream {
   private flushOutput(): boolean {
     const engine = this.engine;
     const socket = this.socket;
+    if (engine.pullOutputChunks) return this.flushOutputChunks(engine.pullOutputChunks());
     let output = engine.pullOutput();
     if (output === null) return true;
     if (socket.destroyed || socket.writableEnded) {
@@ -438,6 +439,19 @@ export class EngineStream extends Duplex implements TlsStream {
       output = next;
       next = output === null ? null : engine.pullOutput();
     }
+    socket.uncork();
+    return accepted;
+  }
+
+  /** flushOutput for engines that hand over their records separately: one corked writev. */
+  private flushOutputChunks(chunks: Uint8Array[]): boolean {
+    const socket = this.socket;
+    if (chunks.length === 0) return true;
+    if (socket.destroyed || socket.writableEnded) return true; // nowhere to send them
+    if (chunks.length === 1) return socket.write(chunks[0]!);
+    socket.cork();
+    let accepted = true;
+    for (const chunk of chunks) accepted = socket.write(chunk);
     socket.uncork();
     return accepted;
   }

@@ -24,6 +24,12 @@ export interface TlsEngine {
   close(): void;
   /** The next ciphertext to write to the transport, or null when there is none. */
   pullOutput(): Uint8Array | null;
+  /**
+   * Optional: all pending ciphertext as the engine holds it (one chunk per record, say), for an
+   * adapter that writes a list in one go. It saves the copy into one buffer that pullOutput may
+   * make, which for bulk data is one more allocation per byte sent.
+   */
+  pullOutputChunks?(): Uint8Array[];
   /** The next decrypted application data, or null when there is none. */
   pullPlaintext(): Uint8Array | null;
   readonly handshakeDone: boolean;

@@ -50,6 +50,8 @@ export interface ToyEngineOptions {
   askCertificate?: boolean;
   /** What closeDelayMs() reports after a fatal error. */
   closeDelayMs?: number;
+  /** Offer pullOutputChunks (records handed over as a list), as tls-pure's engine does. */
+  chunkedOutput?: boolean;
 }
 
 export class ToyEngine implements TlsEngine {
@@ -57,6 +59,8 @@ export class ToyEngine implements TlsEngine {
   handshakeDone = false;
   peerClosed = false;
   pendingClientHello: ClientHelloInfo | undefined;
+  /** Present only with `chunkedOutput`: the adapter checks for the method itself. */
+  pullOutputChunks?: () => Uint8Array[];
 
   /** Counters the tests assert on. */
   receiveCalls = 0;
@@ -78,6 +82,7 @@ export class ToyEngine implements TlsEngine {
     this.options = options;
     this.side = options.side;
     this.serverName = options.serverName;
+    if (options.chunkedOutput) this.pullOutputChunks = () => this.output.splice(0);
   }
 
   start(): void {

@@ -8,12 +8,30 @@ const CIPHER: Record<AeadName, string> = {
   'chacha20-poly1305': 'chacha20-poly1305',
 };
 
+const EMPTY = new Uint8Array(0);
+
 class NodeAead implements Aead {
   constructor(private readonly alg: AeadName, private readonly key: Uint8Array) {}
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return this.sealRecord(nonce, aad, EMPTY, plaintext, EMPTY);
+  }
+  sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
     const c = nc.createCipheriv(CIPHER[this.alg] as nc.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
-    c.setAAD(aad, { plaintextLength: plaintext.length });
-    const out = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
+    const n = plaintext.length + suffix.length;
+    c.setAAD(aad, { plaintextLength: n });
+    // GCM and ChaCha20-Poly1305 are stream modes: update returns as many bytes as it is given.
+    const body = c.update(plaintext);
+    const tail = suffix.length ? c.update(suffix) : EMPTY;
+    const fin = c.final();
+    const out = Buffer.allocUnsafe(prefix.length + n + 16);
+    out.set(prefix);
+    let at = prefix.length;
+    for (const part of [body, tail, fin]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    if (at !== prefix.length + n) throw new Error('AEAD output length mismatch');
+    out.set(c.getAuthTag(), at);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {

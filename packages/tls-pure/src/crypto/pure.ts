@@ -83,6 +83,23 @@ class ReusableGhash extends GHASH {
 }
 
 const ZERO_BLOCK = new Uint8Array(16);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The buffer of a sealed record, prefix || body || tag, with plaintext || suffix copied into the
+ * body for encryption in place. The body starts at a 4-byte-aligned offset of its ArrayBuffer,
+ * since @noble's ciphers read 32-bit words (and copy unaligned input first).
+ */
+function recordLayout(prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): { record: Uint8Array; body: Uint8Array } {
+  const pad = (4 - (prefix.length % 4)) % 4;
+  const n = plaintext.length + suffix.length;
+  const record = new Uint8Array(pad + prefix.length + n + 16).subarray(pad);
+  record.set(prefix);
+  const body = record.subarray(prefix.length, prefix.length + n);
+  body.set(plaintext);
+  body.set(suffix, plaintext.length);
+  return { record, body };
+}
 // A copy when unaligned: @noble's AES core reads 32-bit words. `new Uint8Array(b)`, not `b.slice()`,
 // which is a view for node Buffers.
 const aligned = (b: Uint8Array): Uint8Array => (b.byteOffset % 4 === 0 ? b : new Uint8Array(b));
@@ -138,15 +155,18 @@ class GcmAead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return this.sealRecord(nonce, aad, EMPTY, plaintext, EMPTY);
+  }
+
+  sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
     const j = this.j0(nonce);
-    const out = new Uint8Array(plaintext.length + 16);
-    const ct = out.subarray(0, plaintext.length);
+    const { record, body } = recordLayout(prefix, plaintext, suffix);
     // The tag's mask uses counter J0, the payload J0+1.. : encrypt with a copy advanced by one.
     const ctr = j.slice();
     ctr[15] = 2;
-    aesUnsafe.ctr32(this.xk, false, ctr, aligned(plaintext), ct);
-    out.set(this.tag(j, aad, ct), plaintext.length);
-    return out;
+    aesUnsafe.ctr32(this.xk, false, ctr, body, body);
+    record.set(this.tag(j, aad, body), prefix.length + body.length);
+    return record;
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
@@ -179,11 +199,14 @@ export class ChaCha20Poly1305Aead implements Aead {
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    const out = new Uint8Array(plaintext.length + 16);
-    const ct = out.subarray(0, plaintext.length);
-    chacha20(this.key, nonce, plaintext, ct, 1);
-    out.set(this.tag(nonce, aad, ct), plaintext.length);
-    return out;
+    return this.sealRecord(nonce, aad, EMPTY, plaintext, EMPTY);
+  }
+
+  sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
+    const { record, body } = recordLayout(prefix, plaintext, suffix);
+    chacha20(this.key, nonce, body, body, 1);
+    record.set(this.tag(nonce, aad, body), prefix.length + body.length);
+    return record;
   }
 
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {

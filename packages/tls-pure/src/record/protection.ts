@@ -1,7 +1,7 @@
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
 import type { CipherSuite } from '../suites.js';
 import { AlertDescription, fatal } from '../alerts.js';
-import { ContentType, MAX_PLAINTEXT, encodeRecord } from './framing.js';
+import { ContentType, MAX_PLAINTEXT } from './framing.js';
 
 function seqBytes(seq: number): Uint8Array {
   const b = new Uint8Array(8);
@@ -39,13 +39,12 @@ export class Tls13Protection implements RecordProtection {
 
   /** `padding` zero bytes after the content type hide the length (RFC 8446 5.4); we send none by default. */
   seal(type: number, plaintext: Uint8Array, padding = 0): Uint8Array {
-    const inner = new Uint8Array(plaintext.length + 1 + padding);
-    inner.set(plaintext);
-    inner[plaintext.length] = type;
-    const len = inner.length + 16;
-    const aad = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
-    const ct = this.aead.seal(xorNonce(this.iv, this.seq++), aad, inner);
-    return encodeRecord(ContentType.application_data, 0x0303, ct);
+    // TLSInnerPlaintext = content || type || zeros; the record header is also the AAD (5.2).
+    const suffix = new Uint8Array(1 + padding);
+    suffix[0] = type;
+    const len = plaintext.length + suffix.length + 16;
+    const header = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
+    return this.aead.sealRecord(xorNonce(this.iv, this.seq++), header, header, plaintext, suffix);
   }
 
   open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
@@ -91,18 +90,22 @@ export class Tls12Protection implements RecordProtection {
   seal(type: number, plaintext: Uint8Array): Uint8Array {
     const seq = this.seq++;
     const aad = this.aad(seq, type, plaintext.length);
+    // RFC 5288 3: AES-GCM records carry the nonce's explicit part before the ciphertext.
+    const explicitLen = this.explicitNonce ? 8 : 0;
+    const len = explicitLen + plaintext.length + 16;
+    const prefix = new Uint8Array(5 + explicitLen);
+    prefix.set([type, 3, 3, len >> 8, len & 0xff]);
+    let nonce: Uint8Array;
     if (this.explicitNonce) {
       const explicit = seqBytes(seq);
-      const nonce = new Uint8Array(12);
+      prefix.set(explicit, 5);
+      nonce = new Uint8Array(12);
       nonce.set(this.iv.subarray(0, 4));
       nonce.set(explicit, 4);
-      const ct = this.aead.seal(nonce, aad, plaintext);
-      const frag = new Uint8Array(8 + ct.length);
-      frag.set(explicit);
-      frag.set(ct, 8);
-      return encodeRecord(type, 0x0303, frag);
+    } else {
+      nonce = xorNonce(this.iv, seq);
     }
-    return encodeRecord(type, 0x0303, this.aead.seal(xorNonce(this.iv, seq), aad, plaintext));
+    return this.aead.sealRecord(nonce, aad, prefix, plaintext, new Uint8Array(0));
   }
 
   open(type: number, _header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
