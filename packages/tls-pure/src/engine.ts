@@ -74,7 +74,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
       if (!this.handshakeDone || !this.writeProtection) throw new TlsHandshakeError('send before the handshake completed', { source: 'internal' });
       if (this.closeSent) throw new TlsHandshakeError('send after close', { source: 'internal' });
       for (let o = 0; o < data.length; o += this.maxFragment) {
-        this.output.push(this.writeProtection.seal(ContentType.application_data, data.subarray(o, o + this.maxFragment)));
+        this.output.push(...this.writeProtection.sealParts(ContentType.application_data, data.subarray(o, o + this.maxFragment)));
       }
     });
   }

@@ -107,6 +107,8 @@ describe('sealRecord: prefix || ciphertext(plaintext || suffix) || tag in one bu
         for (const provider of [pureCryptoProvider, nodeCryptoProvider]) {
           const record = provider.aead(alg, key).sealRecord(nonce, aad, prefix, plaintext, suffix);
           expect(toHex(record), `${provider.name} ${prefixLen}/${n}/${suffixLen}`).toBe(want);
+          const parts = provider.aead(alg, key).sealRecordParts?.(nonce, aad, prefix, plaintext, suffix);
+          if (parts) expect(parts.map(toHex).join(''), `${provider.name} parts`).toBe(want);
           const opened = provider.aead(alg, key).open(nonce, aad, record.subarray(prefixLen));
           expect(opened && toHex(opened)).toBe(toHex(inner));
         }

@@ -16,23 +16,24 @@ class NodeAead implements Aead {
     return this.sealRecord(nonce, aad, EMPTY, plaintext, EMPTY);
   }
   sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
+    const out = Buffer.concat(this.sealRecordParts(nonce, aad, prefix, plaintext, suffix));
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  }
+  sealRecordParts(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array[] {
     const c = nc.createCipheriv(CIPHER[this.alg] as nc.CipherGCMTypes, this.key, nonce, { authTagLength: 16 });
     const n = plaintext.length + suffix.length;
     c.setAAD(aad, { plaintextLength: n });
+    const parts: Uint8Array[] = prefix.length ? [prefix] : [];
     // GCM and ChaCha20-Poly1305 are stream modes: update returns as many bytes as it is given.
-    const body = c.update(plaintext);
-    const tail = suffix.length ? c.update(suffix) : EMPTY;
-    const fin = c.final();
-    const out = Buffer.allocUnsafe(prefix.length + n + 16);
-    out.set(prefix);
-    let at = prefix.length;
-    for (const part of [body, tail, fin]) {
-      out.set(part, at);
-      at += part.length;
+    let produced = 0;
+    for (const part of [c.update(plaintext), suffix.length ? c.update(suffix) : EMPTY, c.final()]) {
+      if (part.length === 0) continue;
+      parts.push(part);
+      produced += part.length;
     }
-    if (at !== prefix.length + n) throw new Error('AEAD output length mismatch');
-    out.set(c.getAuthTag(), at);
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    if (produced !== n) throw new Error('AEAD output length mismatch');
+    parts.push(c.getAuthTag());
+    return parts;
   }
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null {
     if (ciphertext.length < 16) return null;

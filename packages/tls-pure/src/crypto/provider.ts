@@ -13,6 +13,12 @@ export interface Aead {
    * tag. Sealing a record this way allocates once instead of once per layer.
    */
   sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array;
+  /**
+   * Optional: sealRecord's bytes as the parts the cipher produced them in (header, ciphertext,
+   * tag), not copied into one buffer. For providers whose cipher allocates its own output
+   * (node:crypto): the copy would double the buffer memory a bulk transfer churns through.
+   */
+  sealRecordParts?(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array[];
   open(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | null;
 }
 

@@ -25,6 +25,8 @@ function xorNonce(iv: Uint8Array, seq: number): Uint8Array {
 export interface RecordProtection {
   /** Encrypts one record's worth (at most MAX_PLAINTEXT) of `type` content into a whole record. */
   seal(type: number, plaintext: Uint8Array): Uint8Array;
+  /** The same record as consecutive parts, without a copy into one buffer where the AEAD allows it. */
+  sealParts(type: number, plaintext: Uint8Array): Uint8Array[];
   /** Decrypts a record; returns the real content type and content. Throws bad_record_mac. */
   open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array };
 }
@@ -39,12 +41,23 @@ export class Tls13Protection implements RecordProtection {
 
   /** `padding` zero bytes after the content type hide the length (RFC 8446 5.4); we send none by default. */
   seal(type: number, plaintext: Uint8Array, padding = 0): Uint8Array {
-    // TLSInnerPlaintext = content || type || zeros; the record header is also the AAD (5.2).
+    const r = this.record(type, plaintext, padding);
+    return this.aead.sealRecord(r.nonce, r.header, r.header, plaintext, r.suffix);
+  }
+
+  sealParts(type: number, plaintext: Uint8Array): Uint8Array[] {
+    const r = this.record(type, plaintext, 0);
+    if (!this.aead.sealRecordParts) return [this.aead.sealRecord(r.nonce, r.header, r.header, plaintext, r.suffix)];
+    return this.aead.sealRecordParts(r.nonce, r.header, r.header, plaintext, r.suffix);
+  }
+
+  /** The next record's nonce, header (also its AAD, 5.2) and TLSInnerPlaintext tail: type || zeros. */
+  private record(type: number, plaintext: Uint8Array, padding: number): { nonce: Uint8Array; header: Uint8Array; suffix: Uint8Array } {
     const suffix = new Uint8Array(1 + padding);
     suffix[0] = type;
     const len = plaintext.length + suffix.length + 16;
     const header = Uint8Array.of(ContentType.application_data, 3, 3, len >> 8, len & 0xff);
-    return this.aead.sealRecord(xorNonce(this.iv, this.seq++), header, header, plaintext, suffix);
+    return { nonce: xorNonce(this.iv, this.seq++), header, suffix };
   }
 
   open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
@@ -88,6 +101,10 @@ export class Tls12Protection implements RecordProtection {
   }
 
   seal(type: number, plaintext: Uint8Array): Uint8Array {
+    return this.sealParts(type, plaintext, false)[0]!;
+  }
+
+  sealParts(type: number, plaintext: Uint8Array, parts = true): Uint8Array[] {
     const seq = this.seq++;
     const aad = this.aad(seq, type, plaintext.length);
     // RFC 5288 3: AES-GCM records carry the nonce's explicit part before the ciphertext.
@@ -105,7 +122,9 @@ export class Tls12Protection implements RecordProtection {
     } else {
       nonce = xorNonce(this.iv, seq);
     }
-    return this.aead.sealRecord(nonce, aad, prefix, plaintext, new Uint8Array(0));
+    const none = new Uint8Array(0);
+    if (parts && this.aead.sealRecordParts) return this.aead.sealRecordParts(nonce, aad, prefix, plaintext, none);
+    return [this.aead.sealRecord(nonce, aad, prefix, plaintext, none)];
   }
 
   open(type: number, _header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
