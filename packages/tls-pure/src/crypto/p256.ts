@@ -54,30 +54,12 @@ const t3 = fe();
 const t4 = fe();
 
 /**
- * out = p + q for any projective p, q (equal, opposite or the identity included): Renes-Costello-
- * Batina 2015, Algorithm 4 (a = -3), 12M + 2 multiplications by b. out must not alias p or q.
- * Used to build the table only. Limbs entering a multiplication stay below 15 * 2^16.
+ * The common second half of RCB 2015 Algorithms 4 and 5 (a = -3): from t0 = X1 X2, t1 = Y1 Y2,
+ * t2 = Z1 Z2, t3 = X1 Y2 + X2 Y1, t4 = Y1 Z2 + Y2 Z1 and out.y = X1 Z2 + X2 Z1 to the sum in
+ * `out`. Algorithm 5 (q affine, Z2 = 1) enters with t2 = Z1.
  */
-function addProjective(out: Projective, p: Projective, q: Projective): void {
+function finishAddition(out: Projective): void {
   const { x: x3, y: y3, z: z3 } = out;
-  feMul(t0, p.x, q.x);
-  feMul(t1, p.y, q.y);
-  feMul(t2, p.z, q.z);
-  feAdd(t3, p.x, p.y);
-  feAdd(t4, q.x, q.y);
-  feMul(t3, t3, t4);
-  feAdd(t4, t0, t1);
-  feSub(t3, t3, t4); // X1 Y2 + X2 Y1
-  feAdd(t4, p.y, p.z);
-  feAdd(x3, q.y, q.z);
-  feMul(t4, t4, x3);
-  feAdd(x3, t1, t2);
-  feSub(t4, t4, x3); // Y1 Z2 + Y2 Z1
-  feAdd(x3, p.x, p.z);
-  feAdd(y3, q.x, q.z);
-  feMul(x3, x3, y3);
-  feAdd(y3, t0, t2);
-  feSub(y3, x3, y3); // X1 Z2 + X2 Z1
   feMul(z3, CURVE_B, t2);
   feSub(x3, y3, z3);
   feAdd(z3, x3, x3);
@@ -106,6 +88,34 @@ function addProjective(out: Projective, p: Projective, q: Projective): void {
 }
 
 /**
+ * out = p + q for any projective p, q (equal, opposite or the identity included): Renes-Costello-
+ * Batina 2015, Algorithm 4 (a = -3), 12M + 2 multiplications by b. out must not alias p or q.
+ * Used to build the table only. Limbs entering a multiplication stay below 15 * 2^16.
+ */
+function addProjective(out: Projective, p: Projective, q: Projective): void {
+  const { x: x3, y: y3, z: z3 } = out;
+  feMul(t0, p.x, q.x);
+  feMul(t1, p.y, q.y);
+  feMul(t2, p.z, q.z);
+  feAdd(t3, p.x, p.y);
+  feAdd(t4, q.x, q.y);
+  feMul(t3, t3, t4);
+  feAdd(t4, t0, t1);
+  feSub(t3, t3, t4); // X1 Y2 + X2 Y1
+  feAdd(t4, p.y, p.z);
+  feAdd(x3, q.y, q.z);
+  feMul(t4, t4, x3);
+  feAdd(x3, t1, t2);
+  feSub(t4, t4, x3); // Y1 Z2 + Y2 Z1
+  feAdd(x3, p.x, p.z);
+  feAdd(y3, q.x, q.z);
+  feMul(x3, x3, y3);
+  feAdd(y3, t0, t2);
+  feSub(y3, x3, y3); // X1 Z2 + X2 Z1
+  finishAddition(out);
+}
+
+/**
  * out = p + (qx, qy) for a projective p (the identity included) and an affine q that is not the
  * identity: Renes-Costello-Batina 2015, Algorithm 5 (mixed addition, a = -3), 11M + 2
  * multiplications by b. out must not alias p. Limbs entering a multiplication stay below
@@ -124,31 +134,8 @@ function addMixed(out: Projective, p: Projective, qx: Fe, qy: Fe): void {
   feAdd(t4, t4, p.y); // Y1 + y2 Z1
   feMul(y3, qx, p.z);
   feAdd(y3, y3, p.x); // X1 + x2 Z1
-  feMul(z3, CURVE_B, p.z);
-  feSub(x3, y3, z3);
-  feAdd(z3, x3, x3);
-  feAdd(x3, x3, z3);
-  feSub(z3, t1, x3);
-  feAdd(x3, t1, x3);
-  feMul(y3, CURVE_B, y3);
-  feAdd(t1, p.z, p.z);
-  feAdd(t2, t1, p.z);
-  feSub(y3, y3, t2);
-  feSub(y3, y3, t0);
-  feAdd(t1, y3, y3);
-  feAdd(y3, t1, y3);
-  feAdd(t1, t0, t0);
-  feAdd(t0, t1, t0);
-  feSub(t0, t0, t2);
-  feMul(t1, t4, y3);
-  feMul(t2, t0, y3);
-  feMul(y3, x3, z3);
-  feAdd(y3, y3, t2);
-  feMul(x3, t3, x3);
-  feSub(x3, x3, t1);
-  feMul(z3, t4, z3);
-  feMul(t1, t3, t0);
-  feAdd(z3, z3, t1);
+  t2.set(p.z); // Z1 Z2 with Z2 = 1
+  finishAddition(out);
 }
 
 /** a = mask ? b : a, for mask 0 or -1 (all ones); limbs must be integers that fit in 32 bits. */
