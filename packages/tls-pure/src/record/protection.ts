@@ -101,10 +101,14 @@ export class Tls12Protection implements RecordProtection {
   }
 
   seal(type: number, plaintext: Uint8Array): Uint8Array {
-    return this.sealParts(type, plaintext, false)[0]!;
+    return this.protect(type, plaintext, false)[0]!;
   }
 
-  sealParts(type: number, plaintext: Uint8Array, parts = true): Uint8Array[] {
+  sealParts(type: number, plaintext: Uint8Array): Uint8Array[] {
+    return this.protect(type, plaintext, true);
+  }
+
+  private protect(type: number, plaintext: Uint8Array, asParts: boolean): Uint8Array[] {
     const seq = this.seq++;
     const aad = this.aad(seq, type, plaintext.length);
     // RFC 5288 3: AES-GCM records carry the nonce's explicit part before the ciphertext.
@@ -123,7 +127,7 @@ export class Tls12Protection implements RecordProtection {
       nonce = xorNonce(this.iv, seq);
     }
     const none = new Uint8Array(0);
-    if (parts && this.aead.sealRecordParts) return this.aead.sealRecordParts(nonce, aad, prefix, plaintext, none);
+    if (asParts && this.aead.sealRecordParts) return this.aead.sealRecordParts(nonce, aad, prefix, plaintext, none);
     return [this.aead.sealRecord(nonce, aad, prefix, plaintext, none)];
   }
 
