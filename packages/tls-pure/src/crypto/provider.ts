@@ -33,18 +33,6 @@ export interface KeyExchange {
 export type KeyKind = 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa' | 'unsupported';
 
 /**
- * A private key prepared for one provider, and a public key from a certificate. Both hold the
- * node KeyObject the key came from (core's CertKey and X509Certificate carry KeyObjects), and
- * each provider converts it once into its own form.
- */
-export interface PrivateKeyHandle {
-  readonly kind: KeyKind;
-  readonly keyObject: KeyObject;
-  /** RSA modulus size in bytes, for PSS signature lengths. */
-  readonly rsaBytes?: number;
-}
-
-/**
  * Everything the protocol needs from cryptography. The default is pure JavaScript (@noble/*,
  * node-forge for RSA); `nodeCryptoProvider` uses node:crypto for speed.
  * Signature schemes are the TLS SignatureScheme code points (RFC 8446 section 4.2.3).
