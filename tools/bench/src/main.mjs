@@ -12,7 +12,7 @@ import { startOrigin, NGINX } from './nginx.mjs';
 import { makeCerts } from './certs.mjs';
 import { killAll, median, sleep, waitPort } from './proc.mjs';
 import { discoverGateways } from './subjects/gateway.mjs';
-import { nodeHttpsProxy, nodeH2Proxy, nodeHttpsServer, setBaselineNodeArgs } from './subjects/node.mjs';
+import { nodeBaselines } from './subjects/node.mjs';
 import { nginxProxy } from './subjects/nginx.mjs';
 import { FIGURES, GW } from './figures.mjs';
 import { keepAlive } from './loads/wrk.mjs';
@@ -88,17 +88,18 @@ const cfg = {
 };
 
 // ---- subjects and figures ---------------------------------------------------------------
+// --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for the gateway and baseline processes
+const extraNodeArgs = opt['node-args'] ? opt['node-args'].split(' ').filter(Boolean) : [];
 const gateways = discoverGateways(REPO, {
   // --gateway-main openssl=/path/main.js: run that file as gw-openssl instead of apps/gateway/dist/main.js
   overrides: Object.fromEntries((opt['gateway-main'] ?? []).map((x) => x.split('='))),
-  // --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof": extra node flags for the gateway (and baseline) processes
-  extraNodeArgs: opt['node-args'] ? opt['node-args'].split(' ').filter(Boolean) : [],
+  extraNodeArgs,
 });
 for (const g of gateways.filter((g) => !g.built))
   console.warn(`! ${g.id}: ${g.main} not built (pnpm --filter ./apps/${g.main.split('/').at(-3)} build); skipped`);
-setBaselineNodeArgs(opt['node-args'] ? opt['node-args'].split(' ').filter(Boolean) : []);
-const allSubjects = [...gateways.filter((g) => g.built), nodeHttpsProxy, nodeH2Proxy, nodeHttpsServer, nginxProxy];
-const gwIds = gateways.filter((g) => g.built).map((g) => g.id);
+const builtGateways = gateways.filter((g) => g.built);
+const allSubjects = [...builtGateways, ...nodeBaselines({ extraNodeArgs }), nginxProxy];
+const gwIds = builtGateways.map((g) => g.id);
 
 let chosen = allSubjects.map((s) => s.id);
 if (opt.subjects) {

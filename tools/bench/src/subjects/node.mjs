@@ -2,15 +2,9 @@
 import { fileURLToPath } from 'node:url';
 import { startProcess, waitPort } from '../proc.mjs';
 
-let extraNodeArgs = [];
-/** Extra node flags for the baseline processes too (e.g. --cpu-prof), set from --node-args. */
-export function setBaselineNodeArgs(args) {
-  extraNodeArgs = args;
-}
-
 const baseline = (f) => fileURLToPath(new URL(`../../baselines/${f}`, import.meta.url));
 
-function nodeSubject(id, file, label, description) {
+function nodeSubject(id, file, label, description, extraNodeArgs) {
   return {
     id,
     label,
@@ -27,9 +21,14 @@ function nodeSubject(id, file, label, description) {
   };
 }
 
-export const nodeHttpsProxy = nodeSubject('node-proxy', 'node-https-proxy.mjs', 'Node https proxy',
-  'plain Node https.createServer + http.request keep-alive proxy (~40 lines)');
-export const nodeH2Proxy = nodeSubject('node-h2-proxy', 'node-h2-proxy.mjs', 'Node h2 proxy',
-  'plain Node http2.createSecureServer + http.request proxy (~40 lines)');
-export const nodeHttpsServer = nodeSubject('node-server', 'node-https-server.mjs', 'Node https server',
-  "Node's own https server answering by itself (no proxying)");
+/** The three baselines; extraNodeArgs (from --node-args, e.g. --cpu-prof) go to each node process. */
+export function nodeBaselines({ extraNodeArgs = [] } = {}) {
+  return [
+    nodeSubject('node-proxy', 'node-https-proxy.mjs', 'Node https proxy',
+      'plain Node https.createServer + http.request keep-alive proxy (~40 lines)', extraNodeArgs),
+    nodeSubject('node-h2-proxy', 'node-h2-proxy.mjs', 'Node h2 proxy',
+      'plain Node http2.createSecureServer + http.request proxy (~40 lines)', extraNodeArgs),
+    nodeSubject('node-server', 'node-https-server.mjs', 'Node https server',
+      "Node's own https server answering by itself (no proxying)", extraNodeArgs),
+  ];
+}
