@@ -218,6 +218,11 @@ async function guarded(fig, id, fn, handle) {
   }
 }
 
+function startFailed(figs, id, e) {
+  log(`  ${id} failed to start: ${String(e.message).slice(0, 800)}`);
+  for (const f of figs) record(f, id, { error: `start: ${String(e.message).split('\n')[0]}` });
+}
+
 const phaseKey = (p) => JSON.stringify({ ...p, fresh: undefined });
 
 async function runPhase(figs) {
@@ -230,8 +235,7 @@ async function runPhase(figs) {
       try {
         started.push(await startSubject(id, phase, started.length));
       } catch (e) {
-        log(`  ${id} failed to start: ${String(e.message).slice(0, 800)}`);
-        for (const f of figs) if (subjectsOf(f).includes(id)) record(f, id, { error: `start: ${String(e.message).split('\n')[0]}` });
+        startFailed(figs.filter((f) => subjectsOf(f).includes(id)), id, e);
       }
     }
     await sleep(300);
@@ -264,8 +268,7 @@ async function runFreshPhase(fig) {
         await sleep(300);
         await guarded(fig, id, () => measureOnce(fig, t), t.handle);
       } catch (e) {
-        record(fig, id, { error: `start: ${String(e.message).split('\n')[0]}` });
-        log(`  ${id} failed to start: ${String(e.message).slice(0, 800)}`);
+        startFailed([fig], id, e);
       } finally {
         await t?.handle.stop();
       }
