@@ -25,9 +25,14 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+/** cmd + args, under `taskset -c cpu` when a cpu is given. */
+function pinned(cmd, args, cpu) {
+  return cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+}
+
 /** Start a long-running process (a subject or the origin) in a new process group, pinned by taskset. */
 export function startProcess(cmd, args, { cpu, env, cwd, name } = {}) {
-  const [file, argv] = cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+  const [file, argv] = pinned(cmd, args, cpu);
   const child = spawn(file, argv, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,7 +81,7 @@ export function startProcess(cmd, args, { cpu, env, cwd, name } = {}) {
 
 /** Run a bounded command (a load generator) to completion; resolves with its output. */
 export function run(cmd, args, { cpu, timeoutMs = 120_000, allowFail = false } = {}) {
-  const [file, argv] = cpu === undefined ? [cmd, args] : ['taskset', ['-c', String(cpu), cmd, ...args]];
+  const [file, argv] = pinned(cmd, args, cpu);
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
