@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import os from 'node:os';
 import { TARGETS } from './figures.mjs';
+import { NGINX } from './nginx.mjs';
 
 function sh(cmd) {
   try {
@@ -19,7 +20,7 @@ export function environment(repo, gateways) {
     node: process.version,
     openssl: process.versions.openssl,
     opensslCli: sh('openssl version'),
-    nginx: sh('/usr/sbin/nginx -v 2>&1'),
+    nginx: sh(`${NGINX} -v 2>&1`),
     wrk: sh('wrk --version 2>&1 | head -1'),
     h2load: sh('h2load --version'),
     cpu: os.cpus()[0]?.model,
