@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
 if [[ "${1:-}" == "--test-peers" ]]; then
-  # openssl s_client/s_server, gnutls-cli/serv, curl (h2), nginx (TLS origin), wrk/h2load for tools/bench.
+  # openssl s_client/s_server, gnutls-cli/serv, curl (h2), nginx (TLS origin). tools/bench
+  # installs its own load generators (tools/bench/setup.sh).
   want=(openssl gnutls-bin curl nginx-light ca-certificates)
   missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -19,8 +20,11 @@ if [[ "${1:-}" == "--test-peers" ]]; then
   fi
 fi
 
-if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != 10.* ]]; then
-  npm install -g pnpm@10.34.9
+# package.json's "packageManager" (pnpm@X.Y.Z), unless a pnpm of the same major is installed.
+pnpm_want=$(node -p 'require("./package.json").packageManager')
+pnpm_major=${pnpm_want#pnpm@}; pnpm_major=${pnpm_major%%.*}
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != "$pnpm_major".* ]]; then
+  npm install -g "$pnpm_want"
 fi
 pnpm install --frozen-lockfile
 pnpm build
