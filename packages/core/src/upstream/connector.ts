@@ -1,8 +1,10 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { X509Certificate } from 'node:crypto';
 import { ConnectError, ProxyError, TimeoutError, TlsHandshakeError } from '../errors/index.js';
 import type { TlsClientOptions, TlsStream } from '../tls/backend.js';
 import type { CertKey } from '../tls/cert-key.js';
+import type { SslDigest } from '../tls/digest.js';
 import { parseCertificates, readPemFile } from '../tls/pem.js';
 import { ConnectorConfigCache } from './config-cache.js';
 import { H1Connection } from './h1-client.js';
@@ -146,13 +148,23 @@ export class Connector {
       if (totalMs) {
         totalTimer = setTimeout(() => fail(new TimeoutError('totalConnection', totalMs, 'upstream')), totalMs);
       }
-      if (connMs) {
+      /** connectionTimeout limits the TCP connect and then, separately, the TLS handshake. */
+      const startPhaseTimer = (phase: string): void => {
+        if (!connMs) return;
         phaseTimer = setTimeout(() => {
           const err = new TimeoutError('connection', connMs, 'upstream');
-          err.message = `TCP connect to ${addr} timed out after ${connMs} ms (connectionTimeout)`;
+          err.message = `${phase} ${addr} timed out after ${connMs} ms (connectionTimeout)`;
           fail(err);
         }, connMs);
-      }
+      };
+      /** The session is shared through the pool as soon as it is up. */
+      const openH2 = (transport: Duplex, digest: SslDigest | undefined): void => {
+        H2Connection.open(transport, key, digest, addr, o.maxH2Streams, peer.useTls).then((c) => {
+          this.pool.addH2(c, o.idleTimeout);
+          succeed(c);
+        }, (e: unknown) => fail(asProxyError(e, addr)));
+      };
+      startPhaseTimer('TCP connect to');
       socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, addr)));
       socket.once('connect', () => {
         clearTimeout(phaseTimer);
@@ -162,10 +174,7 @@ export class Connector {
         if (!peer.useTls) {
           if (o.alpn.kind === 'H2') {
             // h2c with prior knowledge: plain TCP peers only speak h2 when told to.
-            H2Connection.open(socket, key, undefined, addr, o.maxH2Streams, false).then((c) => {
-              this.pool.addH2(c, o.idleTimeout);
-              succeed(c);
-            }, (e: unknown) => fail(asProxyError(e, addr)));
+            openH2(socket, undefined);
             return;
           }
           succeed(new H1Connection(socket, key, undefined, addr));
@@ -179,13 +188,7 @@ export class Connector {
           fail(asProxyError(e, addr));
           return;
         }
-        if (connMs) {
-          phaseTimer = setTimeout(() => {
-            const err = new TimeoutError('connection', connMs, 'upstream');
-            err.message = `TLS handshake with ${addr} timed out after ${connMs} ms (connectionTimeout)`;
-            fail(err);
-          }, connMs);
-        }
+        startPhaseTimer('TLS handshake with');
         connector.connect(socket, { sni: peer.sni, addr }).then((tls) => {
           if (settled) {
             tls.destroy();
@@ -194,10 +197,7 @@ export class Connector {
           tlsStream = tls;
           clearTimeout(phaseTimer);
           if (tls.digest.alpn === 'h2') {
-            H2Connection.open(tls, key, tls.digest, addr, o.maxH2Streams, true).then((c) => {
-              this.pool.addH2(c, o.idleTimeout);
-              succeed(c);
-            }, (e: unknown) => fail(asProxyError(e, addr)));
+            openH2(tls, tls.digest);
             return;
           }
           succeed(new H1Connection(tls, key, tls.digest, addr));
