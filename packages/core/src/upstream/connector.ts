@@ -4,6 +4,7 @@ import type { X509Certificate } from 'node:crypto';
 import { ConnectError, ProxyError, TimeoutError, TlsHandshakeError } from '../errors/index.js';
 import type { TlsClientOptions, TlsStream } from '../tls/backend.js';
 import type { CertKey } from '../tls/cert-key.js';
+import { tlsClientOptions } from '../tls/client-options.js';
 import type { SslDigest } from '../tls/digest.js';
 import { parseCertificates, readPemFile } from '../tls/pem.js';
 import { ConnectorConfigCache } from './config-cache.js';
@@ -93,7 +94,9 @@ export class Connector {
     const o = peer.options;
     const certKey = o.clientCertKey ?? this.defaultClientCertKey;
     const ownCa = o.caCertificates;
-    const options: TlsClientOptions = {
+    // TLS 1.2-1.3, no key log, and no handshake timer: timeouts are enforced here, per phase,
+    // so they do not split the config cache.
+    const options = tlsClientOptions({
       verifyCert: o.verifyCert,
       verifyHostname: o.verifyHostname,
       ca: ownCa ?? this.defaultCa?.certs,
@@ -101,12 +104,7 @@ export class Connector {
       alternativeCn: o.alternativeCn,
       alpn: o.alpn,
       clientCertKey: certKey,
-      minVersion: 'TLSv1.2',
-      maxVersion: 'TLSv1.3',
-      keylog: undefined,
-      // Timeouts are enforced here, per phase, so they do not split the config cache.
-      handshakeTimeoutMs: undefined,
-    };
+    });
     const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
       certKey ? certKeyId(certKey) : ''}|${o.alpn.toString()}`;
     return { key, options };
