@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import { ProxyError, TlsHandshakeError, type ErrorSource } from '../errors/index.js';
+import { ProxyError, TlsHandshakeError } from '../errors/index.js';
 import type { ConnectTarget, ConnectionInfo, TlsAcceptor, TlsClientOptions, TlsConnector, TlsStream } from './backend.js';
 import type { TlsEngine } from './engine.js';
 import { EngineStream, handshake } from './engine-stream.js';
-import type { TlsSettings } from './settings.js';
+import type { TlsCallbacks, TlsSettings } from './settings.js';
 
 /**
  * A TlsAcceptor for sans-IO backends: the backend supplies only `newEngine`; the stream,
@@ -15,11 +15,8 @@ export class EngineTlsAcceptor implements TlsAcceptor {
     private readonly newEngine: (conn: ConnectionInfo) => TlsEngine,
   ) {}
 
-  async accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
-    const engine = startEngine(socket, 'downstream', () => this.newEngine(conn));
-    const stream = new EngineStream(socket, engine, { source: 'downstream', callbacks: this.settings.callbacks });
-    await handshake(stream, this.settings.handshakeTimeoutMs, 'downstream');
-    return stream;
+  accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
+    return openEngineStream(socket, 'downstream', () => this.newEngine(conn), this.settings.handshakeTimeoutMs, this.settings.callbacks);
   }
 }
 
@@ -30,21 +27,26 @@ export class EngineTlsConnector implements TlsConnector {
     private readonly newEngine: (target: ConnectTarget) => TlsEngine,
   ) {}
 
-  async connect(socket: Socket, target: ConnectTarget): Promise<TlsStream> {
-    const engine = startEngine(socket, 'upstream', () => this.newEngine(target));
-    const stream = new EngineStream(socket, engine, { source: 'upstream' });
-    await handshake(stream, this.options.handshakeTimeoutMs, 'upstream');
-    return stream;
+  connect(socket: Socket, target: ConnectTarget): Promise<TlsStream> {
+    return openEngineStream(socket, 'upstream', () => this.newEngine(target), this.options.handshakeTimeoutMs, undefined);
   }
 }
 
-/** Builds and starts an engine; on failure nothing is left open (socket destroyed, engine freed). */
-function startEngine(socket: Socket, source: ErrorSource, create: () => TlsEngine): TlsEngine {
+/**
+ * Builds and starts an engine, wraps it in an EngineStream and runs the handshake. When the
+ * engine cannot be built or started, nothing is left open (socket destroyed, engine freed).
+ */
+async function openEngineStream(
+  socket: Socket,
+  source: 'downstream' | 'upstream',
+  create: () => TlsEngine,
+  handshakeTimeoutMs: number | undefined,
+  callbacks: TlsCallbacks | undefined,
+): Promise<TlsStream> {
   let engine: TlsEngine | undefined;
   try {
     engine = create();
     engine.start();
-    return engine;
   } catch (error) {
     socket.destroy();
     engine?.destroy();
@@ -52,4 +54,7 @@ function startEngine(socket: Socket, source: ErrorSource, create: () => TlsEngin
     const message = error instanceof Error ? error.message : String(error);
     throw new TlsHandshakeError(`could not start the TLS engine: ${message}`, { source, cause: error });
   }
+  const stream = new EngineStream(socket, engine, { source, callbacks });
+  await handshake(stream, handshakeTimeoutMs, source);
+  return stream;
 }
