@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Alpn, CertKey, HttpPeer, HttpProxy, connectionInfo, type ProxyError, type ProxyHttp, type Session, type SslDigest,
 } from '@proxy/core';
+import { freePort } from '../peers/ports.js';
 import { testPki, type TestPki } from '../pki.js';
 
 const NGINX = '/usr/sbin/nginx';
@@ -33,14 +34,6 @@ interface Outcome {
   reused: boolean | undefined;
   error: ProxyError | undefined;
   digest: SslDigest | undefined;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function waitForPort(port: number, ms: number): Promise<void> {
