@@ -8,7 +8,7 @@ import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
 import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
 import { expectDigest, expectPeerCertificate } from './expect-digest.js';
-import { parseKeylog } from './keylog-cases.js';
+import { TLS13_LABELS, parseKeylog, waitForKeylogLines } from './keylog-cases.js';
 
 async function expectRejects(p: Promise<unknown>, code: string): Promise<Error & { code?: string }> {
   let caught: (Error & { code?: string }) | undefined;
@@ -167,10 +167,10 @@ export function connectorCases(ctx: SuiteContext): void {
       expect(mine.length, 'client key-log lines').toBeGreaterThanOrEqual(4);
       const clientRandom = mine[0]!.clientRandom;
       const file = join(keylogDir, 'server.keylog');
-      const deadline = Date.now() + ctx.ms(2000);
-      const serverLines = () => (existsSync(file) ? parseKeylog(readFileSync(file, 'utf8')).filter((l) => l.clientRandom === clientRandom) : []);
-      while (serverLines().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const label of ['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0']) {
+      const readServer = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+      const serverLines = () => parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
+      await waitForKeylogLines(readServer, clientRandom, TLS13_LABELS.length, ctx.ms(2000));
+      for (const label of TLS13_LABELS) {
         const ours = mine.filter((l) => l.label === label);
         expect(ours, label).toHaveLength(1);
         expect(ours[0]!.secret).toBe(serverLines().find((l) => l.label === label)?.secret);

@@ -7,7 +7,8 @@ import { opensslClient } from '../peers/openssl-cli.js';
 import { BackendTestServer } from './backend-server.js';
 import type { SuiteContext } from './context.js';
 
-const TLS13_LABELS = [
+/** The four TLS 1.3 traffic secrets every key log must hold for a finished handshake. */
+export const TLS13_LABELS = [
   'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'SERVER_TRAFFIC_SECRET_0',
 ];
 
@@ -22,7 +23,8 @@ export function parseKeylog(text: string): Array<{ label: string; clientRandom: 
     });
 }
 
-async function waitForLines(read: () => string, clientRandom: string, count: number, timeoutMs: number): Promise<void> {
+/** Polls `read()` until it holds `count` lines for `clientRandom`, or `timeoutMs` passes (then returns anyway). */
+export async function waitForKeylogLines(read: () => string, clientRandom: string, count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (parseKeylog(read()).filter((l) => l.clientRandom === clientRandom).length < count && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
@@ -62,7 +64,7 @@ export function keylogCases(ctx: SuiteContext): void {
       expect(client.length).toBeGreaterThan(0);
       const clientRandom = client[0]!.clientRandom;
       const labels = tls === '1.3' ? TLS13_LABELS : ['CLIENT_RANDOM'];
-      await waitForLines(readServer, clientRandom, labels.length, ctx.ms(2000));
+      await waitForKeylogLines(readServer, clientRandom, labels.length, ctx.ms(2000));
       const mine = parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
       for (const label of labels) {
         const s = mine.filter((l) => l.label === label);
