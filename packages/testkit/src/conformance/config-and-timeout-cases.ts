@@ -5,22 +5,39 @@ import { afterAll, expect } from 'vitest';
 import { BackendTestServer } from './backend-server.js';
 import { tcpConnect, type SuiteContext } from './context.js';
 
-/** Settings that need exactly one feature, to check that a missing one is refused loudly. */
-function settingsNeeding(feature: TlsFeature, cert: string, key: string, ca: string): TlsSettings | undefined {
-  const base = (): TlsSettings => TlsSettings.intermediate(cert, key);
-  switch (feature) {
-    case 'tls1.2': return base().setVersions('TLSv1.2', 'TLSv1.2');
-    case 'tls1.3': return TlsSettings.modern(cert, key);
-    case 'alpn': return base().enableH2();
-    case 'alpn-custom': return base().setAlpn(Alpn.custom('my-proto'));
-    case 'client-auth-required': return base().setClientAuth({ ca, required: true });
-    case 'client-auth-optional': return base().setClientAuth({ ca, required: false });
-    case 'keylog': return base().setKeylog(() => {});
-    case 'certificate-callback': return TlsSettings.withCallbacks({ certificate: () => undefined }, CertKey.fromFiles(cert, key));
-    case 'disable-session-tickets': return base().setSessionTickets(false);
-    case 'native': return base().native(() => {});
-    default: return undefined;
-  }
+/**
+ * Settings that need exactly one feature, to check that a missing one is refused loudly; the
+ * features listed here are the ones the config-errors case walks through, in this order.
+ */
+type SettingsBuilder = (cert: string, key: string, ca: string) => TlsSettings;
+
+const SETTINGS_NEEDING: Partial<Record<TlsFeature, SettingsBuilder>> = {
+  'tls1.2': (cert, key) => TlsSettings.intermediate(cert, key).setVersions('TLSv1.2', 'TLSv1.2'),
+  'tls1.3': (cert, key) => TlsSettings.modern(cert, key),
+  'alpn': (cert, key) => TlsSettings.intermediate(cert, key).enableH2(),
+  'alpn-custom': (cert, key) => TlsSettings.intermediate(cert, key).setAlpn(Alpn.custom('my-proto')),
+  'client-auth-required': (cert, key, ca) => TlsSettings.intermediate(cert, key).setClientAuth({ ca, required: true }),
+  'client-auth-optional': (cert, key, ca) => TlsSettings.intermediate(cert, key).setClientAuth({ ca, required: false }),
+  'keylog': (cert, key) => TlsSettings.intermediate(cert, key).setKeylog(() => {}),
+  'certificate-callback': (cert, key) => TlsSettings.withCallbacks({ certificate: () => undefined }, CertKey.fromFiles(cert, key)),
+  'disable-session-tickets': (cert, key) => TlsSettings.intermediate(cert, key).setSessionTickets(false),
+  'native': (cert, key) => TlsSettings.intermediate(cert, key).native(() => {}),
+};
+
+/** Connects to `port`, writes `send` if given, and resolves with the ms until the server closed (Infinity: not within `limitMs`). */
+async function msUntilClosed(port: number, limitMs: number, send?: Buffer): Promise<number> {
+  const started = Date.now();
+  const socket = await tcpConnect(port);
+  if (send) socket.write(send);
+  return new Promise<number>((resolve) => {
+    socket.on('error', () => {});
+    socket.resume();
+    socket.once('close', () => resolve(Date.now() - started));
+    setTimeout(() => {
+      socket.destroy();
+      resolve(Infinity);
+    }, limitMs);
+  });
 }
 
 /** Handshake timeout against a silent client; configuration errors that name the file. */
@@ -35,17 +52,7 @@ export function configAndTimeoutCases(ctx: SuiteContext): void {
 
     ctx.test('a client that sends nothing is closed after ~300 ms with TLS_HANDSHAKE_TIMEOUT', async () => {
       const mark = server.mark();
-      const started = Date.now();
-      const socket = await tcpConnect(server.port);
-      const closedAfter = await new Promise<number>((resolve) => {
-        socket.on('error', () => {});
-        socket.resume();
-        socket.once('close', () => resolve(Date.now() - started));
-        setTimeout(() => {
-          socket.destroy();
-          resolve(Infinity);
-        }, ctx.ms(3000));
-      });
+      const closedAfter = await msUntilClosed(server.port, ctx.ms(3000));
       const err = await server.errorAfter(mark);
       expect(closedAfter).toBeGreaterThanOrEqual(250);
       expect(closedAfter).toBeLessThan(ctx.ms(1000));
@@ -54,19 +61,9 @@ export function configAndTimeoutCases(ctx: SuiteContext): void {
 
     ctx.test('a client that stops mid-ClientHello is closed too', async () => {
       const mark = server.mark();
-      const started = Date.now();
-      const socket = await tcpConnect(server.port);
       // A handshake record header promising 512 bytes, then 5 of them.
-      socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]));
-      const closedAfter = await new Promise<number>((resolve) => {
-        socket.on('error', () => {});
-        socket.resume();
-        socket.once('close', () => resolve(Date.now() - started));
-        setTimeout(() => {
-          socket.destroy();
-          resolve(Infinity);
-        }, ctx.ms(3000));
-      });
+      const partialHello = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]);
+      const closedAfter = await msUntilClosed(server.port, ctx.ms(3000), partialHello);
       await server.errorAfter(mark);
       expect(closedAfter).toBeLessThan(ctx.ms(1000));
     });
@@ -117,12 +114,8 @@ export function configAndTimeoutCases(ctx: SuiteContext): void {
     ctx.test('features the backend does not declare are refused when compiled (TlsFeatureUnsupportedError)', async () => {
       const { serverEcdsa, caFile } = ctx.pki();
       const backend = tlsBackend();
-      const all: TlsFeature[] = [
-        'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
-        'certificate-callback', 'disable-session-tickets', 'native',
-      ];
-      for (const feature of all) {
-        const settings = settingsNeeding(feature, serverEcdsa.chain, serverEcdsa.key, caFile)!;
+      for (const [feature, build] of Object.entries(SETTINGS_NEEDING) as Array<[TlsFeature, SettingsBuilder]>) {
+        const settings = build(serverEcdsa.chain, serverEcdsa.key, caFile);
         if (backend.features.has(feature)) {
           expect(() => backend.createAcceptor(settings), `${feature} is declared, so it compiles`).not.toThrow();
         } else {
