@@ -30,7 +30,7 @@ export function binCases(ctx: SuiteContext): void {
     afterAll(() => Promise.all([echo?.close(), www?.close(), inProcess?.close()]));
 
     ctx.test('in-process connector → bin s_server: both sides report the same session; data echoes', async () => {
-      const before = echo.handshakes().length + echo.errors().length;
+      const before = echo.connections();
       const stream = await backendConnect(echo.port, clientOptions(ctx.pki(), { alpn: undefined }), 'test.local');
       try {
         expect(await exchange(stream, 'round trip\n', /round trip\n/, ctx.ms(3000))).toBe('round trip\n');
@@ -73,7 +73,7 @@ export function binCases(ctx: SuiteContext): void {
 
     ctx.test('bin s_client with a client certificate → bin s_server -verify: the server prints it', async () => {
       const { client, caFile } = ctx.pki();
-      const before = echo.handshakes().length + echo.errors().length;
+      const before = echo.connections();
       const r = await binClient(
         ctx.opts.binPath, echo.port, ['-servername', 'localhost', '-CAfile', caFile, '-cert', client.chain, '-key', client.key, '-alpn', 'h2'],
         '', ctx.ms(10_000),
@@ -118,7 +118,7 @@ export function binCases(ctx: SuiteContext): void {
     });
 
     ctx.test('bin s_server: an ALPN mismatch from openssl s_client is an ERROR line, and the connection is closed', async () => {
-      const before = echo.handshakes().length + echo.errors().length;
+      const before = echo.connections();
       const r = await opensslClient({ port: echo.port, servername: 'localhost', alpn: ['http/1.1'], timeoutMs: ctx.ms(5000) });
       expect(r.code).not.toBe(0);
       await echo.waitForConnections(before + 1, ctx.ms(3000));

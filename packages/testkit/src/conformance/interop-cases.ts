@@ -51,7 +51,7 @@ export function interopCases(ctx: SuiteContext, peers: readonly PeerBin[]): void
       for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
         ctx.test(`${ctx.opts.expectedBackend} connector → ${peer.name} s_server, ${version}`, async () => {
           const server = servers.get(peer.name)!;
-          const before = server.handshakes().length + server.errors().length;
+          const before = server.connections();
           const stream = await backendConnect(
             server.port, clientOptions(ctx.pki(), { minVersion: version, maxVersion: version, alpn: undefined }), 'test.local',
           );

@@ -1,5 +1,5 @@
 import type { SslDigestJson } from '@proxy/core/tools';
-import { PeerProcess, runPeer, spawnPeer } from './peer-process.js';
+import { PeerProcess, runPeer, startPeer } from './peer-process.js';
 
 /**
  * A backend's own bin (`proxy-tls-openssl s_server|s_client ...`, see @proxy/core/tools) in a
@@ -14,6 +14,8 @@ export interface BinServer {
   handshakes(): SslDigestJson[];
   /** Error codes printed so far (one ERROR line per failed connection). */
   errors(): string[];
+  /** Connections reported so far, as handshakes or errors. */
+  connections(): number;
   /** Waits until `n` connections have been reported, as handshakes or errors. */
   waitForConnections(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -21,31 +23,29 @@ export interface BinServer {
 
 /** Starts `<bin> s_server -accept 127.0.0.1:0 ...args`, resolving once it prints `ACCEPT <port>`. */
 export async function binServer(binPath: string, args: readonly string[], readyTimeoutMs = 10_000): Promise<BinServer> {
-  const p = spawnPeer(process.execPath, [binPath, 's_server', '-accept', '127.0.0.1:0', ...args]);
-  try {
-    const m = await p.waitFor(/^ACCEPT (\d+)$/m, readyTimeoutMs, 'stdout');
-    const lines = (prefix: string): string[] =>
-      p.stdout.split('\n').filter((l) => l.startsWith(`${prefix} `)).map((l) => l.slice(prefix.length + 1));
-    return {
-      port: Number(m[1]),
-      process: p,
-      handshakes: () => lines('HANDSHAKE').map((l) => JSON.parse(l) as SslDigestJson),
-      errors: () => lines('ERROR').map((l) => l.split(' ')[0]!),
-      waitForConnections: async (n, timeoutMs = 5000) => {
-        const deadline = Date.now() + timeoutMs;
-        while (lines('HANDSHAKE').length + lines('ERROR').length < n) {
-          if (Date.now() > deadline || !p.running) {
-            throw new Error(`${p.describe()} reported fewer than ${n} connections:\n${p.output}`);
-          }
-          await new Promise((r) => setTimeout(r, 20));
+  const { process: p, match } = await startPeer(
+    process.execPath, [binPath, 's_server', '-accept', '127.0.0.1:0', ...args], /^ACCEPT (\d+)$/m, readyTimeoutMs, 'stdout',
+  );
+  const lines = (prefix: string): string[] =>
+    p.stdout.split('\n').filter((l) => l.startsWith(`${prefix} `)).map((l) => l.slice(prefix.length + 1));
+  const connections = (): number => lines('HANDSHAKE').length + lines('ERROR').length;
+  return {
+    port: Number(match[1]),
+    process: p,
+    handshakes: () => lines('HANDSHAKE').map((l) => JSON.parse(l) as SslDigestJson),
+    errors: () => lines('ERROR').map((l) => l.split(' ')[0]!),
+    connections,
+    waitForConnections: async (n, timeoutMs = 5000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (connections() < n) {
+        if (Date.now() > deadline || !p.running) {
+          throw new Error(`${p.describe()} reported fewer than ${n} connections:\n${p.output}`);
         }
-      },
-      close: () => p.kill(),
-    };
-  } catch (err) {
-    await p.kill();
-    throw err;
-  }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => p.kill(),
+  };
 }
 
 export interface BinClientResult {

@@ -1,4 +1,4 @@
-import { PeerProcess, runPeer, spawnPeer } from './peer-process.js';
+import { PeerProcess, runPeer, startPeer } from './peer-process.js';
 import { freePort } from './ports.js';
 import type { TlsVersionFlag } from './openssl-cli.js';
 
@@ -103,12 +103,6 @@ export async function gnutlsServer(o: GnutlsServerOptions): Promise<GnutlsServer
     args.push('--disable-client-cert');
   }
   args.push(...priority(o.tls), ...(o.extraArgs ?? []));
-  const p = spawnPeer('gnutls-serv', args);
-  try {
-    await p.waitFor(/listening on IPv4 [^\n]*\.\.\.done/, o.readyTimeoutMs ?? 5000);
-    return { port, process: p, close: () => p.kill() };
-  } catch (err) {
-    await p.kill();
-    throw err;
-  }
+  const { process: p } = await startPeer('gnutls-serv', args, /listening on IPv4 [^\n]*\.\.\.done/, o.readyTimeoutMs ?? 5000);
+  return { port, process: p, close: () => p.kill() };
 }

@@ -1,4 +1,4 @@
-import { PeerProcess, runPeer, spawnPeer } from './peer-process.js';
+import { PeerProcess, runPeer, startPeer } from './peer-process.js';
 
 /** Peers from the `openssl` 3.0 command line: s_client and s_server. */
 
@@ -109,12 +109,6 @@ export async function opensslServer(o: OpensslServerOptions): Promise<OpensslSer
   if (o.keylogFile) args.push('-keylogfile', o.keylogFile);
   args.push(...(o.extraArgs ?? []));
   // stdin stays open: s_server shuts down when its stdin ends.
-  const p = spawnPeer('openssl', args);
-  try {
-    const m = await p.waitFor(/ACCEPT [^\n]*:(\d+)/, o.readyTimeoutMs ?? 5000);
-    return { port: Number(m[1]), process: p, close: () => p.kill() };
-  } catch (err) {
-    await p.kill();
-    throw err;
-  }
+  const { process: p, match } = await startPeer('openssl', args, /ACCEPT [^\n]*:(\d+)/, o.readyTimeoutMs ?? 5000);
+  return { port: Number(match[1]), process: p, close: () => p.kill() };
 }

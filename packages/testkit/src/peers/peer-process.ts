@@ -147,6 +147,22 @@ export function spawnPeer(command: string, args: readonly string[], options?: Sp
   return new PeerProcess(command, args, options);
 }
 
+/**
+ * Spawns a long-running peer and waits until it prints `ready` (its listening line); a peer
+ * that exits or stays silent is killed before the error is thrown.
+ */
+export async function startPeer(
+  command: string, args: readonly string[], ready: RegExp, readyTimeoutMs: number, where: 'stdout' | 'stderr' | 'both' = 'both',
+): Promise<{ process: PeerProcess; match: RegExpMatchArray }> {
+  const p = spawnPeer(command, args);
+  try {
+    return { process: p, match: await p.waitFor(ready, readyTimeoutMs, where) };
+  } catch (err) {
+    await p.kill();
+    throw err;
+  }
+}
+
 /** Kills every peer this process started and still running. */
 export async function killAllPeers(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill()));
