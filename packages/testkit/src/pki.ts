@@ -55,8 +55,6 @@ export interface TestPki {
 }
 
 /** Names every server leaf (except otherHost and wrongHost) answers. */
-export const SERVER_NAMES = ['localhost', '127.0.0.1', 'test.local', '*.wild.test'] as const;
-
 const SERVER_SAN = 'DNS:localhost,IP:127.0.0.1,DNS:test.local,DNS:*.wild.test';
 
 let cached: TestPki | undefined;

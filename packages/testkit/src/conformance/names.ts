@@ -39,10 +39,4 @@ export function ianaBulkFromGnutls(cipher: string): string {
   return cipher.replace(/-/g, '_');
 }
 
-/** Node/OpenSSL "TLSv1.3" and GnuTLS "TLS1.3" → the digest's "TLSv1.3". */
-export function normalizeVersion(v: string | undefined | null): string | undefined {
-  if (!v) return undefined;
-  return v.startsWith('TLSv') ? v : v.replace(/^TLS/, 'TLSv');
-}
-
 export const IANA_GROUPS = ['x25519', 'x448', 'secp256r1', 'secp384r1', 'secp521r1'] as const;
