@@ -90,13 +90,22 @@ export function upstreamRequestHead(req: RequestHead, clientAddr: string): Reque
   else out.push('X-Forwarded-For', ip);
   if (!hasHost && req.authority) out.unshift('Host', req.authority);
   const headers = new HeaderMap(out);
-  if (connectionTokens !== undefined) {
-    for (const t of connectionTokens.split(',')) {
-      const name = t.trim();
-      if (name && name.toLowerCase() !== 'host') headers.remove(name);
-    }
-  }
+  // "Connection: host" must not take the Host field with it.
+  if (connectionTokens !== undefined) removeConnectionListed(headers, connectionTokens, KEEP_HOST);
   return new RequestHead(req.method, req.path, req.authority, headers);
+}
+
+const KEEP_HOST: ReadonlySet<string> = new Set(['host']);
+
+/**
+ * Removes the fields the Connection header names (the last part of the hop-by-hop rule above).
+ * `tokens`: the Connection values joined with commas; names in `keep` (lower-case) stay.
+ */
+export function removeConnectionListed(headers: HeaderMap, tokens: string, keep: ReadonlySet<string>): void {
+  for (const t of tokens.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name && !keep.has(name)) headers.remove(name);
+  }
 }
 
 /** Serializes an HTTP/1.1 request head (one string, one write). */

@@ -3,7 +3,7 @@ import { ConnectionClosedError, HttpProtocolError, ProxyError, TimeoutError } fr
 import { HeaderMap } from '../http/header-map.js';
 import { ResponseHead } from '../http/messages.js';
 import type { SslDigest } from '../tls/digest.js';
-import { isHopByHop, mayNeedAttention } from '../proxy/forwarding-headers.js';
+import { isHopByHop, mayNeedAttention, removeConnectionListed } from '../proxy/forwarding-headers.js';
 
 /** Receives one upstream response. Calls arrive in order: head, body*, end | error (exactly one of the last two). */
 export interface H1ResponseSink {
@@ -410,12 +410,12 @@ export class H1Connection {
       }
       raw.push(name, value);
     }
-    let headers = new HeaderMap(raw);
+    const headers = new HeaderMap(raw);
     if (connectionTokens !== undefined) {
       const tokens = connectionTokens.toLowerCase();
       if (/(?:^|,)\s*close\s*(?:,|$)/.test(tokens)) this.keepAlive = false;
       else if (http10 && !/(?:^|,)\s*keep-alive\s*(?:,|$)/.test(tokens)) this.keepAlive = false;
-      headers = stripConnectionListed(headers, tokens);
+      removeConnectionListed(headers, tokens, CONNECTION_OPTIONS);
     } else if (http10) {
       this.keepAlive = false;
     }
@@ -525,10 +525,5 @@ export class H1Connection {
   }
 }
 
-function stripConnectionListed(headers: HeaderMap, tokens: string): HeaderMap {
-  for (const t of tokens.split(',')) {
-    const name = t.trim();
-    if (name && name !== 'close' && name !== 'keep-alive') headers.remove(name);
-  }
-  return headers;
-}
+/** Connection options that are not field names. */
+const CONNECTION_OPTIONS: ReadonlySet<string> = new Set(['close', 'keep-alive']);
