@@ -1,7 +1,8 @@
 import { Alpn, CertKey, HttpPeer, readPemFile, type ProxyHttp, type RequestHead, type Session } from '@proxy/core';
 import type { RouteConfig } from './config.js';
 
-const ALPN = { h1: Alpn.H1, h2: Alpn.H2, h2h1: Alpn.H2H1 } as const;
+/** The config's ALPN names as the Alpn lists they stand for (routes and listeners). */
+export const ALPN_BY_NAME = { h1: Alpn.H1, h2: Alpn.H2, h2h1: Alpn.H2H1 } as const;
 
 interface CompiledRoute {
   host: string | undefined;
@@ -11,28 +12,40 @@ interface CompiledRoute {
   peer: HttpPeer;
 }
 
+/** Per request: the peer requestFilter matched, so upstreamPeer need not look again. */
+export interface RouteCtx {
+  peer: HttpPeer | undefined;
+}
+
 /** The gateway's ProxyHttp: the first route whose host and path prefix match picks the upstream. */
-export class RouteTable implements ProxyHttp<undefined> {
+export class RouteTable implements ProxyHttp<RouteCtx> {
   private readonly routes: CompiledRoute[];
 
   constructor(routes: readonly RouteConfig[]) {
     this.routes = routes.map(compileRoute);
   }
 
-  newCtx(): undefined {
-    return undefined;
+  newCtx(): RouteCtx {
+    return { peer: undefined };
   }
 
-  upstreamPeer(session: Session): HttpPeer {
-    const host = hostWithoutPort(session.req.authority);
-    const path = session.req.path;
+  /** The peer of the first matching route; undefined when none matches. */
+  private match(host: string, path: string): HttpPeer | undefined {
     for (const r of this.routes) {
       if (r.host !== undefined && r.host !== host) continue;
       if (r.wildcardSuffix !== undefined && !host.endsWith(r.wildcardSuffix)) continue;
       if (!path.startsWith(r.path)) continue;
       return r.peer;
     }
-    throw new NoRouteError(host, path);
+    return undefined;
+  }
+
+  upstreamPeer(session: Session, ctx: RouteCtx): HttpPeer {
+    if (ctx.peer) return ctx.peer;
+    const host = hostWithoutPort(session.req.authority);
+    const peer = this.match(host, session.req.path);
+    if (!peer) throw new Error(`no route for host ${host} path ${session.req.path}`);
+    return peer;
   }
 
   /** Tells the origin how the client reached us (nginx: proxy_set_header X-Forwarded-Proto $scheme). */
@@ -42,21 +55,13 @@ export class RouteTable implements ProxyHttp<undefined> {
     if (d) upstream.headers.set('x-proxy-tls', `${d.backend} ${d.version} ${d.cipher} ${d.group ?? '-'} alpn=${d.alpn ?? '-'}`);
   }
 
-  requestFilter(session: Session): boolean {
-    try {
-      this.upstreamPeer(session);
-      return false;
-    } catch (err) {
-      if (!(err instanceof NoRouteError)) throw err;
-      session.respond(404, { 'content-type': 'text/plain' }, `no route for ${err.host}${err.path}\n`);
-      return true;
-    }
-  }
-}
-
-class NoRouteError extends Error {
-  constructor(readonly host: string, readonly path: string) {
-    super(`no route for host ${host} path ${path}`);
+  /** Picks the route once per request (kept in ctx for upstreamPeer); no route answers 404. */
+  requestFilter(session: Session, ctx: RouteCtx): boolean {
+    const host = hostWithoutPort(session.req.authority);
+    ctx.peer = this.match(host, session.req.path);
+    if (ctx.peer) return false;
+    session.respond(404, { 'content-type': 'text/plain' }, `no route for ${host}${session.req.path}\n`);
+    return true;
   }
 }
 
@@ -67,17 +72,13 @@ function compileRoute(r: RouteConfig): CompiledRoute {
   const o = peer.options;
   o.verifyCert = r.verify;
   o.verifyHostname = r.verifyHostname;
-  if (r.ca) o.ca = readCa(r.ca);
+  if (r.ca) o.ca = readPemFile(r.ca, 'upstream CA');
   o.alternativeCn = r.alternativeCn;
-  o.alpn = ALPN[r.alpn];
+  o.alpn = ALPN_BY_NAME[r.alpn];
   if (r.connectionTimeoutMs !== undefined) o.connectionTimeout = r.connectionTimeoutMs;
   if (r.readTimeoutMs !== undefined) o.readTimeout = r.readTimeoutMs;
   const wildcard = r.host?.startsWith('*.') ? r.host.slice(1) : undefined;
   return { host: wildcard ? undefined : r.host, wildcardSuffix: wildcard, path: r.path, peer };
-}
-
-function readCa(path: string): Buffer {
-  return readPemFile(path, 'upstream CA');
 }
 
 function hostWithoutPort(authority: string): string {
