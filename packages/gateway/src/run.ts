@@ -1,9 +1,7 @@
-import {
-  Alpn, Server, ServerConf, TlsSettings, httpProxyService, log, tlsBackend, type Service,
-} from '@proxy/core';
-import { loadGatewayConfig, type GatewayConfig, type ListenerConfig } from './config.js';
+import { Server, TlsSettings, httpProxyService, log, tlsBackend, type Service } from '@proxy/core';
+import { loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type ListenerConfig } from './config.js';
 import { startDemoOrigin } from './demo-origin.js';
-import { RouteTable } from './routes.js';
+import { ALPN_BY_NAME, RouteTable } from './routes.js';
 import { ensureSelfSignedCert } from './self-signed.js';
 
 export interface GatewayArgs {
@@ -38,21 +36,11 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
 export async function demoConfig(args: GatewayArgs): Promise<GatewayConfig> {
   const cert = ensureSelfSignedCert();
   const origin = await startDemoOrigin();
-  return {
-    server: new ServerConf(),
-    listeners: [{
-      address: `${args.host}:${args.port}`,
-      tls: {
-        cert: cert.cert, key: cert.key, alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2',
-        maxVersion: 'TLSv1.3', clientCa: undefined, clientAuth: undefined, keylog: undefined,
-      },
-    }],
-    routes: [{
-      host: undefined, path: '/', upstream: origin.address, tls: false, sni: undefined, verify: true,
-      verifyHostname: true, ca: undefined, alternativeCn: undefined, clientCert: undefined, clientKey: undefined,
-      alpn: 'h1', connectionTimeoutMs: undefined, readTimeoutMs: undefined,
-    }],
-  };
+  // Through the YAML parser, so every setting not named here takes the config file's default.
+  return parseGatewayConfig({
+    listeners: [{ address: `${args.host}:${args.port}`, tls: { cert: cert.cert, key: cert.key } }],
+    routes: [{ upstream: origin.address }],
+  }, 'demo config');
 }
 
 function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
@@ -60,7 +48,7 @@ function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
   if (!t) return undefined;
   const settings = t.minVersion === 'TLSv1.3' ? TlsSettings.modern(t.cert, t.key) : TlsSettings.intermediate(t.cert, t.key);
   settings.setVersions(t.minVersion, t.maxVersion);
-  settings.setAlpn(t.alpn === 'h1' ? Alpn.H1 : t.alpn === 'h2' ? Alpn.H2 : Alpn.H2H1);
+  settings.setAlpn(ALPN_BY_NAME[t.alpn]);
   settings.setSessionTickets(t.sessionTickets);
   if (t.clientCa) settings.setClientAuth({ ca: t.clientCa, required: t.clientAuth !== 'optional' });
   if (t.keylog) settings.setKeylog(t.keylog);
