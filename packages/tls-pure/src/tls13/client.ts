@@ -6,11 +6,11 @@ import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, HASH_LEN, type KeyExchange } from '../crypto/provider.js';
-import { OFFERED_SIGNATURE_SCHEMES, TLS13_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { OFFERED_SIGNATURE_SCHEMES, chooseScheme } from '../crypto/schemes.js';
 import { KeySchedule13 } from '../key-schedule.js';
 import {
   certificateVerifyContent, encodeCertificate13, encodeCertificateVerify, parseCertificate13,
-  parseCertificateRequest13, parseCertificateVerify, parseKeyUpdate,
+  parseCertificateRequest13, parseKeyUpdate,
 } from '../messages/certificate.js';
 import {
   Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, parseRecordSizeLimit, u16, u16List,
@@ -21,7 +21,7 @@ import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
 import { Tls12Client } from '../tls12/client.js';
-import { keyUpdateMessage, parseNewSessionTicket, protectionFor } from './common.js';
+import { keyUpdateMessage, parseNewSessionTicket, protectionFor, pskBinder, verifyPeerCertificateVerify } from './common.js';
 
 type State = 'ServerHello' | 'EncryptedExtensions' | 'CertificateOrRequest' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic';
 
@@ -131,12 +131,8 @@ export class Tls13Client implements Handshaker {
     if (this.offeredPsk) {
       // RFC 8446 4.2.11.2: the binder covers the ClientHello up to (not including) the binders list.
       const suite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite)!;
-      const ks = new KeySchedule13(this.ctx.provider, suite.hash, this.offeredPsk.secret);
       const truncated = raw.subarray(0, raw.length - (hashLen + 3));
-      const t = new Transcript();
-      t.add(this.transcript.bytes());
-      t.add(truncated);
-      raw.set(ks.finishedMac(ks.resumptionBinderKey(), t.hash(this.ctx.provider, suite.hash)), raw.length - hashLen);
+      raw.set(pskBinder(this.ctx.provider, suite.hash, this.offeredPsk.secret, this.transcript, truncated), raw.length - hashLen);
     }
     if (!this.firstHelloRaw) this.firstHelloRaw = raw;
     this.transcript.add(raw);
@@ -350,13 +346,7 @@ export class Tls13Client implements Handshaker {
 
   private onCertificateVerify(msg: HandshakeMessage): void {
     if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
-    const { scheme, signature } = parseCertificateVerify(msg.body);
-    const key = this.peerCert!.publicKey;
-    if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
-      throw fatal(AlertDescription.illegal_parameter, `server signed with scheme 0x${scheme.toString(16)}`);
-    }
-    const content = certificateVerifyContent('server', this.transcript.hash(this.ctx.provider, this.suite.hash));
-    if (!this.ctx.provider.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, 'server CertificateVerify does not verify');
+    verifyPeerCertificateVerify(this.ctx.provider, this.suite.hash, this.transcript, this.peerCert!, 'server', msg.body);
     this.transcript.add(msg.raw);
     this.state = 'Finished';
   }

@@ -1,15 +1,49 @@
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { X509Certificate } from 'node:crypto';
+import { keyKind, type CryptoProvider, type HashName } from '../crypto/provider.js';
+import { TLS13_SIGNATURE_SCHEMES, schemeFitsKey } from '../crypto/schemes.js';
 import type { CipherSuite } from '../suites.js';
-import { trafficKeys } from '../key-schedule.js';
+import { KeySchedule13, trafficKeys } from '../key-schedule.js';
 import { Tls13Protection } from '../record/protection.js';
 import { Reader, Writer } from '../bytes.js';
+import { certificateVerifyContent, parseCertificateVerify } from '../messages/certificate.js';
 import { encodeHandshake, HandshakeType } from '../messages/handshake.js';
 import { AlertDescription, fatal } from '../alerts.js';
+import { Transcript } from '../transcript.js';
 
 /** Record protection for one direction from a TLS 1.3 traffic secret (RFC 8446 7.3). */
 export function protectionFor(p: CryptoProvider, suite: CipherSuite, secret: Uint8Array): Tls13Protection {
   const { key, iv } = trafficKeys(p, suite.hash, secret, suite.keyLen);
   return new Tls13Protection(p, suite, key, iv);
+}
+
+/**
+ * RFC 8446 4.4.3: checks the peer's CertificateVerify against its certificate and the
+ * transcript up to (not including) this message. The scheme must be a TLS 1.3 one fit for the key.
+ */
+export function verifyPeerCertificateVerify(
+  p: CryptoProvider, hash: HashName, transcript: Transcript, peerCert: X509Certificate, peer: 'server' | 'client', body: Uint8Array,
+): void {
+  const { scheme, signature } = parseCertificateVerify(body);
+  const key = peerCert.publicKey;
+  if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
+    throw fatal(AlertDescription.illegal_parameter, `${peer} signed with scheme 0x${scheme.toString(16)}`);
+  }
+  const content = certificateVerifyContent(peer, transcript.hash(p, hash));
+  if (!p.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, `${peer} CertificateVerify does not verify`);
+}
+
+/**
+ * RFC 8446 4.2.11.2: the PSK binder over the transcript so far (empty, or up to a
+ * HelloRetryRequest) and the ClientHello truncated before its binders list.
+ */
+export function pskBinder(
+  p: CryptoProvider, hash: HashName, psk: Uint8Array, transcript: Transcript, truncatedHello: Uint8Array,
+): Uint8Array {
+  const ks = new KeySchedule13(p, hash, psk);
+  const partial = new Transcript();
+  partial.add(transcript.bytes());
+  partial.add(truncatedHello);
+  return ks.finishedMac(ks.resumptionBinderKey(), partial.hash(p, hash));
 }
 
 export function keyUpdateMessage(requestUpdate: boolean): Uint8Array {

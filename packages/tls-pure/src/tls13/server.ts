@@ -6,11 +6,11 @@ import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import type { ServerConfig } from '../config.js';
 import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
-import { TLS13_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
+import { TLS13_SIGNATURE_SCHEMES, chooseScheme } from '../crypto/schemes.js';
 import { KeySchedule13 } from '../key-schedule.js';
 import {
   certificateVerifyContent, encodeCertificate13, encodeCertificateRequest13, encodeCertificateVerify,
-  parseCertificate13, parseCertificateVerify, parseKeyUpdate,
+  parseCertificate13, parseKeyUpdate,
 } from '../messages/certificate.js';
 import {
   Ext, encodeAlpn, encodeU16List, parseAlpn, parseClientKeyShares, parseClientVersions, parseRecordSizeLimit, parseServerName, u16, u16List,
@@ -21,7 +21,7 @@ import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
-import { encodeNewSessionTicket, keyUpdateMessage, parseOfferedPsks, protectionFor } from './common.js';
+import { encodeNewSessionTicket, keyUpdateMessage, parseOfferedPsks, protectionFor, pskBinder, verifyPeerCertificateVerify } from './common.js';
 
 type State = 'ClientHello' | 'RetriedClientHello' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic' | 'Paused';
 
@@ -178,12 +178,8 @@ export class Tls13Server implements Handshaker {
       const ticketSuite = this.cfg.tls13Suites.find((s) => s.code === state.suite);
       // RFC 8446 4.2.11: the PSK's hash must match the chosen suite's; SNI must match the original.
       if (!ticketSuite || ticketSuite.hash !== this.suite.hash || state.sni !== (this.sni ?? '')) continue;
-      const ks = new KeySchedule13(p, this.suite.hash, state.secret);
       const truncated = msg.raw.subarray(0, msg.raw.length - offered.bindersLen);
-      const partial = new Transcript();
-      partial.add(this.transcript.bytes());
-      partial.add(truncated);
-      const expected = ks.finishedMac(ks.resumptionBinderKey(), partial.hash(p, this.suite.hash));
+      const expected = pskBinder(p, this.suite.hash, state.secret, this.transcript, truncated);
       if (!constantTimeEqual(expected, offered.binders[i]!)) throw fatal(AlertDescription.decrypt_error, 'PSK binder does not verify');
       return { index: i, state };
     }
@@ -342,13 +338,7 @@ export class Tls13Server implements Handshaker {
 
   private onCertificateVerify(msg: HandshakeMessage): void {
     if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected the client CertificateVerify');
-    const { scheme, signature } = parseCertificateVerify(msg.body);
-    const key = this.clientCert!.publicKey;
-    if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
-      throw fatal(AlertDescription.illegal_parameter, `client signed with scheme 0x${scheme.toString(16)}`);
-    }
-    const content = certificateVerifyContent('client', this.transcript.hash(this.ctx.provider, this.suite.hash));
-    if (!this.ctx.provider.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, 'client CertificateVerify does not verify');
+    verifyPeerCertificateVerify(this.ctx.provider, this.suite.hash, this.transcript, this.clientCert!, 'client', msg.body);
     this.transcript.add(msg.raw);
     this.state = 'Finished';
   }
