@@ -82,27 +82,14 @@ export interface Origin {
 }
 
 /** A Node http origin on loopback. */
-export async function startH1Origin(handler: http.RequestListener): Promise<Origin> {
+export function startH1Origin(handler: http.RequestListener): Promise<Origin> {
   const server = http.createServer(handler);
   server.keepAliveTimeout = 30_000;
-  const origin: Origin = {
-    port: 0,
-    addr: '',
-    connections: 0,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-  server.on('connection', () => origin.connections++);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin.port = (server.address() as AddressInfo).port;
-  origin.addr = `127.0.0.1:${origin.port}`;
-  return origin;
+  return listenOrigin(server, () => server.closeAllConnections());
 }
 
 /** A cleartext HTTP/2 (prior knowledge) origin on loopback. */
-export async function startH2cOrigin(onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<Origin> {
+export function startH2cOrigin(onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void): Promise<Origin> {
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => {
@@ -110,12 +97,19 @@ export async function startH2cOrigin(onStream: (stream: http2.ServerHttp2Stream,
     s.on('close', () => sessions.delete(s));
   });
   server.on('stream', onStream);
+  return listenOrigin(server, () => {
+    for (const s of sessions) s.destroy();
+  });
+}
+
+/** Binds `server` to a loopback port and counts its connections; `close` cuts what `closeConnections` reaches, then closes. */
+async function listenOrigin(server: net.Server, closeConnections: () => void): Promise<Origin> {
   const origin: Origin = {
     port: 0,
     addr: '',
     connections: 0,
     close: () => new Promise<void>((resolve) => {
-      for (const s of sessions) s.destroy();
+      closeConnections();
       server.close(() => resolve());
     }),
   };
