@@ -8,6 +8,9 @@ import { digestOf } from './digest.js';
 import { mapTlsError } from './errors.js';
 import { opensslCipherList } from './names.js';
 
+/** The client's cipher list is the same for every connector: built once. */
+const CLIENT_CIPHERS = opensslCipherList(INTERMEDIATE_TLS12_SUITES, TLS13_SUITES);
+
 /** A compiled upstream TLS configuration on Node's tls. */
 export class OpensslConnector implements TlsConnector {
   private readonly base: ConnectionOptions;
@@ -17,7 +20,7 @@ export class OpensslConnector implements TlsConnector {
     this.base = {
       minVersion: options.minVersion,
       maxVersion: options.maxVersion,
-      ciphers: opensslCipherList(INTERMEDIATE_TLS12_SUITES, TLS13_SUITES),
+      ciphers: CLIENT_CIPHERS,
       ca: options.caPem ?? systemTrustStorePem(),
       rejectUnauthorized: options.verifyCert,
       ...(options.alpn ? { ALPNProtocols: options.alpn.protocols as string[] } : {}),
