@@ -307,10 +307,8 @@ export class EngineStream extends Duplex implements TlsStream {
       this.failHandshakeNow(this.handshakeTransportError('the connection closed during the TLS handshake'));
       return;
     }
-    const callback = this.pendingWriteCallback ?? this.pendingFinalCallback;
+    const callback = this.takePendingCallback();
     if (callback) {
-      this.pendingWriteCallback = undefined;
-      this.pendingFinalCallback = undefined;
       callback(new ConnectionClosedError('the connection closed while writing', this.source));
       return;
     }
@@ -569,12 +567,18 @@ export class EngineStream extends Duplex implements TlsStream {
       this.destroy();
       return;
     }
-    const callback = this.pendingWriteCallback ?? this.pendingFinalCallback;
-    this.pendingWriteCallback = undefined;
-    this.pendingFinalCallback = undefined;
+    const callback = this.takePendingCallback();
     // A pending write callback given the error destroys the stream with it.
     if (callback) callback(error);
     else this.destroy(error);
+  }
+
+  /** The _write or _final callback still waiting on the socket, if any; it is no longer pending. */
+  private takePendingCallback(): ((error?: Error | null) => void) | undefined {
+    const callback = this.pendingWriteCallback ?? this.pendingFinalCallback;
+    this.pendingWriteCallback = undefined;
+    this.pendingFinalCallback = undefined;
+    return callback;
   }
 
   private typed(cause: unknown): Error {
