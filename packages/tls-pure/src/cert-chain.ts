@@ -1,4 +1,8 @@
-import type { CertKey } from '@proxy/core';
+import { X509Certificate } from 'node:crypto';
+import type { CertKey, ErrorSource } from '@proxy/core';
+import { AlertDescription, fatal } from './alerts.js';
+import type { ClientConfig } from './config.js';
+import { verifyCertificateChain } from './verify/chain.js';
 
 const cache = new WeakMap<CertKey, Uint8Array[]>();
 
@@ -13,4 +17,18 @@ export function chainDer(certKey: CertKey): Uint8Array[] {
     cache.set(certKey, der);
   }
   return der;
+}
+
+/**
+ * The server certificate a client (TLS 1.2 or 1.3) goes on with: the leaf of the verified path,
+ * or, with verification off, the leaf merely parsed. An empty chain is a decode_error.
+ */
+export function serverCertificate(chain: readonly Uint8Array[], cfg: ClientConfig, source: ErrorSource): X509Certificate {
+  if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
+  if (cfg.verifyCert) return verifyCertificateChain(chain, { trust: cfg.trust, purpose: 'server', hostnames: cfg.hostnames, source })[0]!;
+  try {
+    return new X509Certificate(chain[0]!);
+  } catch {
+    throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
+  }
 }

@@ -1,6 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { X509Certificate as X509 } from 'node:crypto';
-import { chainDer } from '../cert-chain.js';
+import { chainDer, serverCertificate } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
@@ -14,7 +13,6 @@ import type { ServerHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
-import { verifyCertificateChain } from '../verify/chain.js';
 import type { ClientHelloOffer } from '../tls13/client.js';
 import {
   checkInitialRenegotiationInfo, keyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
@@ -119,17 +117,8 @@ export class Tls12Client implements Handshaker {
   private onCertificate(msg: HandshakeMessage): void {
     if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
     const chain = parseCertificate12(msg.body);
-    if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
-    if (this.cfg.verifyCert) {
-      this.peerCert = verifyCertificateChain(chain, { trust: this.cfg.trust, purpose: 'server', hostnames: this.cfg.hostnames, source: this.ctx.source })[0];
-    } else {
-      try {
-        this.peerCert = new X509(chain[0]!);
-      } catch {
-        throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
-      }
-    }
-    const kind = keyKind(this.peerCert!.publicKey);
+    this.peerCert = serverCertificate(chain, this.cfg, this.ctx.source);
+    const kind = keyKind(this.peerCert.publicKey);
     if ((this.suite.auth === 'rsa') !== (kind === 'rsa')) throw fatal(AlertDescription.unsupported_certificate, 'certificate key does not fit the cipher suite');
     this.transcript.add(msg.raw);
     this.state = 'ServerKeyExchange';

@@ -1,6 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { X509Certificate as X509 } from 'node:crypto';
-import { chainDer } from '../cert-chain.js';
+import { chainDer, serverCertificate } from '../cert-chain.js';
 import { AlertDescription, checkFinished, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
@@ -19,7 +18,6 @@ import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messag
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseServerHello, type ServerHello } from '../messages/hello.js';
 import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
-import { verifyCertificateChain } from '../verify/chain.js';
 import { Tls12Client } from '../tls12/client.js';
 import { keyUpdateMessage, parseNewSessionTicket, protectionFor, pskBinder, verifyPeerCertificateVerify } from './common.js';
 
@@ -330,16 +328,7 @@ export class Tls13Client implements Handshaker {
     if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
     const { context, chain } = parseCertificate13(msg.body);
     if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'server Certificate with a request context');
-    if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
-    if (this.cfg.verifyCert) {
-      this.peerCert = verifyCertificateChain(chain, { trust: this.cfg.trust, purpose: 'server', hostnames: this.cfg.hostnames, source: this.ctx.source })[0];
-    } else {
-      try {
-        this.peerCert = new X509(chain[0]!);
-      } catch {
-        throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
-      }
-    }
+    this.peerCert = serverCertificate(chain, this.cfg, this.ctx.source);
     this.transcript.add(msg.raw);
     this.state = 'CertificateVerify';
   }
