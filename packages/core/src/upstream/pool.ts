@@ -40,10 +40,7 @@ export class ConnectionPool {
     if (stack.length === 0) this.idle.delete(key);
     this.lru.delete(conn);
     conn.onIdleLoss = undefined;
-    if (conn.idleTimer) {
-      clearTimeout(conn.idleTimer);
-      conn.idleTimer = undefined;
-    }
+    stopIdleTimer(conn);
     return conn;
   }
 
@@ -73,10 +70,7 @@ export class ConnectionPool {
     if (list === undefined) return undefined;
     for (const conn of list) {
       if (conn.hasCapacity) {
-        if (conn.idleTimer) {
-          clearTimeout(conn.idleTimer);
-          conn.idleTimer = undefined;
-        }
+        stopIdleTimer(conn);
         return conn;
       }
     }
@@ -105,10 +99,7 @@ export class ConnectionPool {
 
   private readonly removeH1 = (conn: H1Connection): void => {
     if (!this.lru.delete(conn)) return;
-    if (conn.idleTimer) {
-      clearTimeout(conn.idleTimer);
-      conn.idleTimer = undefined;
-    }
+    stopIdleTimer(conn);
     const stack = this.idle.get(conn.key);
     if (stack) {
       const i = stack.indexOf(conn);
@@ -130,4 +121,11 @@ export class ConnectionPool {
     if (i >= 0) list.splice(i, 1);
     if (list.length === 0) this.h2.delete(conn.key);
   };
+}
+
+function stopIdleTimer(conn: UpstreamConnection): void {
+  if (conn.idleTimer) {
+    clearTimeout(conn.idleTimer);
+    conn.idleTimer = undefined;
+  }
 }
