@@ -20,6 +20,8 @@ export interface Negotiated {
  * message they await. The engine feeds it whole handshake messages.
  */
 export interface Handshaker {
+  /** Client: sends the first flight (the engine's start()). */
+  start?(): void;
   onHandshake(msg: HandshakeMessage): void;
   /** A ChangeCipherSpec record with the single byte 1. */
   onChangeCipherSpec(): void;

@@ -56,8 +56,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
 
   start(): void {
     this.guard(() => {
-      const h = this.handshaker as Handshaker & { start?(): void };
-      h.start?.();
+      this.handshaker.start?.();
       this.flushHandshake();
     });
   }
@@ -207,8 +206,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
 
   sendWarning(desc: number): void {
     this.flushHandshake();
-    const body = Uint8Array.of(1, desc);
-    this.output.push(this.writeProtection ? this.writeProtection.seal(ContentType.alert, body) : encodeRecord(ContentType.alert, 0x0303, body));
+    this.output.push(this.record(ContentType.alert, Uint8Array.of(1, desc)));
   }
 
   keylog(label: string, clientRandom: Uint8Array, secret: Uint8Array | (() => Uint8Array)): void {
@@ -313,19 +311,18 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     const data = Buffer.concat(this.pendingHandshake);
     this.pendingHandshake = [];
     for (let o = 0; o < data.length; o += this.maxFragment) {
-      const chunk = new Uint8Array(data.buffer, data.byteOffset + o, Math.min(this.maxFragment, data.length - o));
-      this.output.push(this.writeProtection
-        ? this.writeProtection.seal(ContentType.handshake, chunk)
-        : encodeRecord(ContentType.handshake, 0x0303, chunk));
+      this.output.push(this.record(ContentType.handshake, new Uint8Array(data.buffer, data.byteOffset + o, Math.min(this.maxFragment, data.length - o))));
     }
   }
 
   private queueAlert(desc: number): void {
     const level = desc === AlertDescription.close_notify || desc === AlertDescription.user_canceled ? 1 : 2;
-    const body = Uint8Array.of(level, desc);
-    this.output.push(this.writeProtection
-      ? this.writeProtection.seal(ContentType.alert, body)
-      : encodeRecord(ContentType.alert, 0x0303, body));
+    this.output.push(this.record(ContentType.alert, Uint8Array.of(level, desc)));
+  }
+
+  /** One record under the current write protection, or in plaintext before there is any. */
+  private record(type: number, body: Uint8Array): Uint8Array {
+    return this.writeProtection ? this.writeProtection.seal(type, body) : encodeRecord(type, 0x0303, body);
   }
 
   /** Runs `fn`; a failure queues its alert once, marks the engine failed and rethrows a typed error. */
