@@ -1,19 +1,16 @@
 import type { X509Certificate } from 'node:crypto';
-import type { CertKey, ClientHelloInfo, ErrorSource, TlsVersion } from '@proxy/core';
+import type { CertKey, ClientHelloInfo, ErrorSource, SslDigest, TlsVersion } from '@proxy/core';
 import type { CryptoProvider } from './crypto/provider.js';
 import type { HandshakeMessage } from './messages/handshake.js';
 import type { RecordProtection } from './record/protection.js';
 
-/** What a finished handshake agreed on; the engine turns it into an SslDigest. */
-export interface Negotiated {
-  version: TlsVersion;
-  cipher: string;
-  group: string | undefined;
-  sni: string | undefined;
-  alpn: string | undefined;
-  sessionReused: boolean;
+/**
+ * What a finished handshake agreed on: the SslDigest fields a handshaker knows, with the peer
+ * certificate still an X509Certificate; the engine turns it into the SslDigest.
+ */
+export type Negotiated = Omit<SslDigest, 'backend' | 'peerCertificate' | 'extension'> & {
   peerCertificate: X509Certificate | undefined;
-}
+};
 
 /**
  * One side and version of the handshake: a state machine whose states are named for the

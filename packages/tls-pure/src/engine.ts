@@ -117,16 +117,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
   digest(): SslDigest {
     const n = this.negotiated;
     if (!n) throw new TlsHandshakeError('digest before the handshake completed', { source: 'internal' });
-    return {
-      backend: 'pure',
-      version: n.version,
-      cipher: n.cipher,
-      group: n.group,
-      sni: n.sni,
-      alpn: n.alpn,
-      sessionReused: n.sessionReused,
-      peerCertificate: n.peerCertificate ? peerCertificateInfo(n.peerCertificate) : undefined,
-    };
+    return { backend: 'pure', ...n, peerCertificate: n.peerCertificate ? peerCertificateInfo(n.peerCertificate) : undefined };
   }
 
   closeDelayMs(): number {
