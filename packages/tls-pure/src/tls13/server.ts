@@ -13,7 +13,7 @@ import {
   parseCertificate13, parseKeyUpdate,
 } from '../messages/certificate.js';
 import {
-  Ext, encodeAlpn, encodeU16List, parseAlpn, parseClientKeyShares, parseClientVersions, parseRecordSizeLimit, parseServerName, u16, u16List,
+  Ext, encodeAlpn, encodeU16List, parseAlpn, parseClientKeyShares, parseClientVersions, parseRecordSizeLimit, parseServerName, u16, u16List, writeExtensions,
 } from '../messages/extensions.js';
 import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { HRR_RANDOM, encodeServerHello, parseClientHello, type ClientHello } from '../messages/hello.js';
@@ -148,15 +148,13 @@ export class Tls13Server implements Handshaker {
     }
     this.offeredEarlyData = ext.has(Ext.early_data);
     const modes = ext.get(Ext.psk_key_exchange_modes);
+    // psk_dhe_ke (1): the only mode we resume with, and the one our tickets need.
     this.clientTakesTickets = !!modes && new Reader(modes, 'psk_key_exchange_modes').vec8(1).includes(1);
     this.group = share.g;
 
     // PSK resumption (RFC 8446 4.2.11): only PSK with (EC)DHE, only our own tickets.
     let psk: { index: number; state: TicketState } | undefined;
-    if (hasPsk && this.cfg.tickets) {
-      const modes = new Reader(ext.get(Ext.psk_key_exchange_modes)!, 'psk_key_exchange_modes').vec8(1);
-      if (modes.includes(1)) psk = this.checkPsk(msg, ext.get(Ext.pre_shared_key)!);
-    }
+    if (hasPsk && this.cfg.tickets && this.clientTakesTickets) psk = this.checkPsk(msg, ext.get(Ext.pre_shared_key)!);
     this.transcript.add(msg.raw);
 
     const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, certKey, psk);
@@ -278,7 +276,9 @@ export class Tls13Server implements Handshaker {
       ee.push([Ext.record_size_limit, u16(16385)]);
       this.ctx.setMaxFragment(this.recordSizeLimit - 1);
     }
-    this.send(HandshakeType.encrypted_extensions, new Writer().nested16((w) => ee.forEach(([t, d]) => w.u16(t).vec16(d))).finish());
+    const eeBody = new Writer();
+    writeExtensions(eeBody, ee);
+    this.send(HandshakeType.encrypted_extensions, eeBody.finish());
 
     if (!psk) {
       if (this.cfg.clientAuth) {
