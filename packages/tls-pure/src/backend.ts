@@ -65,7 +65,7 @@ export function compileServerConfig(settings: TlsSettings, provider: CryptoProvi
     tls13Suites: compileSuites(settings.tls13Suites, 'TLSv1.3'),
     tls12Suites: compileSuites(settings.tls12Suites, 'TLSv1.2'),
     groups: compileGroups(settings.groups),
-    alpn: settings.alpn?.protocols,
+    alpn: settings.alpn,
     defaultCert: settings.certKey,
     certificateCallback: !!settings.callbacks.certificate,
     clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,

@@ -1,37 +1,36 @@
 import type { X509Certificate } from 'node:crypto';
-import type { CertKey, ClientHelloInfo, TlsVersion } from '@proxy/core';
+import type { Alpn, CertKey, ClientHelloInfo, TlsVersion } from '@proxy/core';
 import type { CryptoProvider, GroupName } from './crypto/provider.js';
 import type { CipherSuite } from './suites.js';
 import type { TicketKeys } from './tickets.js';
 
-/** A server configuration compiled from TlsSettings; shared by every connection of a listener. */
-export interface ServerConfig {
+/** What the server and client configurations both hold. */
+interface CommonConfig {
   provider: CryptoProvider;
   minVersion: TlsVersion;
   maxVersion: TlsVersion;
-  /** Server preference order. */
+  /** In preference order (the server's, on the server). */
   tls13Suites: readonly CipherSuite[];
   tls12Suites: readonly CipherSuite[];
   groups: readonly GroupName[];
-  /** Our ALPN protocols in preference order; undefined: no ALPN. */
-  alpn: readonly string[] | undefined;
+  keylog: ((line: string) => void) | undefined;
+}
+
+/** A server configuration compiled from TlsSettings; shared by every connection of a listener. */
+export interface ServerConfig extends CommonConfig {
+  /** Our ALPN protocols (Alpn.select picks the server's choice); undefined: no ALPN. */
+  alpn: Alpn | undefined;
   defaultCert: CertKey | undefined;
   /** Pause on each ClientHello for the adapter to call the certificate callback. */
   certificateCallback: boolean;
   clientAuth: { trust: readonly X509Certificate[]; required: boolean } | undefined;
-  keylog: ((line: string) => void) | undefined;
   /** Session tickets (TLS 1.3 PSK-DHE and TLS 1.2 RFC 5077); undefined turns them off. */
   tickets: TicketKeys | undefined;
 }
 
 /** A client configuration compiled from TlsClientOptions plus the target. */
-export interface ClientConfig {
-  provider: CryptoProvider;
-  minVersion: TlsVersion;
-  maxVersion: TlsVersion;
-  tls13Suites: readonly CipherSuite[];
-  tls12Suites: readonly CipherSuite[];
-  groups: readonly GroupName[];
+export interface ClientConfig extends CommonConfig {
+  /** The ALPN protocols we offer, most preferred first; undefined: no ALPN. */
   alpn: readonly string[] | undefined;
   /** SNI to send; undefined sends none. */
   serverName: string | undefined;
@@ -40,7 +39,6 @@ export interface ClientConfig {
   hostnames: readonly string[];
   trust: readonly X509Certificate[];
   clientCertKey: CertKey | undefined;
-  keylog: ((line: string) => void) | undefined;
   /** Where resumption tickets are kept, keyed by server identity; undefined: no resumption. */
   sessionCache: SessionCache | undefined;
   sessionKey: string;

@@ -129,7 +129,7 @@ export class Tls13Server implements Handshaker {
     this.alpn = undefined;
     if (ext.has(Ext.alpn) && this.cfg.alpn) {
       const offered = parseAlpn(ext.get(Ext.alpn)!);
-      this.alpn = this.cfg.alpn.find((p) => offered.includes(p));
+      this.alpn = this.cfg.alpn.select(offered);
       if (!this.alpn) throw fatal(AlertDescription.no_application_protocol, `no ALPN protocol in common (offered ${offered.join(',')})`);
     }
 
