@@ -1,8 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import forge from 'node-forge';
-import { InvalidCertError, type ErrorSource } from '@proxy/core';
+import { InvalidCertError, systemTrustStorePem, type ErrorSource } from '@proxy/core';
 import { AlertDescription } from '../alerts.js';
 import { certificateMatchesHost } from './hostname.js';
 
@@ -234,16 +232,13 @@ export function checkHostname(leaf: X509Certificate, hostnames: readonly string[
 }
 
 let systemStore: X509Certificate[] | undefined;
-/** The system CA bundle (Debian's ca-certificates), else Node's bundled Mozilla roots. */
+/**
+ * Core's default trust store (systemTrustStorePem: the system CA bundle, else Node's bundled
+ * Mozilla roots) as certificates; one that does not parse is skipped.
+ */
 export function systemTrustStore(): X509Certificate[] {
   if (systemStore) return systemStore;
-  let pems: string[] = [];
-  try {
-    const bundle = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
-    pems = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  } catch {
-    pems = [...rootCertificates];
-  }
+  const pems = systemTrustStorePem().match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   systemStore = pems.flatMap((p) => {
     try {
       return [new X509Certificate(p)];
