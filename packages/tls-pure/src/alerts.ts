@@ -46,17 +46,6 @@ export function fatal(alert: number, message: string): TlsProtocolError {
   return new TlsProtocolError(`${message} (sending ${alertName(alert)})`, { alert });
 }
 
-/**
- * Checks a Finished verify_data: a wrong length is decode_error, a wrong value decrypt_error
- * (RFC 8446 4.4.4, RFC 5246 7.4.9), compared in constant time.
- */
-export function checkFinished(expected: Uint8Array, received: Uint8Array, side: string): void {
-  if (received.length !== expected.length) throw fatal(AlertDescription.decode_error, `${side} Finished has the wrong length`);
-  let diff = 0;
-  for (let i = 0; i < expected.length; i++) diff |= expected[i]! ^ received[i]!;
-  if (diff !== 0) throw fatal(AlertDescription.decrypt_error, `${side} Finished does not verify`);
-}
-
 /** True for the typed errors the engine may throw; anything else is a bug we convert to internal_error. */
 export function isTlsError(e: unknown): e is TlsHandshakeError {
   return e instanceof TlsHandshakeError;

@@ -1,5 +1,6 @@
 import { AlertDescription, fatal } from '../alerts.js';
 import { ByteQueue } from '../byte-queue.js';
+import { constantTimeEqual } from '../bytes.js';
 
 /** RFC 8446 section 4 HandshakeType. */
 export const HandshakeType = {
@@ -38,6 +39,15 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
   out[3] = body.length & 0xff;
   out.set(body, 4);
   return out;
+}
+
+/**
+ * Checks a Finished verify_data: a wrong length is decode_error, a wrong value decrypt_error
+ * (RFC 8446 4.4.4, RFC 5246 7.4.9), compared in constant time.
+ */
+export function checkFinished(expected: Uint8Array, received: Uint8Array, side: string): void {
+  if (received.length !== expected.length) throw fatal(AlertDescription.decode_error, `${side} Finished has the wrong length`);
+  if (!constantTimeEqual(expected, received)) throw fatal(AlertDescription.decrypt_error, `${side} Finished does not verify`);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { chainDer, serverCertificate } from '../cert-chain.js';
-import { AlertDescription, checkFinished, fatal } from '../alerts.js';
+import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -8,7 +8,7 @@ import { keyKind, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from '../messages/certificate.js';
 import { Ext, parseAlpn, parseRecordSizeLimit, u16List } from '../messages/extensions.js';
-import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import type { ServerHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
 import { groupName, type CipherSuite } from '../suites.js';

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
-import { AlertDescription, checkFinished, fatal } from '../alerts.js';
+import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 import type { ServerConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -9,7 +9,7 @@ import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, parseCertificate12, parseCertificateVerify } from '../messages/certificate.js';
 import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseServerName, u16, u16List } from '../messages/extensions.js';
-import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
 import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';

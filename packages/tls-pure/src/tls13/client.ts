@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { chainDer, serverCertificate } from '../cert-chain.js';
-import { AlertDescription, checkFinished, fatal } from '../alerts.js';
+import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -14,7 +14,7 @@ import {
 import {
   Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, parseRecordSizeLimit, u16, u16List,
 } from '../messages/extensions.js';
-import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseServerHello, type ServerHello } from '../messages/hello.js';
 import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
-import { AlertDescription, checkFinished, fatal } from '../alerts.js';
+import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import type { ServerConfig } from '../config.js';
@@ -15,7 +15,7 @@ import {
 import {
   Ext, encodeAlpn, encodeU16List, parseAlpn, parseClientKeyShares, parseClientVersions, parseRecordSizeLimit, parseServerName, u16, u16List, writeExtensions,
 } from '../messages/extensions.js';
-import { HandshakeType, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
+import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { HRR_RANDOM, encodeServerHello, parseClientHello, type ClientHello } from '../messages/hello.js';
 import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
