@@ -53,14 +53,20 @@ export function writeExtensions(w: Writer, exts: Array<[number, Uint8Array]>): v
   });
 }
 
+/** The body of a vector of u16 values (cipher suites, groups, schemes, versions); an odd length is a decode_error. */
+export function u16s(list: Uint8Array, oddMessage: string): number[] {
+  if (list.length % 2) throw fatal(AlertDescription.decode_error, oddMessage);
+  const out: number[] = [];
+  for (let i = 0; i < list.length; i += 2) out.push((list[i]! << 8) | list[i + 1]!);
+  return out;
+}
+
+/** An extension that is exactly one u16 vector with a 2-byte length. */
 export function u16List(data: Uint8Array, what: string, min = 2): number[] {
   const r = new Reader(data, what);
   const list = r.vec16(min);
   r.end();
-  if (list.length % 2) throw fatal(AlertDescription.decode_error, `odd length ${what}`);
-  const out: number[] = [];
-  for (let i = 0; i < list.length; i += 2) out.push((list[i]! << 8) | list[i + 1]!);
-  return out;
+  return u16s(list, `odd length ${what}`);
 }
 
 export function encodeU16List(values: readonly number[]): Uint8Array {
@@ -129,10 +135,7 @@ export function parseClientVersions(data: Uint8Array): number[] {
   const r = new Reader(data, 'supported_versions');
   const list = r.vec8(2, 254);
   r.end();
-  if (list.length % 2) throw fatal(AlertDescription.decode_error, 'odd supported_versions');
-  const out: number[] = [];
-  for (let i = 0; i < list.length; i += 2) out.push((list[i]! << 8) | list[i + 1]!);
-  return out;
+  return u16s(list, 'odd supported_versions');
 }
 
 /** RFC 8449 record_size_limit: a u16 of at least 64. */

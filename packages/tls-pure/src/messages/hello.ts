@@ -1,6 +1,6 @@
 import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
-import { Ext, parseExtensions, writeExtensions, type Extensions } from './extensions.js';
+import { Ext, parseExtensions, u16s, writeExtensions, type Extensions } from './extensions.js';
 
 export interface ClientHello {
   legacyVersion: number;
@@ -18,10 +18,7 @@ export function parseClientHello(body: Uint8Array): ClientHello {
   const legacyVersion = r.u16();
   const random = r.bytes(32);
   const sessionId = r.vec8(0, 32);
-  const suitesRaw = r.vec16(2, 0xfffe);
-  if (suitesRaw.length % 2) throw fatal(AlertDescription.decode_error, 'odd cipher_suites length');
-  const cipherSuites: number[] = [];
-  for (let i = 0; i < suitesRaw.length; i += 2) cipherSuites.push((suitesRaw[i]! << 8) | suitesRaw[i + 1]!);
+  const cipherSuites = u16s(r.vec16(2, 0xfffe), 'odd cipher_suites length');
   const compressionMethods = r.vec8(1);
   const { map, order } = parseExtensions(r, 'ClientHello');
   r.end();

@@ -7,7 +7,7 @@ import type { EngineContext, Handshaker } from '../context.js';
 import { keyKind, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from '../messages/certificate.js';
-import { Ext, parseAlpn, parseRecordSizeLimit, u16List } from '../messages/extensions.js';
+import { Ext, parseAlpn, parseRecordSizeLimit, u16s } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import type { ServerHello } from '../messages/hello.js';
 import type { RecordProtection } from '../record/protection.js';
@@ -148,7 +148,7 @@ export class Tls12Client implements Handshaker {
     const algs = r.vec16(2);
     r.vec16();
     r.end();
-    this.certRequest = u16List(new Writer().vec16(algs).finish(), 'signature_algorithms');
+    this.certRequest = u16s(algs, 'odd length signature_algorithms');
     this.transcript.add(msg.raw);
     this.state = 'ServerHelloDone';
   }
