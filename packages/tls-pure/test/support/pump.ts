@@ -5,27 +5,21 @@ import type { PureTlsEngine, ClientConfig, ServerConfig } from '../../src/index.
 /** Moves bytes between two engines until neither has anything to say; returns the first error per side. */
 export function pump(a: TlsEngine, b: TlsEngine, maxRounds = 50): { a?: Error; b?: Error } {
   const errors: { a?: Error; b?: Error } = {};
+  /** Hands `from`'s output to `to` (named `side` in `errors`) unless `to` already failed; true if bytes moved. */
+  const deliver = (from: TlsEngine, to: TlsEngine, side: 'a' | 'b'): boolean => {
+    const data = from.pullOutput();
+    if (!data || errors[side]) return false;
+    try {
+      to.receive(data);
+    } catch (e) {
+      errors[side] = e as Error;
+    }
+    return true;
+  };
   for (let i = 0; i < maxRounds; i++) {
-    let moved = false;
-    const fromA = a.pullOutput();
-    if (fromA && !errors.b) {
-      moved = true;
-      try {
-        b.receive(fromA);
-      } catch (e) {
-        errors.b = e as Error;
-      }
-    }
-    const fromB = b.pullOutput();
-    if (fromB && !errors.a) {
-      moved = true;
-      try {
-        a.receive(fromB);
-      } catch (e) {
-        errors.a = e as Error;
-      }
-    }
-    if (!moved) break;
+    const movedToB = deliver(a, b, 'b');
+    const movedToA = deliver(b, a, 'a');
+    if (!movedToB && !movedToA) break;
   }
   return errors;
 }
