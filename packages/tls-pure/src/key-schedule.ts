@@ -86,10 +86,6 @@ export class KeySchedule13 {
     return fullHandshakeConstants(this.p, this.hash).emptyHash;
   }
 
-  transcriptHash(messages: Uint8Array): Uint8Array {
-    return this.p.hash(this.hash, messages);
-  }
-
   /** Derive-Secret(current, label, transcript) where `transcriptHash` is already hashed. */
   derive(label: string, transcriptHash: Uint8Array): Uint8Array {
     return hkdfExpandLabel(this.p, this.hash, this.secret, label, transcriptHash, this.hashLen);

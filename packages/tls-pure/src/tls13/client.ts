@@ -19,7 +19,9 @@ import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseS
 import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
 import { Tls12Client } from '../tls12/client.js';
-import { keyUpdateMessage, parseNewSessionTicket, protectionFor, pskBinder, verifyPeerCertificateVerify } from './common.js';
+import {
+  applicationTrafficSecrets, handshakeTrafficSecrets, keyUpdateMessage, parseNewSessionTicket, protectionFor, pskBinder, verifyPeerCertificateVerify,
+} from './common.js';
 
 type State = 'ServerHello' | 'EncryptedExtensions' | 'CertificateOrRequest' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic';
 
@@ -238,11 +240,7 @@ export class Tls13Client implements Handshaker {
     const p = this.ctx.provider;
     this.ks = new KeySchedule13(p, suite.hash, psk);
     this.ks.inputHandshakeSecret(shared);
-    const th = this.transcript.hash(p, suite.hash);
-    this.clientHsSecret = this.ks.derive('c hs traffic', th);
-    this.serverHsSecret = this.ks.derive('s hs traffic', th);
-    this.ctx.keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.random, this.clientHsSecret);
-    this.ctx.keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.random, this.serverHsSecret);
+    ({ client: this.clientHsSecret, server: this.serverHsSecret } = handshakeTrafficSecrets(this.ctx, this.ks, this.transcript, this.random));
     this.ctx.setReadProtection(protectionFor(p, suite, this.serverHsSecret));
     // From here our alerts must be protected too (RFC 8446 5: the server reads with these keys).
     this.ctx.setWriteProtection(protectionFor(p, suite, this.clientHsSecret));
@@ -347,12 +345,7 @@ export class Tls13Client implements Handshaker {
     checkFinished(expected, msg.body, 'server');
     this.transcript.add(msg.raw);
     this.ks.inputMasterSecret();
-    const th = this.transcript.hash(p, this.suite.hash);
-    this.clientAppSecret = this.ks.derive('c ap traffic', th);
-    this.serverAppSecret = this.ks.derive('s ap traffic', th);
-    this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.random, this.clientAppSecret);
-    this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.random, this.serverAppSecret);
-    this.ctx.keylog('EXPORTER_SECRET', this.random, () => this.ks.derive('exp master', th));
+    ({ client: this.clientAppSecret, server: this.serverAppSecret } = applicationTrafficSecrets(this.ctx, this.ks, this.transcript, this.random));
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.serverAppSecret));
 
     this.sendCompatCcs();

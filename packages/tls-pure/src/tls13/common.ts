@@ -8,12 +8,44 @@ import { Reader, Writer } from '../bytes.js';
 import { certificateVerifyContent, parseCertificateVerify } from '../messages/certificate.js';
 import { encodeHandshake, HandshakeType } from '../messages/handshake.js';
 import { AlertDescription, fatal } from '../alerts.js';
+import type { EngineContext } from '../context.js';
 import { Transcript } from '../transcript.js';
 
 /** Record protection for one direction from a TLS 1.3 traffic secret (RFC 8446 7.3). */
 export function protectionFor(p: CryptoProvider, suite: CipherSuite, secret: Uint8Array): Tls13Protection {
   const { key, iv } = trafficKeys(p, suite.hash, secret, suite.keyLen);
   return new Tls13Protection(p, suite, key, iv);
+}
+
+/**
+ * RFC 8446 7.1: the client and server handshake traffic secrets over ClientHello..ServerHello
+ * (call after KeySchedule13.inputHandshakeSecret), key-logged under their NSS labels.
+ */
+export function handshakeTrafficSecrets(
+  ctx: EngineContext, ks: KeySchedule13, transcript: Transcript, clientRandom: Uint8Array,
+): { client: Uint8Array; server: Uint8Array } {
+  const th = transcript.hash(ctx.provider, ks.hash);
+  const client = ks.derive('c hs traffic', th);
+  const server = ks.derive('s hs traffic', th);
+  ctx.keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', clientRandom, client);
+  ctx.keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', clientRandom, server);
+  return { client, server };
+}
+
+/**
+ * RFC 8446 7.1: the first application traffic secrets over ClientHello..server Finished (call
+ * after KeySchedule13.inputMasterSecret), key-logged with the exporter secret.
+ */
+export function applicationTrafficSecrets(
+  ctx: EngineContext, ks: KeySchedule13, transcript: Transcript, clientRandom: Uint8Array,
+): { client: Uint8Array; server: Uint8Array } {
+  const th = transcript.hash(ctx.provider, ks.hash);
+  const client = ks.derive('c ap traffic', th);
+  const server = ks.derive('s ap traffic', th);
+  ctx.keylog('CLIENT_TRAFFIC_SECRET_0', clientRandom, client);
+  ctx.keylog('SERVER_TRAFFIC_SECRET_0', clientRandom, server);
+  ctx.keylog('EXPORTER_SECRET', clientRandom, () => ks.derive('exp master', th));
+  return { client, server };
 }
 
 /**

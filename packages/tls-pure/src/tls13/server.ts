@@ -21,7 +21,10 @@ import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
-import { encodeNewSessionTicket, keyUpdateMessage, parseOfferedPsks, protectionFor, pskBinder, verifyPeerCertificateVerify } from './common.js';
+import {
+  applicationTrafficSecrets, encodeNewSessionTicket, handshakeTrafficSecrets, keyUpdateMessage, parseOfferedPsks, protectionFor, pskBinder,
+  verifyPeerCertificateVerify,
+} from './common.js';
 
 type State = 'ClientHello' | 'RetriedClientHello' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic' | 'Paused';
 
@@ -262,12 +265,9 @@ export class Tls13Server implements Handshaker {
 
     // RFC 8446 7.1: handshake secrets over ClientHello..ServerHello.
     this.ks.inputHandshakeSecret(shared);
-    const th = this.transcript.hash(p, this.suite.hash);
-    this.clientHsSecret = this.ks.derive('c hs traffic', th);
-    const serverHs = this.ks.derive('s hs traffic', th);
-    this.ctx.keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, this.clientHsSecret);
-    this.ctx.keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', this.clientRandom, serverHs);
-    this.ctx.setWriteProtection(protectionFor(p, this.suite, serverHs));
+    const hs = handshakeTrafficSecrets(this.ctx, this.ks, this.transcript, this.clientRandom);
+    this.clientHsSecret = hs.client;
+    this.ctx.setWriteProtection(protectionFor(p, this.suite, hs.server));
 
     const ee: Array<[number, Uint8Array]> = [];
     if (this.sni !== undefined && !psk) ee.push([Ext.server_name, new Uint8Array(0)]);
@@ -294,16 +294,11 @@ export class Tls13Server implements Handshaker {
       this.clientCertDer = psk.state.clientCert;
       this.clientCert = certFromDer(psk.state.clientCert);
     }
-    this.send(HandshakeType.finished, this.ks.finishedMac(serverHs, this.transcript.hash(p, this.suite.hash)));
+    this.send(HandshakeType.finished, this.ks.finishedMac(hs.server, this.transcript.hash(p, this.suite.hash)));
 
     // RFC 8446 7.1: application secrets over ClientHello..server Finished.
     this.ks.inputMasterSecret();
-    const th2 = this.transcript.hash(p, this.suite.hash);
-    this.clientAppSecret = this.ks.derive('c ap traffic', th2);
-    this.serverAppSecret = this.ks.derive('s ap traffic', th2);
-    this.ctx.keylog('CLIENT_TRAFFIC_SECRET_0', this.clientRandom, this.clientAppSecret);
-    this.ctx.keylog('SERVER_TRAFFIC_SECRET_0', this.clientRandom, this.serverAppSecret);
-    this.ctx.keylog('EXPORTER_SECRET', this.clientRandom, () => this.ks.derive('exp master', th2));
+    ({ client: this.clientAppSecret, server: this.serverAppSecret } = applicationTrafficSecrets(this.ctx, this.ks, this.transcript, this.clientRandom));
     this.ctx.setWriteProtection(protectionFor(p, this.suite, this.serverAppSecret));
     this.ctx.setReadProtection(protectionFor(p, this.suite, this.clientHsSecret));
     // Early data is always declined (never echoed); the client's 0-RTT records are skipped.
