@@ -9,7 +9,6 @@ export interface ClientHello {
   cipherSuites: number[];
   compressionMethods: Uint8Array;
   extensions: Extensions;
-  extensionOrder: number[];
 }
 
 /** RFC 8446 4.1.2 / RFC 5246 7.4.1.2. */
@@ -25,7 +24,7 @@ export function parseClientHello(body: Uint8Array): ClientHello {
   if (map.has(Ext.pre_shared_key) && order[order.length - 1] !== Ext.pre_shared_key) {
     throw fatal(AlertDescription.illegal_parameter, 'pre_shared_key is not the last extension');
   }
-  return { legacyVersion, random, sessionId, cipherSuites, compressionMethods, extensions: map, extensionOrder: order };
+  return { legacyVersion, random, sessionId, cipherSuites, compressionMethods, extensions: map };
 }
 
 export function encodeClientHello(ch: {

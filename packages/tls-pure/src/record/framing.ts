@@ -16,7 +16,6 @@ export const MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048;
 
 export interface TlsRecord {
   type: number;
-  version: number;
   /** The 5-byte header, which TLS 1.3 uses as AEAD additional data. */
   header: Uint8Array;
   fragment: Uint8Array;
@@ -45,12 +44,7 @@ export class RecordDeframer {
     if (length > MAX_CIPHERTEXT) throw fatal(AlertDescription.record_overflow, `record of ${length} bytes`);
     if (this.queue.length < 5 + length) return undefined;
     const whole = this.queue.take(5 + length);
-    return { type, version, header: whole.subarray(0, 5), fragment: whole.subarray(5) };
-  }
-
-  /** Bytes received but not yet a whole record. */
-  get buffered(): number {
-    return this.queue.length;
+    return { type, header: whole.subarray(0, 5), fragment: whole.subarray(5) };
   }
 }
 
