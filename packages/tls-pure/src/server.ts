@@ -35,14 +35,8 @@ export class ServerHelloDispatcher implements Handshaker {
     if (version === undefined) throw fatal(AlertDescription.protocol_version, 'no protocol version in common');
     // RFC 7507: a fallback retry below our best version is an attack.
     if (version === 0x0303 && want13 && ch.cipherSuites.includes(0x5600)) throw fatal(AlertDescription.inappropriate_fallback, 'TLS_FALLBACK_SCSV below TLS 1.3');
-    if (version === 0x0304) {
-      const next = new Tls13Server(this.ctx, this.cfg, this.peerAddr);
-      this.ctx.replaceHandshaker(next);
-      next.acceptClientHello(msg, ch);
-    } else {
-      const next = new Tls12Server(this.ctx, this.cfg, this.peerAddr);
-      this.ctx.replaceHandshaker(next);
-      next.acceptClientHello(msg, ch);
-    }
+    const next = version === 0x0304 ? new Tls13Server(this.ctx, this.cfg, this.peerAddr) : new Tls12Server(this.ctx, this.cfg, this.peerAddr);
+    this.ctx.replaceHandshaker(next);
+    next.acceptClientHello(msg, ch);
   }
 }
