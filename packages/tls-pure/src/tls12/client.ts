@@ -10,12 +10,11 @@ import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from
 import { Ext, parseAlpn, parseRecordSizeLimit, u16s } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import type { ServerHello } from '../messages/hello.js';
-import type { RecordProtection } from '../record/protection.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
 import type { ClientHelloOffer } from '../tls13/client.js';
 import {
-  checkInitialRenegotiationInfo, keyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
+  checkInitialRenegotiationInfo, keyBlock12, type KeyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
 } from './common.js';
 
 type State =
@@ -36,7 +35,8 @@ export class Tls12Client implements Handshaker {
   private groupCode = 0;
   private certRequest: number[] | undefined;
   private master!: Uint8Array;
-  private pendingRead: RecordProtection | undefined;
+  /** From the master secret on: the server's keys go on at its ChangeCipherSpec, ours at our own. */
+  private keys: KeyBlock12 | undefined;
   private resumed = false;
   private expectTicket = false;
 
@@ -77,7 +77,7 @@ export class Tls12Client implements Handshaker {
       this.peerCert = session.peerCertificate;
       this.alpn = this.alpn ?? session.alpn;
       this.ctx.keylog('CLIENT_RANDOM', this.offer.random, this.master);
-      this.pendingRead = keyBlock12(this.ctx.provider, suite, this.master, this.offer.random, this.serverRandom).server;
+      this.keys = keyBlock12(this.ctx.provider, suite, this.master, this.offer.random, this.serverRandom);
       this.state = this.expectTicket ? 'NewSessionTicket' : 'ChangeCipherSpec';
       return;
     }
@@ -86,7 +86,7 @@ export class Tls12Client implements Handshaker {
 
   onChangeCipherSpec(): void {
     if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
-    this.ctx.setReadProtection(this.pendingRead!);
+    this.ctx.setReadProtection(this.keys!.server);
     this.state = 'Finished';
   }
 
@@ -178,10 +178,9 @@ export class Tls12Client implements Handshaker {
     if (scheme !== undefined) {
       this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, p.sign(ck!.key, scheme, this.transcript.bytes())));
     }
-    const kb = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
-    this.pendingRead = kb.server;
+    this.keys = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
     this.ctx.sendChangeCipherSpec();
-    this.ctx.setWriteProtection(kb.client);
+    this.ctx.setWriteProtection(this.keys.client);
     this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
     this.state = this.expectTicket ? 'NewSessionTicket' : 'ChangeCipherSpec';
   }
@@ -206,9 +205,8 @@ export class Tls12Client implements Handshaker {
     checkFinished(expected, msg.body, 'server');
     this.transcript.add(msg.raw);
     if (this.resumed) {
-      const kb = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
       this.ctx.sendChangeCipherSpec();
-      this.ctx.setWriteProtection(kb.client);
+      this.ctx.setWriteProtection(this.keys!.client);
       this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
     }
     this.state = 'Traffic';

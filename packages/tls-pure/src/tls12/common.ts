@@ -15,10 +15,16 @@ export function masterSecret12(
     : prf12(p, suite.hash, pms, 'master secret', concat(clientRandom, serverRandom), 48);
 }
 
+/** Both directions' record protection, as each side's write keys. */
+export interface KeyBlock12 {
+  client: Tls12Protection;
+  server: Tls12Protection;
+}
+
 /** RFC 5246 6.3 key block for AEAD suites: client key, server key, client IV, server IV. */
 export function keyBlock12(
   p: CryptoProvider, suite: CipherSuite, master: Uint8Array, clientRandom: Uint8Array, serverRandom: Uint8Array,
-): { client: Tls12Protection; server: Tls12Protection } {
+): KeyBlock12 {
   const ivLen = suite.aead === 'chacha20-poly1305' ? 12 : 4;
   const kb = prf12(p, suite.hash, master, 'key expansion', concat(serverRandom, clientRandom), 2 * suite.keyLen + 2 * ivLen);
   const k = suite.keyLen;

@@ -11,13 +11,12 @@ import { encodeCertificate12, parseCertificate12, parseCertificateVerify } from 
 import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseServerName, u16, u16List } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
-import type { RecordProtection } from '../record/protection.js';
 import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
 import {
-  EMPTY_RENEGOTIATION_INFO, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12,
+  EMPTY_RENEGOTIATION_INFO, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12, type KeyBlock12,
   masterSecret12, verifyData12,
 } from './common.js';
 
@@ -39,8 +38,8 @@ export class Tls12Server implements Handshaker {
   private alpn: string | undefined;
   private ems = false;
   private master!: Uint8Array;
-  private pendingRead: RecordProtection | undefined;
-  private pendingWrite: RecordProtection | undefined;
+  /** From the master secret on: the client's keys go on at its ChangeCipherSpec, ours at our own. */
+  private keys: KeyBlock12 | undefined;
   private clientCert: X509Certificate | undefined;
   private clientCertDer: Uint8Array = new Uint8Array(0);
   private certRequested = false;
@@ -162,15 +161,13 @@ export class Tls12Server implements Handshaker {
     this.deriveKeys();
     this.ctx.keylog('CLIENT_RANDOM', this.ch.random, this.master);
     this.ctx.sendChangeCipherSpec();
-    this.ctx.setWriteProtection(this.pendingWrite!);
+    this.ctx.setWriteProtection(this.keys!.server);
     this.send(HandshakeType.finished, verifyData12(this.ctx.provider, suite, this.master, 'server finished', this.transcript.bytes()));
     this.state = 'ChangeCipherSpec';
   }
 
   private deriveKeys(): void {
-    const kb = keyBlock12(this.ctx.provider, this.suite, this.master, this.ch.random, this.serverRandom);
-    this.pendingRead = kb.client;
-    this.pendingWrite = kb.server;
+    this.keys = keyBlock12(this.ctx.provider, this.suite, this.master, this.ch.random, this.serverRandom);
   }
 
   private send(type: number, body: Uint8Array): void {
@@ -181,7 +178,7 @@ export class Tls12Server implements Handshaker {
 
   onChangeCipherSpec(): void {
     if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
-    this.ctx.setReadProtection(this.pendingRead!);
+    this.ctx.setReadProtection(this.keys!.client);
     this.state = 'Finished';
   }
 
@@ -265,7 +262,7 @@ export class Tls12Server implements Handshaker {
         this.ctx.sendHandshake(raw);
       }
       this.ctx.sendChangeCipherSpec();
-      this.ctx.setWriteProtection(this.pendingWrite!);
+      this.ctx.setWriteProtection(this.keys!.server);
       this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes()));
     }
     this.state = 'Traffic';
