@@ -179,9 +179,7 @@ export class Tls12Client implements Handshaker {
       this.send(HandshakeType.certificate_verify, encodeCertificateVerify(scheme, p.sign(ck!.key, scheme, this.transcript.bytes())));
     }
     this.keys = keyBlock12(p, this.suite, this.master, this.offer.random, this.serverRandom);
-    this.ctx.sendChangeCipherSpec();
-    this.ctx.setWriteProtection(this.keys.client);
-    this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
+    this.sendFinished();
     this.state = this.expectTicket ? 'NewSessionTicket' : 'ChangeCipherSpec';
   }
 
@@ -204,16 +202,19 @@ export class Tls12Client implements Handshaker {
     const expected = verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes());
     checkFinished(expected, msg.body, 'server');
     this.transcript.add(msg.raw);
-    if (this.resumed) {
-      this.ctx.sendChangeCipherSpec();
-      this.ctx.setWriteProtection(this.keys!.client);
-      this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes()));
-    }
+    if (this.resumed) this.sendFinished();
     this.state = 'Traffic';
     this.ctx.complete({
       version: 'TLSv1.2', cipher: this.suite.name, group: this.group, sni: this.cfg.serverName, alpn: this.alpn,
       sessionReused: this.resumed, peerCertificate: this.peerCert,
     });
+  }
+
+  /** RFC 5246 7.1, 7.4.9: our ChangeCipherSpec, our write keys on, then our Finished. */
+  private sendFinished(): void {
+    this.ctx.sendChangeCipherSpec();
+    this.ctx.setWriteProtection(this.keys!.client);
+    this.send(HandshakeType.finished, verifyData12(this.ctx.provider, this.suite, this.master, 'client finished', this.transcript.bytes()));
   }
 
   private send(type: number, body: Uint8Array): void {

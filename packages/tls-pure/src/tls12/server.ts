@@ -160,14 +160,19 @@ export class Tls12Server implements Handshaker {
     this.serverHello(this.ch.sessionId);
     this.deriveKeys();
     this.ctx.keylog('CLIENT_RANDOM', this.ch.random, this.master);
-    this.ctx.sendChangeCipherSpec();
-    this.ctx.setWriteProtection(this.keys!.server);
-    this.send(HandshakeType.finished, verifyData12(this.ctx.provider, suite, this.master, 'server finished', this.transcript.bytes()));
+    this.sendFinished();
     this.state = 'ChangeCipherSpec';
   }
 
   private deriveKeys(): void {
     this.keys = keyBlock12(this.ctx.provider, this.suite, this.master, this.ch.random, this.serverRandom);
+  }
+
+  /** RFC 5246 7.1, 7.4.9: our ChangeCipherSpec, our write keys on, then our Finished. */
+  private sendFinished(): void {
+    this.ctx.sendChangeCipherSpec();
+    this.ctx.setWriteProtection(this.keys!.server);
+    this.send(HandshakeType.finished, verifyData12(this.ctx.provider, this.suite, this.master, 'server finished', this.transcript.bytes()));
   }
 
   private send(type: number, body: Uint8Array): void {
@@ -261,9 +266,7 @@ export class Tls12Server implements Handshaker {
         this.transcript.add(raw);
         this.ctx.sendHandshake(raw);
       }
-      this.ctx.sendChangeCipherSpec();
-      this.ctx.setWriteProtection(this.keys!.server);
-      this.send(HandshakeType.finished, verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes()));
+      this.sendFinished();
     }
     this.state = 'Traffic';
     this.ctx.complete({
