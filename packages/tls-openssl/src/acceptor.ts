@@ -6,7 +6,7 @@ import {
 } from '@proxy/core';
 import { peekClientHello, serverSelectedGroup } from './client-hello.js';
 import { digestOf } from './digest.js';
-import { mapTlsError } from './errors.js';
+import { mapTlsError, VERIFY_REASONS } from './errors.js';
 import { ServerContexts } from './server-context.js';
 
 /** A compiled listener configuration on Node's tls. */
@@ -78,7 +78,7 @@ export class OpensslAcceptor implements TlsAcceptor {
           // JavaScript (tls.Server does this check); required or optional, a certificate that
           // fails verification closes the connection. Optional: no certificate at all is fine.
           if (settings.clientAuth && s.getPeerX509Certificate() && !s.authorized) {
-            return fail(new InvalidCertError('client-certificate', String(s.authorizationError), { source: 'downstream' }));
+            return fail(new InvalidCertError(VERIFY_REASONS[String(s.authorizationError)] ?? 'verify-failed', String(s.authorizationError), { source: 'downstream' }));
           }
           const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, settings.groups, s.getProtocol() ?? ''));
           const complete = settings.callbacks.handshakeComplete;

@@ -1,9 +1,9 @@
 import {
-  InvalidCertError, TlsAlertReceivedError, TlsHandshakeError, type ErrorSource,
+  InvalidCertError, TlsAlertReceivedError, TlsHandshakeError, type ErrorSource, type InvalidCertReason,
 } from '@proxy/core';
 
 /** OpenSSL X509 verification results (as Node names them) to InvalidCert reasons. */
-const VERIFY_REASONS: Record<string, string> = {
+export const VERIFY_REASONS: Readonly<Record<string, InvalidCertReason>> = {
   CERT_HAS_EXPIRED: 'expired',
   CERT_NOT_YET_VALID: 'not-yet-valid',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed',
@@ -12,11 +12,19 @@ const VERIFY_REASONS: Record<string, string> = {
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'unknown-ca',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unknown-ca',
   CERT_UNTRUSTED: 'unknown-ca',
-  CERT_REJECTED: 'rejected',
+  CERT_REJECTED: 'verify-failed',
   CERT_SIGNATURE_FAILURE: 'bad-signature',
-  INVALID_CA: 'invalid-ca',
-  INVALID_PURPOSE: 'invalid-purpose',
-  PATH_LENGTH_EXCEEDED: 'path-length',
+  INVALID_CA: 'not-a-ca',
+  INVALID_PURPOSE: 'bad-usage',
+  PATH_LENGTH_EXCEEDED: 'chain-too-long',
+  CERT_CHAIN_TOO_LONG: 'chain-too-long',
+  UNHANDLED_CRITICAL_EXTENSION: 'unsupported-critical-extension',
+  EE_KEY_TOO_SMALL: 'weak-signature',
+  CA_KEY_TOO_SMALL: 'weak-signature',
+  CA_MD_TOO_WEAK: 'weak-signature',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'malformed',
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: 'malformed',
+  ERROR_IN_CERT_NOT_AFTER_FIELD: 'malformed',
   HOSTNAME_MISMATCH: 'hostname-mismatch',
   ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
 };

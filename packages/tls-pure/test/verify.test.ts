@@ -97,7 +97,7 @@ describe('chain constraints', () => {
   };
   const LEAF = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nsubjectAltName=DNS:localhost\n';
 
-  it('pathLenConstraint: a root allowing no intermediates refuses a chain with one (path-length)', () => {
+  it('pathLenConstraint: a root allowing no intermediates refuses a chain with one (chain-too-long)', () => {
     const rootKey = key('pl-root');
     const rootCert = join(dir, 'pl-root.pem');
     run(['req', '-x509', '-new', '-key', rootKey, '-subj', '/CN=pl-root', '-days', '5', '-out', rootCert,
@@ -106,7 +106,7 @@ describe('chain constraints', () => {
     const leaf = sign('pl-leaf', inter.cert, inter.key, LEAF);
     const trust = [new X509Certificate(readFileSync(rootCert))];
     const opts = { trust, purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };
-    expect(reason(() => verifyCertificateChain([der(leaf.pem), der(inter.pem)], opts))).toBe('path-length');
+    expect(reason(() => verifyCertificateChain([der(leaf.pem), der(inter.pem)], opts))).toBe('chain-too-long');
     // The same root may issue the leaf directly.
     const direct = sign('pl-direct', rootCert, rootKey, LEAF);
     expect(verifyCertificateChain([der(direct.pem)], opts)).toHaveLength(2);

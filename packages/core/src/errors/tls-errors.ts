@@ -61,15 +61,62 @@ export class TlsHandshakeError extends ProxyError {
 }
 
 /**
+ * Why a peer certificate was refused: one vocabulary for every backend, so that a test or a
+ * caller can switch on it whatever library ran the check. Each backend maps its own verdicts
+ * (OpenSSL's X509_V_ERR_*, s2n's S2N_ERR_CERT_*, tls-pure's chain checks) onto these.
+ */
+export const INVALID_CERT_REASONS = [
+  /** No path to a trusted root: unknown issuer, or an untrusted self-signed root in the chain. */
+  'unknown-ca',
+  /** The leaf itself is self-signed and not trusted. */
+  'self-signed',
+  'expired',
+  'not-yet-valid',
+  /** Neither the SNI nor `alternativeCn` (nor the address) is among the certificate's names. */
+  'hostname-mismatch',
+  /** An issuer lacks basicConstraints CA:TRUE. */
+  'not-a-ca',
+  /** keyUsage or extendedKeyUsage does not allow this use (server or client authentication, cert signing). */
+  'bad-usage',
+  /** A signature in the chain does not verify. */
+  'bad-signature',
+  /** Signed with a retired algorithm (MD5, SHA-1) or a too-small key. */
+  'weak-signature',
+  /** Longer than the verifier allows, or a pathLenConstraint is exceeded. */
+  'chain-too-long',
+  /** A critical extension the verifier does not understand. */
+  'unsupported-critical-extension',
+  /** The peer sent no certificate where one is required. */
+  'no-certificate',
+  /** The certificate does not parse. */
+  'malformed',
+  /** The library refused the certificate and gave no finer reason (or a user hook rejected it). */
+  'verify-failed',
+] as const;
+export type InvalidCertReason = (typeof INVALID_CERT_REASONS)[number];
+
+/**
  * The peer's certificate failed verification (chain, dates, usage, or name). Pingora's
  * `InvalidCert`: distinct from every other handshake failure, on every backend.
  */
 export class InvalidCertError extends TlsHandshakeError {
-  /** Machine-readable reason, e.g. "hostname-mismatch", "unknown-ca", "expired". */
-  readonly reason: string;
-  constructor(reason: string, message: string, options: ProxyErrorOptions & { alert?: number } = {}) {
+  /** Machine-readable reason, the same on every backend. */
+  readonly reason: InvalidCertReason;
+  constructor(reason: InvalidCertReason, message: string, options: ProxyErrorOptions & { alert?: number } = {}) {
     super(`invalid certificate (${reason}): ${message}`, { ...options, code: 'InvalidCert' });
     this.reason = reason;
+  }
+}
+
+/**
+ * The backend package is installed but its native library is not usable here (not built, an
+ * unsupported platform, a missing symbol). Raised at first use, never at import, with the fix.
+ */
+export class TlsBackendUnavailableError extends ProxyError {
+  readonly backend: string;
+  constructor(backend: string, message: string, options: { cause?: unknown } = {}) {
+    super('TLS_BACKEND_UNAVAILABLE', `the ${backend} TLS backend is unavailable: ${message}`, { source: 'config', ...options });
+    this.backend = backend;
   }
 }
 

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
-import { InvalidCertError, systemTrustStorePem, type ErrorSource } from '@proxy/core';
+import { InvalidCertError, systemTrustStorePem, type ErrorSource, type InvalidCertReason } from '@proxy/core';
 import { AlertDescription } from '../alerts.js';
 import { certificateMatchesHost } from './hostname.js';
 
@@ -17,7 +17,7 @@ export interface VerifyOptions {
 
 const MAX_CHAIN = 10;
 
-function invalid(reason: string, message: string, alert: number, source: ErrorSource): InvalidCertError {
+function invalid(reason: InvalidCertReason, message: string, alert: number, source: ErrorSource): InvalidCertError {
   return new InvalidCertError(reason, message, { alert, source });
 }
 
@@ -218,7 +218,7 @@ function checkIssuer(cert: X509Certificate, now: Date, source: ErrorSource, anch
   const bc = basicConstraints(cert);
   if (!cert.ca && !bc.ca) throw invalid('not-a-ca', 'an issuer is not a CA (basicConstraints)', AlertDescription.bad_certificate, source);
   if (bc.pathLen !== undefined && below > bc.pathLen) {
-    throw invalid('path-length', `an issuer allows ${bc.pathLen} intermediates below it, the chain has ${below}`, AlertDescription.bad_certificate, source);
+    throw invalid('chain-too-long', `an issuer allows ${bc.pathLen} intermediates below it, the chain has ${below}`, AlertDescription.bad_certificate, source);
   }
   const ku = keyUsageBits(cert);
   if (ku !== undefined && !(ku & KU_KEY_CERT_SIGN)) throw invalid('bad-usage', 'an issuer lacks keyCertSign', AlertDescription.bad_certificate, source);
