@@ -9,6 +9,7 @@ export * from './peers/node-tls.js';
 export * from './peers/backend-bin.js';
 export * from './peers/dribble-relay.js';
 export * from './peers/raw-h2.js';
+export * from './peers/pq-node.js';
 export { BackendTestServer, type AcceptOutcome } from './conformance/backend-server.js';
 export {
   backendConnect, clientOptions, exchange, tcpConnect, type ConformanceArea, type TlsConformanceOptions,
