@@ -22,3 +22,4 @@ export * from './conformance/results.js';
 export { describeTlsConformance } from './conformance/suite.js';
 export { describeUpstreamConformance, type UpstreamConformanceOptions } from './conformance/upstream-nginx.js';
 export { describeHostileH2, type HostileH2Options } from './hostile/hostile-h2.js';
+export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewayOptions } from './browser/browser-gateway.js';
