@@ -6,7 +6,7 @@ import {
 } from '@proxy/core';
 import { peekClientHello, serverSelectedGroup } from './client-hello.js';
 import { digestOf } from './digest.js';
-import { mapTlsError, VERIFY_REASONS } from './errors.js';
+import { mapPostHandshakeError, mapTlsError, VERIFY_REASONS } from './errors.js';
 import { ServerContexts } from './server-context.js';
 
 /** A compiled listener configuration on Node's tls. */
@@ -113,6 +113,14 @@ interface ServerSocketInternals {
 function settleServerSocket(s: TLSSocket, clientAuth: boolean): void {
   const socket = s as unknown as ServerSocketInternals;
   socket.secureConnecting = false;
+  // A fatal error once the handshake is done (a record of an unknown type, an empty alert, a
+  // ChangeCipherSpec after Finished, a record that fails to decrypt): OpenSSL has queued its
+  // alert and Node has flushed it, but a standalone server TLSSocket whose control was never
+  // released only reports the error as '_tlsError' and keeps the socket open. End it now, as
+  // openssl s_server and the engine backends do, with the typed error.
+  s.on('_tlsError', (err: unknown) => {
+    if (!s.destroyed) s.destroy(mapPostHandshakeError(err, 'downstream'));
+  });
   if (!clientAuth) return;
   const verifyError: (Error & { code?: string }) | null = socket._handle?.verifyError
     ? socket._handle.verifyError()

@@ -18,6 +18,7 @@ export type ConformanceArea =
   | 'config-errors'
   | 'resumption'
   | 'data'
+  | 'tls-faults'
   | 'connector'
   | 'bin'
   | 'connection-filter'

@@ -13,6 +13,7 @@ import { keylogCases } from './keylog-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
 import { sessionAndDataCases } from './session-and-data-cases.js';
+import { tlsFaultCases } from './tls-fault-cases.js';
 
 /**
  * THE conformance suite every TLS backend runs against itself. The calling test file imports
@@ -62,6 +63,7 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     keylogCases(ctx);
     configAndTimeoutCases(ctx);
     sessionAndDataCases(ctx);
+    tlsFaultCases(ctx);
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);
