@@ -47,6 +47,11 @@ export interface TlsClientOptions {
   maxVersion: TlsVersion;
   keylog: KeylogTarget | undefined;
   handshakeTimeoutMs: number | undefined;
+  /**
+   * Resume TLS sessions to the same upstream (a TLS 1.3 ticket or a TLS 1.2 session, kept by the
+   * compiled connector per address and SNI). Default true; false makes every connection a full handshake.
+   */
+  sessionResumption: boolean;
 }
 
 export interface ConnectTarget {

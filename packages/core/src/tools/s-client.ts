@@ -25,6 +25,8 @@ export function sClientOptions(o: SClientOptions): TlsClientOptions {
     maxVersion: o.maxVersion,
     keylog: o.keylogFile ? { path: o.keylogFile } : undefined,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
+    // One connection per run: nothing to resume.
+    sessionResumption: false,
   };
 }
 

@@ -104,8 +104,9 @@ export class Connector {
       alternativeCn: o.alternativeCn,
       alpn: o.alpn,
       clientCertKey: certKey,
+      sessionResumption: o.sessionResumption,
     });
-    const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
+    const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}${o.sessionResumption ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
       certKey ? certKeyId(certKey) : ''}|${o.alpn.toString()}`;
     return { key, options };
   }

@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Alpn, CertKey, parseCertificates } from '@proxy/core';
+import { Alpn, CertKey, parseCertificates, tlsBackend, type TlsClientOptions } from '@proxy/core';
 import { afterAll, expect } from 'vitest';
 import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
-import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
+import { backendConnect, clientOptions, exchange, tcpConnect, type SuiteContext } from './context.js';
 import { expectDigest, expectPeerCertificate } from './expect-digest.js';
 import { TLS13_LABELS, parseKeylog, waitForKeylogLines } from './keylog-cases.js';
 
@@ -34,6 +34,7 @@ export function connectorCases(ctx: SuiteContext): void {
     let expired: OpensslServer;
     let mtls: OpensslServer;
     let keylogged: OpensslServer;
+    let www: OpensslServer;
     let keylogDir: string;
     let gnutls: GnutlsServer;
     let silent: Server;
@@ -43,7 +44,7 @@ export function connectorCases(ctx: SuiteContext): void {
       const leaf = (c: typeof pki.serverEcdsa) => ({ cert: c.cert, key: c.key, certChain: pki.intermediate.cert });
       silent = createServer((s) => silentSockets.push(s.on('error', () => {})));
       keylogDir = mkdtempSync(join(tmpdir(), 'proxy-connector-keylog-'));
-      [good, goodH2, wrongHost, expired, mtls, keylogged, gnutls] = await Promise.all([
+      [good, goodH2, wrongHost, expired, mtls, keylogged, gnutls, www] = await Promise.all([
         opensslServer(leaf(pki.serverEcdsa)),
         opensslServer({ ...leaf(pki.serverRsa), alpn: ['h2', 'http/1.1'] }),
         opensslServer(leaf(pki.wrongHost)),
@@ -51,13 +52,14 @@ export function connectorCases(ctx: SuiteContext): void {
         opensslServer({ ...leaf(pki.serverEcdsa), clientAuth: { caFile: pki.caFile, required: true } }),
         opensslServer({ ...leaf(pki.serverEcdsa), keylogFile: join(keylogDir, 'server.keylog') }),
         gnutlsServer({ cert: pki.serverEcdsa.chain, key: pki.serverEcdsa.key }),
+        opensslServer({ ...leaf(pki.serverEcdsa), www: true }),
         new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r())),
       ]);
     });
     afterAll(async () => {
       for (const s of silentSockets) s.destroy();
       silent?.close();
-      await Promise.all([good, goodH2, wrongHost, expired, mtls, keylogged, gnutls].map((s) => s?.close()));
+      await Promise.all([good, goodH2, wrongHost, expired, mtls, keylogged, gnutls, www].map((s) => s?.close()));
       if (keylogDir) rmSync(keylogDir, { recursive: true, force: true });
     });
 
@@ -175,6 +177,47 @@ export function connectorCases(ctx: SuiteContext): void {
         expect(ours, label).toHaveLength(1);
         expect(ours[0]!.secret).toBe(serverLines().find((l) => l.label === label)?.secret);
       }
+    });
+
+    /**
+     * Three connections through ONE compiled connector (core keeps one per set of options) to
+     * openssl s_server -www, whose status page says whether it resumed; each reads the whole
+     * page, so a TLS 1.3 ticket has arrived before the next connection starts.
+     */
+    const threeConnections = async (over: Partial<TlsClientOptions>): Promise<Array<{ client: boolean; server: string }>> => {
+      const connector = tlsBackend().createConnector(clientOptions(ctx.pki(), over));
+      const seen: Array<{ client: boolean; server: string }> = [];
+      for (let i = 0; i < 3; i++) {
+        const socket = await tcpConnect(www.port);
+        const stream = await connector.connect(socket, { sni: 'localhost', addr: `127.0.0.1:${www.port}` }).catch((err: unknown) => {
+          socket.destroy();
+          throw err;
+        });
+        stream.on('error', () => {});
+        try {
+          const page = await exchange(stream, 'GET / HTTP/1.0\r\n\r\n', /<\/BODY>/i, ctx.ms(3000));
+          seen.push({ client: stream.digest.sessionReused, server: /^(New|Reused), /m.exec(page)?.[1] ?? '?' });
+        } finally {
+          stream.destroy();
+        }
+      }
+      return seen;
+    };
+
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      ctx.test(`session resumption (${version}): the connector resumes with openssl s_server by default, digest.sessionReused`, async () => {
+        const seen = await threeConnections({ minVersion: version, maxVersion: version });
+        expect(seen).toEqual([
+          { client: false, server: 'New' },
+          { client: true, server: 'Reused' },
+          { client: true, server: 'Reused' },
+        ]);
+      });
+    }
+
+    ctx.test('session resumption off (sessionResumption false): every connection is a full handshake', async () => {
+      const seen = await threeConnections({ sessionResumption: false });
+      expect(seen).toEqual(Array.from({ length: 3 }, () => ({ client: false, server: 'New' })));
     });
 
     ctx.test('handshake timeout against a server that never answers: TLS_HANDSHAKE_TIMEOUT within ~1 s', async () => {

@@ -371,6 +371,29 @@ http {
     }
   });
 
+  it('resumes the TLS session on a new connection to the same upstream by default (digest.sessionReused); sessionResumption false does not', async () => {
+    let resume = true;
+    // No pooling: every request makes a new TLS connection through the one cached connector.
+    const px = await startProxy(() => peer(tlsAddr, 'localhost', (p) => (p.options.sessionResumption = resume)),
+      (app) => HttpProxy.new(app, { upstreamKeepalivePoolSize: 0 }));
+    try {
+      const seen: Array<boolean | undefined> = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await px.get();
+        expect(r.status).toBe(200);
+        expect(r.reused).toBe(false);
+        seen.push(r.digest?.sessionReused);
+      }
+      expect(seen).toEqual([false, true, true]);
+      resume = false;
+      const off: Array<boolean | undefined> = [];
+      for (let i = 0; i < 2; i++) off.push((await px.get()).digest?.sessionReused);
+      expect(off).toEqual([false, false]);
+    } finally {
+      await px.close();
+    }
+  });
+
   it('s2nConfigCacheSize 0 compiles a connector every time and caches nothing', async () => {
     const px = await startProxy(() => peer(tlsAddr, 'localhost'), (app) => HttpProxy.new(app, { s2nConfigCacheSize: 0, upstreamKeepalivePoolSize: 0 }));
     try {
