@@ -207,7 +207,7 @@ export class Connector {
 }
 
 function connectError(err: NodeJS.ErrnoException, addr: string): ConnectError {
-  if (err.code === 'ECONNREFUSED') return new ConnectError(`connection refused by ${addr}`, { cause: err, code: 'CONNECT_REFUSED' });
+  if (err.code === 'ECONNREFUSED') return new ConnectError(`connection refused by ${addr}`, { cause: err, code: 'UPSTREAM_CONNECT_REFUSED' });
   return new ConnectError(`cannot connect to ${addr}: ${err.code ?? err.message}`, { cause: err });
 }
 
