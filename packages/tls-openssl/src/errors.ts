@@ -26,6 +26,8 @@ export const VERIFY_REASONS: Readonly<Record<string, InvalidCertReason>> = {
   ERROR_IN_CERT_NOT_BEFORE_FIELD: 'malformed',
   ERROR_IN_CERT_NOT_AFTER_FIELD: 'malformed',
   HOSTNAME_MISMATCH: 'hostname-mismatch',
+  // A listener that requires a client certificate and got none (Node's code for OpenSSL's error).
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'no-certificate',
   ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
 };
 

@@ -2,12 +2,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Alpn, CertKey, parseCertificates, tlsBackend, type TlsClientOptions } from '@proxy/core';
+import {
+  Alpn, CertKey, InvalidCertError, parseCertificates, tlsBackend, type InvalidCertReason, type TlsClientOptions,
+} from '@proxy/core';
 import { afterAll, expect } from 'vitest';
 import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
 import { backendConnect, clientOptions, exchange, tcpConnect, type SuiteContext } from './context.js';
 import { expectDigest, expectPeerCertificate } from './expect-digest.js';
+import { expectInvalidCert } from './expect-error.js';
 import { TLS13_LABELS, parseKeylog, waitForKeylogLines } from './keylog-cases.js';
 
 async function expectRejects(p: Promise<unknown>, code: string): Promise<Error & { code?: string }> {
@@ -21,6 +24,10 @@ async function expectRejects(p: Promise<unknown>, code: string): Promise<Error &
   expect(caught, `the connector should fail with ${code}`).toBeDefined();
   expect(caught!.code, caught!.message).toBe(code);
   return caught!;
+}
+
+async function expectInvalidCertRejection(p: Promise<unknown>, reason: InvalidCertReason): Promise<void> {
+  expectInvalidCert(await expectRejects(p, InvalidCertError.CODE), reason);
 }
 
 /** The backend as a client (TlsConnector) against openssl s_server and gnutls-serv. */
@@ -104,8 +111,8 @@ export function connectorCases(ctx: SuiteContext): void {
       expect(stream.digest.sni).toBe('a.wild.test');
     });
 
-    ctx.test('wrong host: InvalidCert', async () => {
-      await expectRejects(backendConnect(wrongHost.port, clientOptions(ctx.pki()), 'test.local'), 'InvalidCert');
+    ctx.test('wrong host: TLS_INVALID_CERT, reason hostname-mismatch', async () => {
+      await expectInvalidCertRejection(backendConnect(wrongHost.port, clientOptions(ctx.pki()), 'test.local'), 'hostname-mismatch');
     });
 
     ctx.test('wrong host but alternativeCn names it: accepted', async () => {
@@ -114,16 +121,16 @@ export function connectorCases(ctx: SuiteContext): void {
       expect(stream.digest.peerCertificate?.commonName).toBe('wrong.test');
     });
 
-    ctx.test('expired certificate: InvalidCert', async () => {
-      await expectRejects(backendConnect(expired.port, clientOptions(ctx.pki()), 'localhost'), 'InvalidCert');
+    ctx.test('expired certificate: TLS_INVALID_CERT, reason expired', async () => {
+      await expectInvalidCertRejection(backendConnect(expired.port, clientOptions(ctx.pki()), 'localhost'), 'expired');
     });
 
-    ctx.test('untrusted issuer (another CA as trust store): InvalidCert', async () => {
+    ctx.test('untrusted issuer (another CA as trust store): TLS_INVALID_CERT, reason unknown-ca', async () => {
       const { untrustedCa } = ctx.pki();
       const options = clientOptions(ctx.pki(), {
         caPem: untrustedCa.certPem, ca: parseCertificates(untrustedCa.certPem, untrustedCa.cert, 'CA'),
       });
-      await expectRejects(backendConnect(good.port, options, 'localhost'), 'InvalidCert');
+      await expectInvalidCertRejection(backendConnect(good.port, options, 'localhost'), 'unknown-ca');
     });
 
     ctx.test('verification off: the expired, wrong-named certificate is accepted', async () => {

@@ -5,6 +5,7 @@ import { alpnAndSniCases } from './alpn-sni-cases.js';
 import { binCases } from './bin-cases.js';
 import { clientAuthCases } from './client-auth-cases.js';
 import { configAndTimeoutCases } from './config-and-timeout-cases.js';
+import { compareCases } from './compare-cases.js';
 import { connectionFilterCases } from './connection-filter-cases.js';
 import { connectorCases } from './connector-cases.js';
 import { createSuiteContext, type TlsConformanceOptions } from './context.js';
@@ -68,5 +69,6 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     binCases(ctx);
     connectionFilterCases(ctx);
     interopCases(ctx, peerBinsFrom(opts.peerBins));
+    compareCases(ctx, peerBinsFrom(opts.peerBins));
   });
 }
