@@ -178,7 +178,7 @@ export function connectorCases(ctx: SuiteContext): void {
       const file = join(keylogDir, 'server.keylog');
       const readServer = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
       const serverLines = () => parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
-      await waitForKeylogLines(readServer, clientRandom, TLS13_LABELS.length, ctx.ms(2000));
+      await waitForKeylogLines(readServer, clientRandom, TLS13_LABELS.length, ctx.ms(2000), file);
       for (const label of TLS13_LABELS) {
         const ours = mine.filter((l) => l.label === label);
         expect(ours, label).toHaveLength(1);
