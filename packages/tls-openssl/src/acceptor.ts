@@ -1,4 +1,5 @@
-import { TLSSocket } from 'node:tls';
+import { EventEmitter } from 'node:events';
+import { TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
   TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
@@ -14,12 +15,14 @@ export class OpensslAcceptor implements TlsAcceptor {
   private readonly contexts: ServerContexts;
   private readonly keylog: KeylogCallback | undefined;
   private readonly alpn: readonly string[] | undefined;
+  private readonly sessionIdCache: EventEmitter | undefined;
 
   constructor(private readonly settings: TlsSettings) {
     this.contexts = new ServerContexts(settings);
     this.contexts.defaultContext; // compile now, so a bad certificate fails at build time
     this.keylog = keylogWriter(settings.keylog);
     this.alpn = settings.alpn?.protocols;
+    this.sessionIdCache = settings.sessionIdCacheSize > 0 ? sessionIdCache(settings.sessionIdCacheSize) : undefined;
   }
 
   accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
@@ -61,6 +64,9 @@ export class OpensslAcceptor implements TlsAcceptor {
           requestCert: settings.clientAuth !== undefined,
           rejectUnauthorized: settings.clientAuth?.required ?? false,
           ...(this.alpn ? { ALPNProtocols: this.alpn as string[] } : {}),
+          // Node asks the socket's `server` for sessions to store and resume (tls.Server's
+          // 'newSession'/'resumeSession' events); a standalone socket gets this cache instead.
+          ...(this.sessionIdCache ? { server: this.sessionIdCache as unknown as TlsServer } : {}),
         });
         tlsSocket = s;
         if (this.keylog) {
@@ -96,6 +102,26 @@ export class OpensslAcceptor implements TlsAcceptor {
       }, (err: unknown) => fail(mapTlsError(err, 'downstream')));
     });
   }
+}
+
+/**
+ * The events tls.Server emits for session-ID resumption, served from a bounded map (the least
+ * recently stored session dropped first). Per listener and per process.
+ */
+function sessionIdCache(max: number): EventEmitter {
+  const sessions = new Map<string, Buffer>();
+  const events = new EventEmitter();
+  events.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+    const key = id.toString('hex');
+    sessions.delete(key);
+    sessions.set(key, data);
+    if (sessions.size > max) sessions.delete(sessions.keys().next().value!);
+    done();
+  });
+  events.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+    done(null, sessions.get(id.toString('hex')) ?? null);
+  });
+  return events;
 }
 
 interface ServerSocketInternals {
