@@ -240,7 +240,7 @@ export function compareCases(ctx: SuiteContext, peers: readonly PeerBin[]): void
             const remoteError = theirs.errorDetails().at(-1);
             expect(comparableError(localError)).toEqual(comparableError(remoteError));
           }
-        });
+        }, ctx.ms(30_000));
       }
 
       for (const sc of CONNECTOR_SCENARIOS) {
@@ -274,7 +274,7 @@ export function compareCases(ctx: SuiteContext, peers: readonly PeerBin[]): void
             expect(r.code, r.stdout).toBe(1);
             expect(comparableError(localError)).toEqual(comparableError(r.error));
           }
-        });
+        }, ctx.ms(30_000));
       }
     }
   });
