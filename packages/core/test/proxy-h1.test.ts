@@ -315,7 +315,7 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     try {
       const res = await request(p1.port);
       expect(res.status).toBe(502);
-      expect(logged.at(-1)!.error!.code).toBe('CONNECT_REFUSED');
+      expect(logged.at(-1)!.error!.code).toBe('UPSTREAM_CONNECT_REFUSED');
     } finally {
       await p1.close();
     }
@@ -356,7 +356,7 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     try {
       const res = await request(p.port, { path: '/slow' });
       expect(res.status).toBe(504);
-      expect(logged.at(-1)!.error!.code).toBe('IO_TIMEOUT');
+      expect(logged.at(-1)!.error!.code).toBe('UPSTREAM_READ_TIMEOUT');
     } finally {
       await p.close();
     }
@@ -448,7 +448,7 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
       const res = await request(p.port, { method: 'POST', path: '/echo', body: Buffer.alloc(32 * 1024 * 1024) }).catch((e: Error) => e);
       // The proxy answers 504 before the client finished sending; either the client sees it or the reset.
       if (!(res instanceof Error)) expect(res.status).toBe(504);
-      expect(logged.at(-1)!.error?.code).toBe('IO_TIMEOUT');
+      expect(logged.at(-1)!.error?.code).toBe('UPSTREAM_WRITE_TIMEOUT');
     } finally {
       for (const s of stuck) s.destroy();
       await p.close();
@@ -501,7 +501,7 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
       await new Promise((r) => setTimeout(r, 100));
       sock.destroy();
       await new Promise((r) => setTimeout(r, 100));
-      expect(logged.at(-1)!.error?.code).toBe('CONNECTION_CLOSED');
+      expect(logged.at(-1)!.error?.code).toBe('HTTP_CONNECTION_CLOSED');
       expect(logged.at(-1)!.error?.source).toBe('downstream');
       expect(p.proxy.connector.pool.idleCount).toBe(0);
       expect((await request(p.port)).status).toBe(200);

@@ -181,7 +181,7 @@ describe('HttpProxy with HTTP/2', () => {
       // Only the request after the aborts succeeded; every aborted stream that reached the proxy
       // is logged as a downstream ConnectionClosed (under heavy load some may never have arrived).
       expect(logged.filter((c) => c === undefined).length).toBe(1);
-      expect(logged.every((c) => c === undefined || c === 'CONNECTION_CLOSED')).toBe(true);
+      expect(logged.every((c) => c === undefined || c === 'HTTP_CONNECTION_CLOSED')).toBe(true);
     } finally {
       await p.close();
       await p1.close();

@@ -83,6 +83,17 @@ describe('TlsSettings', () => {
     expect(TlsSettings.withCallbacks({ certificate: () => undefined }, CertKey.fromFiles(cert, key)).profile).toBe('callbacks');
   });
 
+  it('the session-ID cache is off by default; a size turns it on and needs the session-id-cache feature', () => {
+    const s = TlsSettings.intermediate(cert, key);
+    expect(s.sessionIdCacheSize).toBe(0);
+    expect(s.requiredFeatures().has('session-id-cache')).toBe(false);
+    s.setSessionIdCache(1000);
+    expect(s.requiredFeatures().has('session-id-cache')).toBe(true);
+    expect(() => s.setSessionIdCache(-1)).toThrow(TlsConfigError);
+    expect(() => s.setSessionIdCache(1.5)).toThrow(TlsConfigError);
+    expect(s.setSessionIdCache(0).requiredFeatures().has('session-id-cache')).toBe(false);
+  });
+
   it('creates key-log files with mode 0600', () => {
     const file = join(dir, 'keys.log');
     const write = keylogWriter({ path: file })!;

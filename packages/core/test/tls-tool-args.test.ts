@@ -159,7 +159,7 @@ describe('tool dispatch', () => {
   });
 
   it('errorCode prefers the ProxyError code', () => {
-    expect(errorCode(new InvalidCertError('expired', 'x'))).toBe('InvalidCert');
+    expect(errorCode(new InvalidCertError('expired', 'x'))).toBe('TLS_INVALID_CERT');
     expect(errorCode(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
     expect(errorCode(new TypeError('x'))).toBe('TypeError');
   });

@@ -166,7 +166,7 @@ describe('H1Connection response parsing', () => {
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     ]) {
       const { r, conn } = await run(bad);
-      expect(r.error?.code, bad).toBe('HTTP_PROTOCOL');
+      expect(r.error?.code, bad).toBe('UPSTREAM_PROTOCOL');
       expect(r.error?.source).toBe('upstream');
       expect(conn.closed).toBe(true);
     }
@@ -174,7 +174,7 @@ describe('H1Connection response parsing', () => {
 
   it('an upstream closing mid-body is a ConnectionClosedError', async () => {
     const { r } = await run('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', { closeAfter: true });
-    expect(r.error?.code).toBe('CONNECTION_CLOSED');
+    expect(r.error?.code).toBe('UPSTREAM_CONNECTION_CLOSED');
     expect(r.body.toString()).toBe('abc');
   });
 });

@@ -40,7 +40,11 @@ async function used(connector: Connector, peer: HttpPeer): Promise<H1Connection>
   return conn;
 }
 
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+/** Resolves when the connection's socket has closed (the pool closes what it must not keep); no fixed sleeps. */
+function socketClosed(conn: H1Connection): Promise<void> {
+  if (conn.stream.destroyed && conn.closed) return Promise.resolve();
+  return new Promise((resolve) => conn.stream.once('close', () => resolve()));
+}
 
 describe('connection pool', () => {
   it('hands a parked connection back to the same reuse key only', async () => {
@@ -75,7 +79,7 @@ describe('connection pool', () => {
     expect(n).toBeGreaterThanOrEqual(2);
     sa.write('HTTP/1.1 408 Request Timeout\r\n\r\n');
     sb.end();
-    await tick();
+    await Promise.all([socketClosed(a), socketClosed(b)]);
     expect(connector.pool.idleCount).toBe(0);
     expect(a.closed && b.closed).toBe(true);
     const c = await connector.acquire(peer);
@@ -114,9 +118,11 @@ describe('connection pool', () => {
     const connector = new Connector({ poolSize: 4 });
     peer.options.idleTimeout = 50;
     const d = await used(connector, peer);
+    const parkedAt = Date.now();
     connector.release(d, peer);
     expect(connector.pool.idleCount).toBe(1);
-    await tick(120);
+    await socketClosed(d);
+    expect(Date.now() - parkedAt).toBeGreaterThanOrEqual(45);
     expect(connector.pool.idleCount).toBe(0);
     expect(d.closed).toBe(true);
   });

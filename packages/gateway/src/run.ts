@@ -1,4 +1,4 @@
-import { Server, TlsSettings, httpProxyService, log, tlsBackend, type Service } from '@proxy/core';
+import { ConfigError, Server, TlsSettings, httpProxyService, log, tlsBackend, type Service } from '@proxy/core';
 import { loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type ListenerConfig } from './config.js';
 import { startDemoOrigin } from './demo-origin.js';
 import { ALPN_BY_NAME, RouteTable } from './routes.js';
@@ -19,16 +19,16 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayArgs {
     const a = argv[i]!;
     const value = () => {
       const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      if (v === undefined) throw new ConfigError(`${a} needs a value\n${USAGE}`);
       return v;
     };
     if (a === '--config' || a === '-c') args.config = value();
     else if (a === '--port' || a === '-p') args.port = Number(value());
     else if (a === '--host') args.host = value();
-    else if (a === '--help' || a === '-h') throw new Error(USAGE);
-    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+    else if (a === '--help' || a === '-h') throw new ConfigError(USAGE);
+    else throw new ConfigError(`unknown argument ${a}\n${USAGE}`);
   }
-  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error(`bad port ${args.port}`);
+  if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new ConfigError(`bad port ${args.port}`);
   return args;
 }
 

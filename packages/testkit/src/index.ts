@@ -15,6 +15,7 @@ export {
   backendConnect, clientOptions, exchange, tcpConnect, type ConformanceArea, type TlsConformanceOptions,
 } from './conformance/context.js';
 export { expectDigest, expectPeerCertificate, type DigestExpectation } from './conformance/expect-digest.js';
+export { expectInvalidCert, expectInvalidCertDetail } from './conformance/expect-error.js';
 export { parseKeylog } from './conformance/keylog-cases.js';
 export { peerBinsFrom, type PeerBin } from './conformance/interop-cases.js';
 export * from './conformance/names.js';

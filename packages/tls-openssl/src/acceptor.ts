@@ -1,4 +1,5 @@
-import { TLSSocket } from 'node:tls';
+import { EventEmitter } from 'node:events';
+import { TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
   TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
@@ -6,7 +7,7 @@ import {
 } from '@proxy/core';
 import { peekClientHello, serverSelectedGroup } from './client-hello.js';
 import { digestOf } from './digest.js';
-import { mapTlsError, VERIFY_REASONS } from './errors.js';
+import { mapPostHandshakeError, mapTlsError, VERIFY_REASONS } from './errors.js';
 import { ServerContexts } from './server-context.js';
 import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 
@@ -17,6 +18,7 @@ export class OpensslAcceptor implements TlsAcceptor {
   private readonly alpn: readonly string[] | undefined;
   /** The groups the server context was given, in its preference order (for the digest's group). */
   private readonly groups: readonly string[];
+  private readonly sessionIdCache: EventEmitter | undefined;
 
   constructor(private readonly settings: TlsSettings) {
     this.contexts = new ServerContexts(settings);
@@ -24,6 +26,7 @@ export class OpensslAcceptor implements TlsAcceptor {
     this.keylog = keylogWriter(settings.keylog);
     this.alpn = settings.alpn?.protocols;
     this.groups = settings.groupsFor(HYBRID_GROUP_SUPPORTED);
+    this.sessionIdCache = settings.sessionIdCacheSize > 0 ? sessionIdCache(settings.sessionIdCacheSize) : undefined;
   }
 
   accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
@@ -65,6 +68,9 @@ export class OpensslAcceptor implements TlsAcceptor {
           requestCert: settings.clientAuth !== undefined,
           rejectUnauthorized: settings.clientAuth?.required ?? false,
           ...(this.alpn ? { ALPNProtocols: this.alpn as string[] } : {}),
+          // Node asks the socket's `server` for sessions to store and resume (tls.Server's
+          // 'newSession'/'resumeSession' events); a standalone socket gets this cache instead.
+          ...(this.sessionIdCache ? { server: this.sessionIdCache as unknown as TlsServer } : {}),
         });
         tlsSocket = s;
         if (this.keylog) {
@@ -102,6 +108,26 @@ export class OpensslAcceptor implements TlsAcceptor {
   }
 }
 
+/**
+ * The events tls.Server emits for session-ID resumption, served from a bounded map (the least
+ * recently stored session dropped first). Per listener and per process.
+ */
+function sessionIdCache(max: number): EventEmitter {
+  const sessions = new Map<string, Buffer>();
+  const events = new EventEmitter();
+  events.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+    const key = id.toString('hex');
+    sessions.delete(key);
+    sessions.set(key, data);
+    if (sessions.size > max) sessions.delete(sessions.keys().next().value!);
+    done();
+  });
+  events.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+    done(null, sessions.get(id.toString('hex')) ?? null);
+  });
+  return events;
+}
+
 interface ServerSocketInternals {
   secureConnecting: boolean;
   authorized: boolean;
@@ -117,6 +143,14 @@ interface ServerSocketInternals {
 function settleServerSocket(s: TLSSocket, clientAuth: boolean): void {
   const socket = s as unknown as ServerSocketInternals;
   socket.secureConnecting = false;
+  // A fatal error once the handshake is done (a record of an unknown type, an empty alert, a
+  // ChangeCipherSpec after Finished, a record that fails to decrypt): OpenSSL has queued its
+  // alert and Node has flushed it, but a standalone server TLSSocket whose control was never
+  // released only reports the error as '_tlsError' and keeps the socket open. End it now, as
+  // openssl s_server and the engine backends do, with the typed error.
+  s.on('_tlsError', (err: unknown) => {
+    if (!s.destroyed) s.destroy(mapPostHandshakeError(err, 'downstream'));
+  });
   if (!clientAuth) return;
   const verifyError: (Error & { code?: string }) | null = socket._handle?.verifyError
     ? socket._handle.verifyError()

@@ -1,5 +1,5 @@
 import {
-  InvalidCertError, TlsAlertReceivedError, alertByName, TlsHandshakeError, type ErrorSource, type InvalidCertReason,
+  InvalidCertError, TlsAlertReceivedError, TlsProtocolError, alertByName, TlsHandshakeError, type ErrorSource, type InvalidCertReason,
 } from '@proxy/core';
 
 /** OpenSSL X509 verification results (as Node names them) to InvalidCert reasons. */
@@ -26,6 +26,8 @@ export const VERIFY_REASONS: Readonly<Record<string, InvalidCertReason>> = {
   ERROR_IN_CERT_NOT_BEFORE_FIELD: 'malformed',
   ERROR_IN_CERT_NOT_AFTER_FIELD: 'malformed',
   HOSTNAME_MISMATCH: 'hostname-mismatch',
+  // A listener that requires a client certificate and got none (Node's code for OpenSSL's error).
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: 'no-certificate',
   ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
 };
 
@@ -52,4 +54,15 @@ export function mapTlsError(err: unknown, source: ErrorSource): TlsHandshakeErro
   }
   const retryable = source === 'upstream' && (code === 'ECONNRESET' || code === 'EPIPE');
   return new TlsHandshakeError(`TLS handshake failed: ${e?.message ?? String(err)}`, { source, cause: err, retryable });
+}
+
+/**
+ * An error on an established connection: a fatal alert from the peer stays TlsAlertReceivedError;
+ * anything else OpenSSL refused (a bad record, a message out of place) is a TlsProtocolError.
+ */
+export function mapPostHandshakeError(err: unknown, source: ErrorSource): TlsHandshakeError {
+  const mapped = mapTlsError(err, source);
+  if (mapped.code !== 'TLS_HANDSHAKE') return mapped;
+  const e = err as Error | undefined;
+  return new TlsProtocolError(`TLS record layer: ${e?.message ?? String(err)}`, { source, cause: err });
 }

@@ -24,7 +24,9 @@ export class ServerContexts {
       sessionIdContext: createHash('sha256').update(settings.clientAuth?.caPem ?? 'proxy').digest('hex').slice(0, 32),
     };
     if (settings.clientAuth) base.ca = settings.clientAuth.caPem;
-    if (!settings.sessionTickets) base.secureOptions = constants.SSL_OP_NO_TICKET;
+    // Client-initiated renegotiation is refused (a no_renegotiation warning, as nginx does): a
+    // renegotiation flood costs the server a full handshake each time.
+    base.secureOptions = constants.SSL_OP_NO_RENEGOTIATION | (settings.sessionTickets ? 0 : constants.SSL_OP_NO_TICKET);
     // The escape hatch: hooks see (and may change) the options object Node builds the context from.
     for (const hook of settings.nativeHooks) hook(base);
     this.base = base;

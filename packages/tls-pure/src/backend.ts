@@ -126,7 +126,7 @@ export const pureBackend: TlsBackend = {
   createConnector(options: TlsClientOptions): TlsConnector {
     if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
     checkKey(options.clientCertKey, 'client certificate');
-    const cache = new SessionCache();
+    const cache = options.sessionResumption ? new SessionCache() : undefined;
     return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache)));
   },
 };

@@ -30,7 +30,7 @@ export class TlsNoBackendError extends ProxyError {
   constructor() {
     super(
       'TLS_NO_BACKEND',
-      'no TLS backend is registered: import exactly one of @proxy/tls-openssl, @proxy/tls-boring, @proxy/tls-s2n or @proxy/tls-pure',
+      'no TLS backend is registered: import exactly one TLS backend package (e.g. @proxy/tls-openssl, the default, or @proxy/tls-pure) before the first TLS use',
       { source: 'config' },
     );
   }
@@ -100,10 +100,14 @@ export type InvalidCertReason = (typeof INVALID_CERT_REASONS)[number];
  * `InvalidCert`: distinct from every other handshake failure, on every backend.
  */
 export class InvalidCertError extends TlsHandshakeError {
+  /** The canonical code. */
+  static readonly CODE = 'TLS_INVALID_CERT';
+  /** Pingora's name for it, still matched by `hasErrorCode(err, 'InvalidCert')`. */
+  static readonly ALIAS = 'InvalidCert';
   /** Machine-readable reason, the same on every backend. */
   readonly reason: InvalidCertReason;
   constructor(reason: InvalidCertReason, message: string, options: ProxyErrorOptions & { alert?: number } = {}) {
-    super(`invalid certificate (${reason}): ${message}`, { ...options, code: 'InvalidCert' });
+    super(`invalid certificate (${reason}): ${message}`, { ...options, code: InvalidCertError.CODE });
     this.reason = reason;
   }
 }

@@ -52,6 +52,11 @@ export interface TlsClientOptions {
    * default (X25519MLKEM768 first where the library has it, then x25519, secp256r1, secp384r1).
    */
   groups?: readonly string[] | undefined;
+  /**
+   * Resume TLS sessions to the same upstream (a TLS 1.3 ticket or a TLS 1.2 session, kept by the
+   * compiled connector per address and SNI). Default true; false makes every connection a full handshake.
+   */
+  sessionResumption: boolean;
 }
 
 export interface ConnectTarget {

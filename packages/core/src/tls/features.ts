@@ -14,6 +14,8 @@ export type TlsFeature =
   | 'async-certificate-callback'
   | 'session-tickets'
   | 'disable-session-tickets'
+  /** TLS 1.2 session-ID resumption with a server-side cache (TlsSettings.setSessionIdCache). */
+  | 'session-id-cache'
   | 'native'
   | 'client-certificate'
   | 'custom-ca'

@@ -110,6 +110,8 @@ export class TlsSettings {
   keylog: KeylogTarget | undefined;
   handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   sessionTickets = true;
+  /** TLS 1.2 session-ID resumption: entries of the listener's server-side cache; 0 (the default) turns it off. */
+  sessionIdCacheSize = 0;
   readonly nativeHooks: Array<(builder: unknown) => void> = [];
 
   private constructor(profile: TlsSettings['profile'], certKey: CertKey | undefined, callbacks: TlsCallbacks) {
@@ -208,6 +210,17 @@ export class TlsSettings {
   }
 
   /**
+   * A server-side session cache for TLS 1.2 clients that resume by session ID (old clients
+   * without tickets), bounded to `entries` sessions per listener, the least recently stored
+   * dropped first; 0 turns it off (the default). Needs the backend's 'session-id-cache' feature.
+   */
+  setSessionIdCache(entries: number): this {
+    if (!Number.isInteger(entries) || entries < 0) throw new TlsConfigError(`session ID cache size must be a whole number >= 0, got ${entries}`);
+    this.sessionIdCacheSize = entries;
+    return this;
+  }
+
+  /**
    * The escape hatch: `fn` receives the backend's own builder (Node's SecureContext options
    * object on OpenSSL; the native config on the others) before it is used.
    */
@@ -226,6 +239,7 @@ export class TlsSettings {
     if (this.keylog || process.env['SSLKEYLOGFILE']) f.add('keylog');
     if (this.callbacks.certificate) f.add('certificate-callback');
     if (!this.sessionTickets) f.add('disable-session-tickets');
+    if (this.sessionIdCacheSize > 0) f.add('session-id-cache');
     if (this.nativeHooks.length > 0) f.add('native');
     if (this.groupsSetByUser) {
       for (const g of this.groups) {

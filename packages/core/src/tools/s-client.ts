@@ -7,7 +7,7 @@ import { tlsBackend } from '../tls/registry.js';
 import type { TlsClientOptions, TlsStream } from '../tls/backend.js';
 import { alpnOf } from './s-server.js';
 import {
-  TOOL_LINE, digestToJson, errorCode, errorMessage, type SClientOptions, type TlsToolIo,
+  TOOL_LINE, digestToJson, errorLines, type SClientOptions, type TlsToolIo,
 } from './tls-tool.js';
 
 /** Builds connector options from s_client flags. Verification is on unless -noverify. */
@@ -25,6 +25,8 @@ export function sClientOptions(o: SClientOptions): TlsClientOptions {
     maxVersion: o.maxVersion,
     keylog: o.keylogFile ? { path: o.keylogFile } : undefined,
     handshakeTimeoutMs: o.handshakeTimeoutMs,
+    // One connection per run: nothing to resume.
+    sessionResumption: false,
   };
 }
 
@@ -45,7 +47,7 @@ export async function runSClient(o: SClientOptions, io: TlsToolIo): Promise<numb
     checkVerifyHostname(o, stream);
   } catch (err) {
     socket?.destroy();
-    io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
+    io.stderr.write(errorLines(TOOL_LINE.error, err));
     return 1;
   }
   io.stdout.write(`${TOOL_LINE.digest} ${JSON.stringify(digestToJson(stream.digest))}\n`);
@@ -62,7 +64,7 @@ export async function runSClient(o: SClientOptions, io: TlsToolIo): Promise<numb
       resolve(status);
     };
     stream.on('error', (err) => {
-      io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
+      io.stderr.write(errorLines(TOOL_LINE.error, err));
       status = 1;
     });
     // When the server ends the session, so do we (like openssl s_client). Streams that allow

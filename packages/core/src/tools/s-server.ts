@@ -7,7 +7,7 @@ import { TlsSettings } from '../tls/settings.js';
 import type { TlsStream } from '../tls/backend.js';
 import type { SslDigest } from '../tls/digest.js';
 import {
-  TOOL_LINE, digestToJson, errorCode, errorMessage, type SServerOptions, type TlsToolIo,
+  TOOL_LINE, digestToJson, errorLines, type SServerOptions, type TlsToolIo,
 } from './tls-tool.js';
 
 /** Builds listener settings from s_server flags, through the same public API an app uses. */
@@ -65,13 +65,13 @@ export async function runSServer(o: SServerOptions, io: TlsToolIo): Promise<numb
       .then(
         (stream) => {
           io.stdout.write(`${TOOL_LINE.handshake} ${JSON.stringify(digestToJson(stream.digest))}\n`);
-          stream.on('error', (err) => io.stdout.write(`${TOOL_LINE.streamError} ${errorCode(err)} ${errorMessage(err)}\n`));
+          stream.on('error', (err) => io.stdout.write(errorLines(TOOL_LINE.streamError, err)));
           stream.on('close', done);
           if (o.www) serveWww(stream, backend.library);
           else stream.pipe(stream);
         },
         (err) => {
-          io.stdout.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
+          io.stdout.write(errorLines(TOOL_LINE.error, err));
           // After a failed handshake (and the alert the backend sent) the connection is closed.
           socket.destroy();
           done();

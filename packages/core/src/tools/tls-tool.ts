@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { SslDigest, TlsVersion } from '../tls/digest.js';
-import { ProxyError } from '../errors/index.js';
+import { InvalidCertError, ProxyError } from '../errors/index.js';
 
 /**
  * The `s_server` / `s_client` test tools every backend's bin exposes
@@ -73,7 +73,7 @@ export type TlsToolCommand =
 /** A command line the tool cannot run; the message says which flag and why. Exit status 2. */
 export class TlsToolUsageError extends ProxyError {
   constructor(message: string) {
-    super('USAGE', message, { source: 'config' });
+    super('CONFIG_TOOL_USAGE', message, { source: 'config' });
   }
 }
 
@@ -308,6 +308,8 @@ export const TOOL_LINE = {
   /** An error on an established session (a reset, a bad record); not a second connection. */
   streamError: 'STREAM_ERROR',
   digest: 'DIGEST',
+  /** JSON details (code, reason, alert, source) of the ERROR or STREAM_ERROR line just before. */
+  errorDetail: 'ERROR_DETAIL',
 } as const;
 
 /** The error's stable code (ProxyError.code, else Node's errno code, else its class name). */
@@ -316,6 +318,25 @@ export function errorCode(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown } | undefined;
   if (e && typeof e.code === 'string') return e.code;
   return e && typeof e.name === 'string' ? e.name : 'ERROR';
+}
+
+/**
+ * The machine-readable details of an error, printed as `ERROR_DETAIL <json>` after each ERROR
+ * and STREAM_ERROR line: code, and when known the certificate reason, the TLS alert and the side.
+ */
+export function errorDetail(err: unknown): { code: string; reason?: string; alert?: number; source?: string } {
+  const e = err as { reason?: unknown; alert?: unknown; source?: unknown } | undefined;
+  return {
+    code: errorCode(err),
+    ...(err instanceof InvalidCertError ? { reason: err.reason } : {}),
+    ...(typeof e?.alert === 'number' ? { alert: e.alert } : {}),
+    ...(err instanceof ProxyError ? { source: err.source } : {}),
+  };
+}
+
+/** `ERROR <code> <message>` and its ERROR_DETAIL line, for a failed connection. */
+export function errorLines(prefix: string, err: unknown): string {
+  return `${prefix} ${errorCode(err)} ${errorMessage(err)}\n${TOOL_LINE.errorDetail} ${JSON.stringify(errorDetail(err))}\n`;
 }
 
 export function errorMessage(err: unknown): string {
@@ -354,7 +375,7 @@ export async function runTlsTool(
     }
   } catch (err) {
     // Configuration problems (bad PEM, unsupported feature) end here with their code.
-    io.stderr.write(`${TOOL_LINE.error} ${errorCode(err)} ${errorMessage(err)}\n`);
+    io.stderr.write(errorLines(TOOL_LINE.error, err));
     return 1;
   }
 }

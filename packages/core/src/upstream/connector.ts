@@ -104,8 +104,9 @@ export class Connector {
       alternativeCn: o.alternativeCn,
       alpn: o.alpn,
       clientCertKey: certKey,
+      sessionResumption: o.sessionResumption,
     });
-    const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
+    const key = `${o.verifyCert ? 1 : 0}${o.verifyHostname ? 1 : 0}${o.sessionResumption ? 1 : 0}|${o.alternativeCn ?? ''}|${ownCa ? o.caKey : 'default'}|${
       certKey ? certKeyId(certKey) : ''}|${o.alpn.toString()}`;
     return { key, options };
   }
@@ -206,7 +207,7 @@ export class Connector {
 }
 
 function connectError(err: NodeJS.ErrnoException, addr: string): ConnectError {
-  if (err.code === 'ECONNREFUSED') return new ConnectError(`connection refused by ${addr}`, { cause: err, code: 'CONNECT_REFUSED' });
+  if (err.code === 'ECONNREFUSED') return new ConnectError(`connection refused by ${addr}`, { cause: err, code: 'UPSTREAM_CONNECT_REFUSED' });
   return new ConnectError(`cannot connect to ${addr}: ${err.code ?? err.message}`, { cause: err });
 }
 

@@ -31,6 +31,8 @@ export class PeerOptions {
   idleTimeout: number | undefined = undefined;
   /** Separates otherwise identical peers into different pools (e.g. per tenant). */
   groupKey = '';
+  /** Resume TLS sessions with this upstream (tickets or session ids); false forces a full handshake every time. */
+  sessionResumption = true;
   /** Concurrent HTTP/2 streams per upstream connection (also capped by the upstream's own setting). */
   maxH2Streams = 100;
 

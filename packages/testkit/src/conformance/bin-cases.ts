@@ -4,6 +4,7 @@ import { binClient, binServer, type BinServer } from '../peers/backend-bin.js';
 import { opensslClient } from '../peers/openssl-cli.js';
 import { BackendTestServer } from './backend-server.js';
 import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
+import { expectInvalidCertDetail } from './expect-error.js';
 
 /**
  * The backend's own bin in a separate process, both directions: what the interop matrix runs
@@ -83,12 +84,13 @@ export function binCases(ctx: SuiteContext): void {
       expect(echo.handshakes().at(-1)?.peerCertificate?.commonName, echo.process.tail()).toBe('client.test');
     }, undefined, { requires: ['client-auth-optional'] });
 
-    ctx.test('bin s_client verifies by default: a name the certificate lacks is InvalidCert, exit 1', async () => {
+    ctx.test('bin s_client verifies by default: a name the certificate lacks is TLS_INVALID_CERT hostname-mismatch, exit 1', async () => {
       const r = await binClient(
         ctx.opts.binPath, www.port, ['-verify_hostname', 'nomatch.test', '-CAfile', ctx.pki().caFile], '', ctx.ms(10_000),
       );
       expect(r.code).toBe(1);
-      expect(r.errorCode, r.stderr).toBe('InvalidCert');
+      expect(r.errorCode, r.stderr).toBe('TLS_INVALID_CERT');
+      expectInvalidCertDetail(r.error, 'hostname-mismatch', r.stderr);
     });
 
     ctx.test('bin s_client -verify_hostname NAME checks NAME even when the SNI matches', async () => {
@@ -97,7 +99,7 @@ export function binCases(ctx: SuiteContext): void {
         ctx.ms(10_000),
       );
       expect(r.code).toBe(1);
-      expect(r.errorCode, r.stderr).toBe('InvalidCert');
+      expectInvalidCertDetail(r.error, 'hostname-mismatch', r.stderr);
       const ok = await binClient(
         ctx.opts.binPath, www.port, ['-servername', 'localhost', '-verify_hostname', 'a.wild.test', '-CAfile', ctx.pki().caFile], '',
         ctx.ms(10_000),
@@ -105,10 +107,10 @@ export function binCases(ctx: SuiteContext): void {
       expect(ok.code, ok.stderr).toBe(0);
     });
 
-    ctx.test('bin s_client without -CAfile uses the system store: the test CA is not in it', async () => {
+    ctx.test('bin s_client without -CAfile uses the system store: the test CA is not in it (unknown-ca)', async () => {
       const r = await binClient(ctx.opts.binPath, www.port, ['-servername', 'localhost'], '', ctx.ms(10_000));
       expect(r.code).toBe(1);
-      expect(r.errorCode, r.stderr).toBe('InvalidCert');
+      expectInvalidCertDetail(r.error, 'unknown-ca', r.stderr);
     });
 
     ctx.test('bin s_client -noverify accepts it', async () => {

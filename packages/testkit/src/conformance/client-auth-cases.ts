@@ -6,6 +6,7 @@ import { opensslClient } from '../peers/openssl-cli.js';
 import { BackendTestServer } from './backend-server.js';
 import type { SuiteContext } from './context.js';
 import { expectPeerCertificate } from './expect-digest.js';
+import { expectInvalidCert } from './expect-error.js';
 
 /** Downstream mTLS: required and optional client certificates, good, missing and untrusted. */
 export function clientAuthCases(ctx: SuiteContext): void {
@@ -61,22 +62,22 @@ export function clientAuthCases(ctx: SuiteContext): void {
       }
     }, undefined, { requires: ['client-auth-required'] });
 
-    ctx.test('required, no certificate: refused', async () => {
+    ctx.test('required, no certificate: refused, TLS_INVALID_CERT reason no-certificate', async () => {
       const mark = required.mark();
       const r = await opensslClient({ port: required.port, servername: 'localhost', input: 'ping\n', timeoutMs: ctx.ms(5000) });
-      await required.errorAfter(mark);
+      expectInvalidCert(await required.errorAfter(mark), 'no-certificate');
       expect(r.output).not.toMatch(/^ping$/m);
       expect(r.output).toMatch(/alert|error/i);
     }, undefined, { requires: ['client-auth-required'] });
 
-    ctx.test('required, certificate from an untrusted CA: refused', async () => {
+    ctx.test('required, certificate from an untrusted CA: refused, TLS_INVALID_CERT reason unknown-ca', async () => {
       const mark = required.mark();
       const { untrustedClient } = ctx.pki();
       const r = await opensslClient({
         port: required.port, servername: 'localhost', cert: untrustedClient.cert, key: untrustedClient.key, input: 'ping\n',
         timeoutMs: ctx.ms(5000),
       });
-      await required.errorAfter(mark);
+      expectInvalidCert(await required.errorAfter(mark), 'unknown-ca');
       expect(r.output).toMatch(/alert|error/i);
     }, undefined, { requires: ['client-auth-required'] });
 
@@ -94,11 +95,11 @@ export function clientAuthCases(ctx: SuiteContext): void {
       expectPeerCertificate(await optional.digestAfter(mark), ctx.pki().client.certPem);
     }, undefined, { requires: ['client-auth-optional'] });
 
-    ctx.test('optional, certificate from an untrusted CA: refused (a certificate sent is checked)', async () => {
+    ctx.test('optional, certificate from an untrusted CA: refused (a certificate sent is checked), reason unknown-ca', async () => {
       const mark = optional.mark();
       const { untrustedClient } = ctx.pki();
       await opensslClient({ port: optional.port, servername: 'localhost', cert: untrustedClient.cert, key: untrustedClient.key, timeoutMs: ctx.ms(5000) });
-      await optional.errorAfter(mark);
+      expectInvalidCert(await optional.errorAfter(mark), 'unknown-ca');
     }, undefined, { requires: ['client-auth-optional'] });
   });
 }

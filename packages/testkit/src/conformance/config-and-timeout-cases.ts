@@ -21,6 +21,7 @@ const SETTINGS_NEEDING: Partial<Record<TlsFeature, SettingsBuilder>> = {
   'keylog': (cert, key) => TlsSettings.intermediate(cert, key).setKeylog(() => {}),
   'certificate-callback': (cert, key) => TlsSettings.withCallbacks({ certificate: () => undefined }, CertKey.fromFiles(cert, key)),
   'disable-session-tickets': (cert, key) => TlsSettings.intermediate(cert, key).setSessionTickets(false),
+  'session-id-cache': (cert, key) => TlsSettings.intermediate(cert, key).setSessionIdCache(100),
   'native': (cert, key) => TlsSettings.intermediate(cert, key).native(() => {}),
 };
 

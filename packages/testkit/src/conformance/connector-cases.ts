@@ -2,12 +2,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Alpn, CertKey, parseCertificates } from '@proxy/core';
+import {
+  Alpn, CertKey, InvalidCertError, parseCertificates, tlsBackend, type InvalidCertReason, type TlsClientOptions,
+} from '@proxy/core';
 import { afterAll, expect } from 'vitest';
 import { gnutlsServer, type GnutlsServer } from '../peers/gnutls-cli.js';
 import { opensslServer, type OpensslServer } from '../peers/openssl-cli.js';
-import { backendConnect, clientOptions, exchange, type SuiteContext } from './context.js';
+import { backendConnect, clientOptions, exchange, tcpConnect, type SuiteContext } from './context.js';
 import { expectDigest, expectPeerCertificate } from './expect-digest.js';
+import { expectInvalidCert } from './expect-error.js';
 import { TLS13_LABELS, parseKeylog, waitForKeylogLines } from './keylog-cases.js';
 
 async function expectRejects(p: Promise<unknown>, code: string): Promise<Error & { code?: string }> {
@@ -23,6 +26,10 @@ async function expectRejects(p: Promise<unknown>, code: string): Promise<Error &
   return caught!;
 }
 
+async function expectInvalidCertRejection(p: Promise<unknown>, reason: InvalidCertReason): Promise<void> {
+  expectInvalidCert(await expectRejects(p, InvalidCertError.CODE), reason);
+}
+
 /** The backend as a client (TlsConnector) against openssl s_server and gnutls-serv. */
 export function connectorCases(ctx: SuiteContext): void {
   const backend = ctx.opts.expectedBackend;
@@ -34,6 +41,7 @@ export function connectorCases(ctx: SuiteContext): void {
     let expired: OpensslServer;
     let mtls: OpensslServer;
     let keylogged: OpensslServer;
+    let www: OpensslServer;
     let keylogDir: string;
     let gnutls: GnutlsServer;
     let silent: Server;
@@ -43,7 +51,7 @@ export function connectorCases(ctx: SuiteContext): void {
       const leaf = (c: typeof pki.serverEcdsa) => ({ cert: c.cert, key: c.key, certChain: pki.intermediate.cert });
       silent = createServer((s) => silentSockets.push(s.on('error', () => {})));
       keylogDir = mkdtempSync(join(tmpdir(), 'proxy-connector-keylog-'));
-      [good, goodH2, wrongHost, expired, mtls, keylogged, gnutls] = await Promise.all([
+      [good, goodH2, wrongHost, expired, mtls, keylogged, gnutls, www] = await Promise.all([
         opensslServer(leaf(pki.serverEcdsa)),
         opensslServer({ ...leaf(pki.serverRsa), alpn: ['h2', 'http/1.1'] }),
         opensslServer(leaf(pki.wrongHost)),
@@ -51,13 +59,14 @@ export function connectorCases(ctx: SuiteContext): void {
         opensslServer({ ...leaf(pki.serverEcdsa), clientAuth: { caFile: pki.caFile, required: true } }),
         opensslServer({ ...leaf(pki.serverEcdsa), keylogFile: join(keylogDir, 'server.keylog') }),
         gnutlsServer({ cert: pki.serverEcdsa.chain, key: pki.serverEcdsa.key }),
+        opensslServer({ ...leaf(pki.serverEcdsa), www: true }),
         new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r())),
       ]);
     });
     afterAll(async () => {
       for (const s of silentSockets) s.destroy();
       silent?.close();
-      await Promise.all([good, goodH2, wrongHost, expired, mtls, keylogged, gnutls].map((s) => s?.close()));
+      await Promise.all([good, goodH2, wrongHost, expired, mtls, keylogged, gnutls, www].map((s) => s?.close()));
       if (keylogDir) rmSync(keylogDir, { recursive: true, force: true });
     });
 
@@ -102,8 +111,8 @@ export function connectorCases(ctx: SuiteContext): void {
       expect(stream.digest.sni).toBe('a.wild.test');
     });
 
-    ctx.test('wrong host: InvalidCert', async () => {
-      await expectRejects(backendConnect(wrongHost.port, clientOptions(ctx.pki()), 'test.local'), 'InvalidCert');
+    ctx.test('wrong host: TLS_INVALID_CERT, reason hostname-mismatch', async () => {
+      await expectInvalidCertRejection(backendConnect(wrongHost.port, clientOptions(ctx.pki()), 'test.local'), 'hostname-mismatch');
     });
 
     ctx.test('wrong host but alternativeCn names it: accepted', async () => {
@@ -112,16 +121,16 @@ export function connectorCases(ctx: SuiteContext): void {
       expect(stream.digest.peerCertificate?.commonName).toBe('wrong.test');
     });
 
-    ctx.test('expired certificate: InvalidCert', async () => {
-      await expectRejects(backendConnect(expired.port, clientOptions(ctx.pki()), 'localhost'), 'InvalidCert');
+    ctx.test('expired certificate: TLS_INVALID_CERT, reason expired', async () => {
+      await expectInvalidCertRejection(backendConnect(expired.port, clientOptions(ctx.pki()), 'localhost'), 'expired');
     });
 
-    ctx.test('untrusted issuer (another CA as trust store): InvalidCert', async () => {
+    ctx.test('untrusted issuer (another CA as trust store): TLS_INVALID_CERT, reason unknown-ca', async () => {
       const { untrustedCa } = ctx.pki();
       const options = clientOptions(ctx.pki(), {
         caPem: untrustedCa.certPem, ca: parseCertificates(untrustedCa.certPem, untrustedCa.cert, 'CA'),
       });
-      await expectRejects(backendConnect(good.port, options, 'localhost'), 'InvalidCert');
+      await expectInvalidCertRejection(backendConnect(good.port, options, 'localhost'), 'unknown-ca');
     });
 
     ctx.test('verification off: the expired, wrong-named certificate is accepted', async () => {
@@ -169,12 +178,53 @@ export function connectorCases(ctx: SuiteContext): void {
       const file = join(keylogDir, 'server.keylog');
       const readServer = (): string => (existsSync(file) ? readFileSync(file, 'utf8') : '');
       const serverLines = () => parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
-      await waitForKeylogLines(readServer, clientRandom, TLS13_LABELS.length, ctx.ms(2000));
+      await waitForKeylogLines(readServer, clientRandom, TLS13_LABELS.length, ctx.ms(2000), file);
       for (const label of TLS13_LABELS) {
         const ours = mine.filter((l) => l.label === label);
         expect(ours, label).toHaveLength(1);
         expect(ours[0]!.secret).toBe(serverLines().find((l) => l.label === label)?.secret);
       }
+    });
+
+    /**
+     * Three connections through ONE compiled connector (core keeps one per set of options) to
+     * openssl s_server -www, whose status page says whether it resumed; each reads the whole
+     * page, so a TLS 1.3 ticket has arrived before the next connection starts.
+     */
+    const threeConnections = async (over: Partial<TlsClientOptions>): Promise<Array<{ client: boolean; server: string }>> => {
+      const connector = tlsBackend().createConnector(clientOptions(ctx.pki(), over));
+      const seen: Array<{ client: boolean; server: string }> = [];
+      for (let i = 0; i < 3; i++) {
+        const socket = await tcpConnect(www.port);
+        const stream = await connector.connect(socket, { sni: 'localhost', addr: `127.0.0.1:${www.port}` }).catch((err: unknown) => {
+          socket.destroy();
+          throw err;
+        });
+        stream.on('error', () => {});
+        try {
+          const page = await exchange(stream, 'GET / HTTP/1.0\r\n\r\n', /<\/BODY>/i, ctx.ms(3000));
+          seen.push({ client: stream.digest.sessionReused, server: /^(New|Reused), /m.exec(page)?.[1] ?? '?' });
+        } finally {
+          stream.destroy();
+        }
+      }
+      return seen;
+    };
+
+    for (const version of ['TLSv1.3', 'TLSv1.2'] as const) {
+      ctx.test(`session resumption (${version}): the connector resumes with openssl s_server by default, digest.sessionReused`, async () => {
+        const seen = await threeConnections({ minVersion: version, maxVersion: version });
+        expect(seen).toEqual([
+          { client: false, server: 'New' },
+          { client: true, server: 'Reused' },
+          { client: true, server: 'Reused' },
+        ]);
+      });
+    }
+
+    ctx.test('session resumption off (sessionResumption false): every connection is a full handshake', async () => {
+      const seen = await threeConnections({ sessionResumption: false });
+      expect(seen).toEqual(Array.from({ length: 3 }, () => ({ client: false, server: 'New' })));
     });
 
     ctx.test('handshake timeout against a server that never answers: TLS_HANDSHAKE_TIMEOUT within ~1 s', async () => {

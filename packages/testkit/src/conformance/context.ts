@@ -18,11 +18,13 @@ export type ConformanceArea =
   | 'config-errors'
   | 'resumption'
   | 'data'
+  | 'tls-faults'
   | 'connector'
   | 'bin'
   | 'connection-filter'
   | 'interop'
-  | 'post-quantum';
+  | 'post-quantum'
+  | 'compare';
 
 export interface TlsConformanceOptions {
   /** The npm package of the backend, e.g. "@proxy/tls-openssl"; the test file imports it first. */

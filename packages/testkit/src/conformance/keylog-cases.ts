@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TlsSettings } from '@proxy/core';
 import { afterAll, expect } from 'vitest';
 import { opensslClient } from '../peers/openssl-cli.js';
@@ -23,12 +23,31 @@ export function parseKeylog(text: string): Array<{ label: string; clientRandom: 
     });
 }
 
-/** Polls `read()` until it holds `count` lines for `clientRandom`, or `timeoutMs` passes (then returns anyway). */
-export async function waitForKeylogLines(read: () => string, clientRandom: string, count: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (parseKeylog(read()).filter((l) => l.clientRandom === clientRandom).length < count && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/**
+ * Resolves once `read()` holds `count` lines for `clientRandom`. Lines a callback collected are
+ * there when the handshake is done; lines written to `watchFile` (by the backend or by another
+ * process) are re-read on each change of its folder, no fixed sleeps. Rejects after `timeoutMs`.
+ */
+export function waitForKeylogLines(
+  read: () => string, clientRandom: string, count: number, timeoutMs: number, watchFile?: string,
+): Promise<void> {
+  const enough = (): boolean => parseKeylog(read()).filter((l) => l.clientRandom === clientRandom).length >= count;
+  if (enough()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const watcher = watchFile ? watch(dirname(watchFile), () => check()) : undefined;
+    const timer = setTimeout(() => {
+      watcher?.close();
+      reject(new Error(`${watchFile ?? 'the key log'} has fewer than ${count} lines for client random ${clientRandom} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = (): void => {
+      if (!enough()) return;
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    // The file may have changed between the first check and the watch.
+    check();
+  });
 }
 
 /**
@@ -54,7 +73,9 @@ export function keylogCases(ctx: SuiteContext): void {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const compare = async (server: BackendTestServer, readServer: () => string, tls: '1.2' | '1.3', name: string): Promise<void> => {
+    const compare = async (
+      server: BackendTestServer, readServer: () => string, tls: '1.2' | '1.3', name: string, serverFile?: string,
+    ): Promise<void> => {
       const clientFile = join(dir, `${name}.client.keylog`);
       const mark = server.mark();
       const r = await opensslClient({ port: server.port, servername: 'localhost', tls, keylogFile: clientFile, timeoutMs: ctx.ms(5000) });
@@ -64,7 +85,7 @@ export function keylogCases(ctx: SuiteContext): void {
       expect(client.length).toBeGreaterThan(0);
       const clientRandom = client[0]!.clientRandom;
       const labels = tls === '1.3' ? TLS13_LABELS : ['CLIENT_RANDOM'];
-      await waitForKeylogLines(readServer, clientRandom, labels.length, ctx.ms(2000));
+      await waitForKeylogLines(readServer, clientRandom, labels.length, ctx.ms(2000), serverFile);
       const mine = parseKeylog(readServer()).filter((l) => l.clientRandom === clientRandom);
       for (const label of labels) {
         const s = mine.filter((l) => l.label === label);
@@ -80,13 +101,13 @@ export function keylogCases(ctx: SuiteContext): void {
 
     ctx.test('TLS 1.3 to a file: one line per secret, equal to the client\'s, file mode 0600', async () => {
       const file = join(dir, 'server.keylog');
-      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.3', 'f13');
+      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.3', 'f13', file);
       expect(statSync(file).mode & 0o777).toBe(0o600);
     });
 
     ctx.test('TLS 1.2 to a file: the CLIENT_RANDOM master secret equals the client\'s', async () => {
       const file = join(dir, 'server.keylog');
-      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.2', 'f12');
+      await compare(fileServer, () => (existsSync(file) ? readFileSync(file, 'utf8') : ''), '1.2', 'f12', file);
     });
 
     ctx.test('TLS 1.3 to a callback: lines without newline, equal to the client\'s', async () => {

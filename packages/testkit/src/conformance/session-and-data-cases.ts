@@ -39,6 +39,7 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
     let dir: string;
     let tickets: BackendTestServer;
     let noTickets: BackendTestServer;
+    let idCache: BackendTestServer | undefined;
     ctx.beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'proxy-sessions-'));
       const { serverEcdsa: c } = ctx.pki();
@@ -48,20 +49,25 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
           ? BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setSessionTickets(false))
           : (undefined as unknown as BackendTestServer),
       ]);
+      if (ctx.supports('session-id-cache')) {
+        idCache = await BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setSessionIdCache(100));
+      }
     });
     afterAll(async () => {
-      await Promise.all([tickets?.close(), noTickets?.close()]);
+      await Promise.all([tickets?.close(), noTickets?.close(), idCache?.close()]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     // A request and the server's close make s_client stay until the TLS 1.3 ticket has arrived.
     const request = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
-    const twice = async (server: BackendTestServer, tls: '1.2' | '1.3', name: string): Promise<[boolean, boolean, string]> => {
+    const twice = async (
+      server: BackendTestServer, tls: '1.2' | '1.3', name: string, clientArgs: readonly string[] = [],
+    ): Promise<[boolean, boolean, string]> => {
       const file = join(dir, `${name}.session`);
       let mark = server.mark();
       const first = await opensslClient({
         port: server.port, servername: 'localhost', tls, input: request, waitForServerClose: true,
-        extraArgs: ['-sess_out', file], timeoutMs: ctx.ms(5000),
+        extraArgs: [...clientArgs, '-sess_out', file], timeoutMs: ctx.ms(5000),
       });
       expect(first.code, first.output).toBe(0);
       const d1 = await server.digestAfter(mark);
@@ -70,7 +76,7 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
       mark = server.mark();
       const second = await opensslClient({
         port: server.port, servername: 'localhost', tls, input: request, waitForServerClose: true,
-        extraArgs: ['-sess_in', file], timeoutMs: ctx.ms(5000),
+        extraArgs: [...clientArgs, '-sess_in', file], timeoutMs: ctx.ms(5000),
       });
       expect(second.code, second.output).toBe(0);
       const d2 = await server.digestAfter(mark);
@@ -85,6 +91,20 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
         expect(output).toMatch(/^Reused, TLSv1\.[23]/m);
       });
     }
+
+    ctx.test('TLS 1.2, a client without tickets, no session ID cache (the default): full handshakes', async () => {
+      const [first, second, output] = await twice(tickets, '1.2', 'sid-off', ['-no_ticket']);
+      expect(first).toBe(false);
+      expect(second).toBe(false);
+      expect(output).toMatch(/^New, /m);
+    });
+
+    ctx.test('TLS 1.2, a client without tickets, setSessionIdCache(100): resumes by session ID, digest.sessionReused true', async () => {
+      const [first, second, output] = await twice(idCache!, '1.2', 'sid-on', ['-no_ticket']);
+      expect(first).toBe(false);
+      expect(second).toBe(true);
+      expect(output).toMatch(/^Reused, TLSv1\.2/m);
+    }, undefined, { requires: ['session-id-cache'] });
 
     ctx.test('TLS 1.3 with setSessionTickets(false): no resumption, full handshakes', async () => {
       const [first, second, output] = await twice(noTickets, '1.3', 'n13');

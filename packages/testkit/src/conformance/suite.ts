@@ -5,6 +5,7 @@ import { alpnAndSniCases } from './alpn-sni-cases.js';
 import { binCases } from './bin-cases.js';
 import { clientAuthCases } from './client-auth-cases.js';
 import { configAndTimeoutCases } from './config-and-timeout-cases.js';
+import { compareCases } from './compare-cases.js';
 import { connectionFilterCases } from './connection-filter-cases.js';
 import { connectorCases } from './connector-cases.js';
 import { createSuiteContext, type TlsConformanceOptions } from './context.js';
@@ -14,6 +15,7 @@ import { pqCases } from './pq-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
 import { sessionAndDataCases } from './session-and-data-cases.js';
+import { tlsFaultCases } from './tls-fault-cases.js';
 
 /**
  * THE conformance suite every TLS backend runs against itself. The calling test file imports
@@ -63,10 +65,12 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     keylogCases(ctx);
     configAndTimeoutCases(ctx);
     sessionAndDataCases(ctx);
+    tlsFaultCases(ctx);
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);
     pqCases(ctx);
     interopCases(ctx, peerBinsFrom(opts.peerBins));
+    compareCases(ctx, peerBinsFrom(opts.peerBins));
   });
 }

@@ -17,6 +17,7 @@ import {
   Alpn, CertKey, HttpPeer, HttpProxy, connectionInfo, type ProxyError, type ProxyHttp, type Session, type SslDigest,
 } from '@proxy/core';
 import { freePort } from '../peers/ports.js';
+import { expectInvalidCert } from './expect-error.js';
 import { testPki, type TestPki } from '../pki.js';
 
 const NGINX = '/usr/sbin/nginx';
@@ -238,13 +239,13 @@ http {
     }
   });
 
-  it('an SNI not in the certificate fails with InvalidCert (502) unless verifyHostname is off; alternativeCn is accepted', async () => {
+  it('an SNI not in the certificate fails with TLS_INVALID_CERT hostname-mismatch (502) unless verifyHostname is off; alternativeCn is accepted', async () => {
     let tweak: (p: HttpPeer) => void = () => {};
     const px = await startProxy(() => peer(tlsAddr, 'not-in-cert.test', tweak), (app) => HttpProxy.new(app));
     try {
       const bad = await px.get();
       expect(bad.status).toBe(502);
-      expect(bad.error?.code).toBe('InvalidCert');
+      expectInvalidCert(bad.error, 'hostname-mismatch');
       expect(bad.error?.message).toMatch(/hostname|not-in-cert|altnames|name/i);
 
       tweak = (p) => (p.options.verifyHostname = false);
@@ -256,13 +257,13 @@ http {
       tweak = (p) => (p.options.alternativeCn = 'also-wrong.test');
       const stillBad = await px.get();
       expect(stillBad.status).toBe(502);
-      expect(stillBad.error?.code).toBe('InvalidCert');
+      expectInvalidCert(stillBad.error, 'hostname-mismatch');
     } finally {
       await px.close();
     }
   });
 
-  it('trust store: system store rejects the test CA; per-peer ca and conf.caFile accept it', async () => {
+  it('trust store: system store rejects the test CA (TLS_INVALID_CERT unknown-ca); per-peer ca and conf.caFile accept it', async () => {
     let withCa = false;
     const sys = await startProxy(() => {
       const p = new HttpPeer(tlsAddr, true, 'localhost');
@@ -272,7 +273,7 @@ http {
     try {
       const r = await sys.get();
       expect(r.status).toBe(502);
-      expect(r.error?.code).toBe('InvalidCert');
+      expectInvalidCert(r.error, 'unknown-ca');
       withCa = true;
       expect((await sys.get()).status).toBe(200);
     } finally {
@@ -371,6 +372,29 @@ http {
     }
   });
 
+  it('resumes the TLS session on a new connection to the same upstream by default (digest.sessionReused); sessionResumption false does not', async () => {
+    let resume = true;
+    // No pooling: every request makes a new TLS connection through the one cached connector.
+    const px = await startProxy(() => peer(tlsAddr, 'localhost', (p) => (p.options.sessionResumption = resume)),
+      (app) => HttpProxy.new(app, { upstreamKeepalivePoolSize: 0 }));
+    try {
+      const seen: Array<boolean | undefined> = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await px.get();
+        expect(r.status).toBe(200);
+        expect(r.reused).toBe(false);
+        seen.push(r.digest?.sessionReused);
+      }
+      expect(seen).toEqual([false, true, true]);
+      resume = false;
+      const off: Array<boolean | undefined> = [];
+      for (let i = 0; i < 2; i++) off.push((await px.get()).digest?.sessionReused);
+      expect(off).toEqual([false, false]);
+    } finally {
+      await px.close();
+    }
+  });
+
   it('s2nConfigCacheSize 0 compiles a connector every time and caches nothing', async () => {
     const px = await startProxy(() => peer(tlsAddr, 'localhost'), (app) => HttpProxy.new(app, { s2nConfigCacheSize: 0, upstreamKeepalivePoolSize: 0 }));
     try {
@@ -464,7 +488,7 @@ http {
       let t0 = Date.now();
       const c = await px.get();
       expect(c.status).toBe(504);
-      expect(c.error?.code).toBe('CONNECT_TIMEOUT');
+      expect(c.error?.code).toBe('UPSTREAM_CONNECT_TIMEOUT');
       expect(c.error?.message).toMatch(/TCP connect .* timed out/);
       expect(Date.now() - t0).toBeLessThan(5000);
 
@@ -472,7 +496,7 @@ http {
       t0 = Date.now();
       const h = await px.get();
       expect(h.status).toBe(504);
-      expect(h.error?.code).toBe('CONNECT_TIMEOUT');
+      expect(h.error?.code).toBe('UPSTREAM_CONNECT_TIMEOUT');
       expect(h.error?.message).toMatch(/TLS handshake .* timed out/);
       expect(Date.now() - t0).toBeLessThan(5000);
 
@@ -480,7 +504,7 @@ http {
       total = 200;
       const t = await px.get();
       expect(t.status).toBe(504);
-      expect(t.error?.code).toBe('CONNECT_TIMEOUT');
+      expect(t.error?.code).toBe('UPSTREAM_CONNECT_TIMEOUT');
       expect((t.error as unknown as { timeout: string }).timeout).toBe('totalConnection');
     } finally {
       await px.close();

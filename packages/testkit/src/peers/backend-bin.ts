@@ -7,6 +7,14 @@ import { PeerProcess, runPeer, startPeer } from './peer-process.js';
  * backends in the interop matrix.
  */
 
+/** What a bin prints on an ERROR_DETAIL line. */
+export interface BinErrorDetail {
+  code: string;
+  reason?: string;
+  alert?: number;
+  source?: string;
+}
+
 export interface BinServer {
   port: number;
   process: PeerProcess;
@@ -14,6 +22,8 @@ export interface BinServer {
   handshakes(): SslDigestJson[];
   /** Error codes printed so far (one ERROR line per failed connection). */
   errors(): string[];
+  /** The ERROR_DETAIL of each failed connection so far (code, reason, alert, source), in order. */
+  errorDetails(): BinErrorDetail[];
   /** Connections reported so far, as handshakes or errors. */
   connections(): number;
   /** Waits until `n` connections have been reported, as handshakes or errors. */
@@ -34,6 +44,7 @@ export async function binServer(binPath: string, args: readonly string[], readyT
     process: p,
     handshakes: () => lines('HANDSHAKE').map((l) => JSON.parse(l) as SslDigestJson),
     errors: () => lines('ERROR').map((l) => l.split(' ')[0]!),
+    errorDetails: () => lines('ERROR_DETAIL').map((l) => JSON.parse(l) as BinErrorDetail),
     connections,
     waitForConnections: async (n, timeoutMs = 5000) => {
       const deadline = Date.now() + timeoutMs;
@@ -55,6 +66,8 @@ export interface BinClientResult {
   digest: SslDigestJson | undefined;
   /** The error code of a failed connection (the first word after ERROR). */
   errorCode: string | undefined;
+  /** Its ERROR_DETAIL: code, reason, alert, source. */
+  error: BinErrorDetail | undefined;
   /** What the server sent, i.e. stdout after the DIGEST line. */
   received: string;
 }
@@ -73,6 +86,7 @@ export async function binClient(
     stderr: r.stderr,
     digest: m ? (JSON.parse(m[1]!) as SslDigestJson) : undefined,
     errorCode: /^ERROR (\S+)/m.exec(r.stderr)?.[1],
+    error: ((d) => (d ? (JSON.parse(d) as BinErrorDetail) : undefined))(/^ERROR_DETAIL (.*)$/m.exec(r.stderr)?.[1]),
     received: m ? r.stdout.slice(m.index + m[0].length) : '',
   };
 }

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { CertKey } from '@proxy/core';
+import { InvalidCertError, type CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
 import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
@@ -211,7 +211,7 @@ export class Tls12Server implements Handshaker {
     const chain = parseCertificate12(msg.body);
     this.transcript.add(msg.raw);
     if (chain.length === 0) {
-      if (this.cfg.clientAuth!.required) throw fatal(AlertDescription.handshake_failure, 'client sent no certificate');
+      if (this.cfg.clientAuth!.required) throw new InvalidCertError('no-certificate', 'client sent no certificate', { alert: AlertDescription.handshake_failure, source: this.ctx.source });
     } else {
       this.clientCert = verifyCertificateChain(chain, { trust: this.cfg.clientAuth!.trust, purpose: 'client', hostnames: [], source: this.ctx.source })[0];
       this.clientCertDer = chain[0]!;

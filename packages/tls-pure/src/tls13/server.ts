@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { CertKey } from '@proxy/core';
+import { InvalidCertError, type CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
 import { AlertDescription, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
@@ -321,7 +321,7 @@ export class Tls13Server implements Handshaker {
     this.transcript.add(msg.raw);
     if (chain.length === 0) {
       // RFC 8446 4.4.2.4: an empty Certificate when one is required is certificate_required.
-      if (this.cfg.clientAuth!.required) throw fatal(AlertDescription.certificate_required, 'client sent no certificate');
+      if (this.cfg.clientAuth!.required) throw new InvalidCertError('no-certificate', 'client sent no certificate', { alert: AlertDescription.certificate_required, source: this.ctx.source });
       this.state = 'Finished';
       return;
     }
