@@ -18,6 +18,7 @@ import { errorStatus, toProxyError } from './error-status.js';
 import { h2RequestHeaders, serializeRequestHead, upstreamRequestHead } from './forwarding-headers.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
+import { log } from '../log.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -27,14 +28,18 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
  */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 
-/** Downstream HTTP settings that ServerConf does not cover. */
+/** Overrides of ServerConf's downstream limits for this proxy (tests, embedding); unset: ServerConf's value. */
 export interface HttpProxyOptions {
-  /** How long an idle keep-alive HTTP/1.1 client connection is kept (default 60 s). */
+  /** How long an idle keep-alive HTTP/1.1 client connection is kept (ServerConf keepalive_timeout_ms). */
   keepAliveTimeoutMs?: number;
-  /** An HTTP/1.1 client connection with no bytes either way for this long is closed (default 60 s, nginx's client timeouts). */
+  /** An HTTP/1.1 client connection with no progress for this long is closed (ServerConf client_timeout_ms). */
   downstreamInactivityTimeoutMs?: number;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients (default 128). */
+  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients (ServerConf h2_max_concurrent_streams). */
   h2MaxConcurrentStreams?: number;
+  /** The whole HTTP/1.1 request head within this (ServerConf request_header_timeout_ms). */
+  requestHeaderTimeoutMs?: number;
+  /** Idle HTTP/2 connections are closed after this (ServerConf h2_idle_timeout_ms). */
+  h2IdleTimeoutMs?: number;
 }
 
 function asConf(conf: ServerConf | Partial<ServerConf>): ServerConf {
@@ -66,12 +71,27 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
       configCacheSize: conf.s2nConfigCacheSize,
       poolSize: conf.upstreamKeepalivePoolSize,
       defaultClientCertKey: clientCertKey,
+      defaultConnectTimeoutMs: conf.upstreamConnectTimeoutMs,
     });
     this.h1 = new H1Server(this.onExchange, {
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-      inactivityTimeoutMs: options.downstreamInactivityTimeoutMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? conf.keepaliveTimeoutMs,
+      inactivityTimeoutMs: options.downstreamInactivityTimeoutMs ?? conf.clientTimeoutMs,
+      requestHeaderTimeoutMs: options.requestHeaderTimeoutMs ?? conf.requestHeaderTimeoutMs,
+      keepAliveRequests: conf.keepaliveRequests,
+      maxHeaderBytes: conf.maxRequestHeaderBytes,
+      maxHeaders: conf.maxRequestHeaders,
+      maxRequestLineBytes: conf.maxRequestLineBytes,
     });
-    this.h2 = new H2Server(this.onExchange, { maxConcurrentStreams: options.h2MaxConcurrentStreams });
+    this.h2 = new H2Server(this.onExchange, {
+      maxConcurrentStreams: options.h2MaxConcurrentStreams ?? conf.h2MaxConcurrentStreams,
+      idleTimeoutMs: options.h2IdleTimeoutMs ?? conf.h2IdleTimeoutMs,
+      rapidResetBudget: conf.h2RapidResetBudget,
+      controlFrameBudget: conf.h2ControlFrameBudget,
+      budgetWindowMs: conf.h2BudgetWindowMs,
+      maxInvalidFrames: conf.h2MaxInvalidFrames,
+      maxHeaders: conf.maxRequestHeaders,
+      maxHeaderBytes: conf.maxRequestHeaderBytes,
+    });
   }
 
   /** `conf`: a ServerConf, or the fields to change from the defaults. */
@@ -144,6 +164,8 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private responseHead: ResponseHead | undefined;
   /** Runs while the upstream refuses request bytes (peer writeTimeout). */
   private writeTimer: NodeJS.Timeout | undefined;
+  /** When the request reached the proxy (ms), for the retry budget and the failure log. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -232,8 +254,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
           const replaced = app.failToConnect(session, peer, ctx, err);
           if (replaced instanceof ProxyError) err = replaced;
         }
-        if (err.retryable && this.retries < this.proxy.conf.maxRetries && !this.done) {
+        if (err.retryable && this.mayRetry() && !this.done) {
           this.retries++;
+          this.logRetry(err);
           continue;
         }
         throw err;
@@ -262,7 +285,10 @@ class ProxyTask<Ctx> implements H1ResponseSink {
         // The upstream closed it while the phases above ran: take another, as for any reused connection.
         this.h1 = undefined;
         this.h2 = undefined;
-        if (this.retries++ < this.proxy.conf.maxRetries) continue;
+        if (this.mayRetry()) {
+          this.retries++;
+          continue;
+        }
         throw new ConnectionClosedError(`upstream ${peer.address} closed the connection before the request was sent`, 'upstream');
       }
       if (conn.protocol === 'h1') this.sendH1(conn, upReq, peer);
@@ -271,11 +297,28 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     }
   }
 
+  /** Another attempt is allowed: under max_retries, and retry_budget_ms not spent since the request came in. */
+  private mayRetry(): boolean {
+    const conf = this.proxy.conf;
+    if (this.retries >= conf.maxRetries) return false;
+    return conf.retryBudgetMs <= 0 || Date.now() - this.startedAt < conf.retryBudgetMs;
+  }
+
+  private logRetry(err: ProxyError): void {
+    if (log.enabled('debug')) {
+      log.debug(`upstream ${this.peer?.toString() ?? '?'} failed (attempt ${this.retries} of at most ${this.proxy.conf.maxRetries + 1}), retrying`, err);
+    }
+  }
+
+  private readTimeout(peer: HttpPeer): number {
+    return peer.options.readTimeout ?? this.proxy.conf.upstreamReadTimeoutMs;
+  }
+
   private sendH1(conn: H1Connection, upReq: RequestHead, peer: HttpPeer): void {
     const body = this.ex.body;
     this.bodyChunked = body !== undefined && this.ex.contentLength < 0;
     this.sent = true;
-    conn.send(serializeRequestHead(upReq, this.bodyChunked), this, upReq.method === 'HEAD', body !== undefined, peer.options.readTimeout);
+    conn.send(serializeRequestHead(upReq, this.bodyChunked), this, upReq.method === 'HEAD', body !== undefined, this.readTimeout(peer));
     if (body) this.startBody(body);
   }
 
@@ -298,10 +341,8 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     stream.on('end', this.onH2End);
     stream.on('error', this.onH2Error);
     stream.on('close', this.onH2Close);
-    if (peer.options.readTimeout) {
-      const ms = peer.options.readTimeout;
-      stream.setTimeout(ms, () => this.onUpstreamError(new TimeoutError('read', ms, 'upstream')));
-    }
+    const ms = this.readTimeout(peer);
+    if (ms > 0) stream.setTimeout(ms, () => this.onUpstreamError(new TimeoutError('read', ms, 'upstream')));
     if (body) this.startBody(body);
   }
 
@@ -356,7 +397,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   }
 
   private startWriteTimer(): void {
-    const ms = this.peer?.options.writeTimeout;
+    const ms = this.peer ? this.peer.options.writeTimeout ?? this.proxy.conf.upstreamWriteTimeoutMs : undefined;
     if (ms && this.writeTimer === undefined) this.writeTimer = setTimeout(this.onWriteTimeout, ms, ms);
   }
 
@@ -451,8 +492,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     // A pooled connection the upstream had just closed: try again on a fresh one when nothing of
     // the exchange is lost (no response byte received, the body sent so far is in the retry buffer).
     const replayable = !this.bodyStarted || this.retryBuf !== undefined;
-    if (err.retryable && replayable && this.responseHead === undefined && this.retries < this.proxy.conf.maxRetries) {
+    if (err.retryable && replayable && this.responseHead === undefined && this.mayRetry()) {
       this.retries++;
+      this.logRetry(err);
       this.detachUpstream(true);
       this.attempt().then(undefined, this.fail);
       return;
@@ -591,6 +633,19 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     }
   };
 
+  /** Every upstream failure that ends a request is logged once: cause, peer, timing, attempts. */
+  private logUpstreamFailure(err: ProxyError): void {
+    if (!log.enabled('warn')) return;
+    const { req } = this.session;
+    const cause = err.cause instanceof Error ? ` (cause: ${(err.cause as { code?: string }).code ?? err.cause.name}: ${err.cause.message})` : '';
+    log.warn(
+      `upstream ${this.peer?.toString() ?? '(no peer)'} failed for ${req.method} ${req.authority}${req.path} from ${this.session.clientAddr}`
+      + ` after ${Date.now() - this.startedAt} ms, ${this.retries + 1} attempt(s), ${
+        this.session.responseStatus >= 400 ? `answered ${this.session.responseStatus}` : 'response cut'}${cause}`,
+      err,
+    );
+  }
+
   private sendError(status: number, err: ProxyError): void {
     if (this.done) return;
     if (status > 0 && !this.ex.headersSent && !this.ex.finished) this.session.respond(status);
@@ -601,6 +656,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private finish(err: ProxyError | undefined): void {
     if (this.done) return;
     this.done = true;
+    if (err?.source === 'upstream') this.logUpstreamFailure(err);
     if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
     if (this.app.logging) {
       try {
