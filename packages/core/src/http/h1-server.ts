@@ -29,6 +29,9 @@ export interface H1ServerOptions {
 /** After an error response, how long the rest of the client's bytes are read and dropped before the socket is destroyed (nginx's lingering close). */
 const LINGER_MS = 2_000;
 
+/** While draining, a keep-alive connection idle this long is closed (a client about to reuse it is answered first). */
+const DRAIN_QUIET_MS = 200;
+
 /** What we track per downstream HTTP/1.1 connection. */
 interface H1ConnState {
   readonly stream: Duplex;
@@ -43,6 +46,8 @@ interface H1ConnState {
   headStart: number | undefined;
   /** bytesRead of the transport when the connection last became idle (-1: unknown). */
   idleBytes: number;
+  /** When the connection last became idle (ms). */
+  idleSince: number;
   /** An error answer was sent; the connection only lingers now. */
   closing: boolean;
 }
@@ -84,6 +89,7 @@ export class H1Server implements DownstreamServer {
   private readonly maxRequestLine: number;
   private readonly maxHeaderBytes: number;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly handler: ExchangeHandler, options: H1ServerOptions = {}) {
     this.maxHeaderBytes = options.maxHeaderBytes ?? 32 * 1024;
@@ -119,7 +125,7 @@ export class H1Server implements DownstreamServer {
     // Gone already (the client left during the handshake): its 'close' would never be seen.
     if (stream.destroyed) return;
     const state: H1ConnState = {
-      stream, conn, inflight: 0, requests: 0, current: undefined, headStart: Date.now(), idleBytes: -1, closing: false,
+      stream, conn, inflight: 0, requests: 0, current: undefined, headStart: Date.now(), idleBytes: -1, idleSince: Date.now(), closing: false,
     };
     (stream as StreamWithState)[kState] = state;
     this.conns.add(state);
@@ -136,14 +142,30 @@ export class H1Server implements DownstreamServer {
     this.server.emit('connection', stream);
   }
 
+  /**
+   * Graceful: responses not yet started say `Connection: close` and close after they end;
+   * keep-alive connections close once they have been idle for DRAIN_QUIET_MS, so that a
+   * client that was about to reuse one is answered (with `Connection: close`) rather than
+   * racing our FIN.
+   */
   drain(): Promise<void> {
     this.draining = true;
-    for (const state of this.conns) {
-      // Idle keep-alive connections close now; busy ones close after their response (shouldKeepAlive off).
-      if (state.inflight === 0) state.stream.end();
-    }
+    for (const state of this.conns) state.current?.noKeepAlive();
+    this.closeQuietConnections();
     if (this.conns.size === 0) return Promise.resolve();
+    this.drainTimer ??= setInterval(() => this.closeQuietConnections(), DRAIN_QUIET_MS / 4);
+    this.drainTimer.unref();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private closeQuietConnections(): void {
+    const now = Date.now();
+    for (const state of this.conns) {
+      if (state.inflight === 0 && !state.closing && now - state.idleSince >= DRAIN_QUIET_MS) {
+        state.closing = true;
+        lingeringClose(state.stream);
+      }
+    }
   }
 
   closeAll(): void {
@@ -152,6 +174,8 @@ export class H1Server implements DownstreamServer {
   }
 
   private wakeDrainers(): void {
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w();
@@ -195,8 +219,11 @@ export class H1Server implements DownstreamServer {
     limitCounters.add(err.code);
     if (log.enabled('debug')) log.debug(`HTTP/1.1 client ${state.conn.info.peerAddr}: ${err.status || 'closed'}`, err);
     const stream = state.stream;
-    // A response in flight on this connection: a status line now would corrupt it; only close.
-    const responding = state.inflight > 0;
+    // A request in flight whose response has not started (its body was malformed): cut that
+    // exchange (the upstream side is freed) and answer instead. A response already started: only close.
+    const current = state.current;
+    if (current && !current.headersSent) current.cancel();
+    const responding = state.inflight > 0 && (current === undefined || current.headersSent);
     if (err.status > 0 && !responding && stream.writable) stream.write(statusLine(err.status), 'latin1');
     lingeringClose(stream);
   }
@@ -261,10 +288,10 @@ export class H1Server implements DownstreamServer {
       if (state.current === exchange) state.current = undefined;
       exchange.closed();
       if (state.inflight === 0) {
+        state.idleSince = Date.now();
         state.idleBytes = bytesRead(state.stream);
         state.headStart = state.idleBytes < 0 ? Date.now() : undefined;
       }
-      if (this.draining && state.inflight === 0) state.stream.end();
     });
     this.handler(exchange);
   };
@@ -329,6 +356,11 @@ class H1Exchange implements DownstreamExchange {
     return this.res.headersSent;
   }
 
+  /** Graceful shutdown: this response closes the connection, if its head has not gone yet. */
+  noKeepAlive(): void {
+    if (!this.res.headersSent) this.res.shouldKeepAlive = false;
+  }
+
   /** The request is complete and no response byte is waiting for the client: the origin is what we wait for. */
   get waitingForUpstream(): boolean {
     return this.inc.complete && !this.done && !this.res.writableNeedDrain;
@@ -359,6 +391,13 @@ class H1Exchange implements DownstreamExchange {
   abort(): void {
     this.done = true;
     this.res.destroy();
+  }
+
+  /** The connection is being refused under this exchange: the proxy drops it as if the client had left. */
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.abortFn?.();
   }
 
   onAbort(fn: () => void): void {

@@ -126,9 +126,14 @@ class H2SessionState {
     this.calmed = true;
     limitCounters.add(err.code);
     if (log.enabled('debug')) log.debug(`h2 session from ${this.conn.info.peerAddr}: GOAWAY ENHANCE_YOUR_CALM (${err.limit})`, err);
-    // destroy(code) sends GOAWAY with that code, then closes; the transport goes with the session.
-    this.session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
-    const t = setTimeout(() => this.kill('did not close after ENHANCE_YOUR_CALM'), GOAWAY_GRACE_MS);
+    // GOAWAY with the code first (destroy(err, code) alone sends NO_ERROR when the session is
+    // already closing), then the session and its transport go once the frame had a moment to leave.
+    try {
+      this.session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    } catch {
+      // already destroyed
+    }
+    const t = setTimeout(() => this.kill('ended after ENHANCE_YOUR_CALM'), 50);
     t.unref();
   }
 
@@ -218,7 +223,6 @@ export class H2Server implements DownstreamServer {
       budgetWindowMs: options.budgetWindowMs ?? 10_000,
     };
     this.server.on('session', this.onSession);
-    this.server.on('stream', this.onStream);
     // Session errors surface on the streams they affect; a broken connection must not crash the process.
     this.server.on('sessionError', () => {});
   }
@@ -264,6 +268,11 @@ export class H2Server implements DownstreamServer {
     const state = new H2SessionState(session, pending.conn, pending.transport, this.stateOptions);
     this.sessions.set(session, state);
     session.on('frameError', () => state.probe());
+    // Per session rather than on the server: a stream destroyed in the same read has no
+    // `stream.session` any more, and its reset must still count against this session's budget.
+    session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
+      this.onStream(state, stream, headers, flags, raw);
+    });
     session.once('close', () => {
       state.onClosed();
       this.sessions.delete(session);
@@ -275,15 +284,14 @@ export class H2Server implements DownstreamServer {
     });
   };
 
-  private readonly onStream = (
-    stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[],
-  ): void => {
+  private onStream(
+    state: H2SessionState, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[],
+  ): void {
     stream.on('error', () => {});
-    const state = stream.session ? this.sessions.get(stream.session) : undefined;
-    if (!state || stream.destroyed || stream.closed) {
+    if (stream.destroyed || stream.closed) {
       // Reset by the client, refused, or its session died in the same read.
-      state?.probe();
-      state?.streamReset();
+      state.probe();
+      state.streamReset();
       if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
       return;
     }
@@ -307,7 +315,7 @@ export class H2Server implements DownstreamServer {
       }
     });
     this.handler(exchange);
-  };
+  }
 }
 
 class H2Exchange implements DownstreamExchange {
