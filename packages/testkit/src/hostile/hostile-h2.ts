@@ -132,6 +132,16 @@ export function describeHostileH2(opts: HostileH2Options): void {
       });
     }
 
+    it('a request with more header fields than max_request_headers is reset and never reaches the origin', async () => {
+      const c = await RawH2Client.connect(g.port);
+      const extra = Array.from({ length: 300 }, (_, i) => [`x-f${i}`, 'v'] as [string, string]);
+      c.open(headersFrame(1, requestFields('localhost', '/too-many-fields', 'GET', extra)));
+      const f = await c.waitFrame((x) => x.streamId === 1 && (x.type === H2FrameType.RST_STREAM || x.type === H2FrameType.HEADERS), 3_000);
+      c.destroy();
+      expect(f?.type).toBe(H2FrameType.RST_STREAM);
+      expect(g.originSaw).not.toContain('/too-many-fields');
+    });
+
     const floods: Array<[string, (round: number) => Buffer[]]> = [
       ['SETTINGS', () => Array.from({ length: 150 }, () => settingsFrame())],
       ['PING', () => Array.from({ length: 150 }, (_, i) => pingFrame(Buffer.alloc(8, i & 0xff)))],
