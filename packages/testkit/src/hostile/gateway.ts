@@ -201,7 +201,7 @@ export class LegitLoad {
 
   private getH1(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = https.get({ host: '127.0.0.1', port: this.port, path: '/legit', agent: this.agent, servername: 'localhost', timeout: 5000 }, (res) => {
+      const req = https.get({ host: '127.0.0.1', port: this.port, path: '/legit', agent: this.agent, servername: 'localhost', timeout: 10_000 }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
         res.on('error', reject);
@@ -219,7 +219,7 @@ export class LegitLoad {
       }
       const req = this.h2.request({ ':path': '/legit' });
       let status = 0;
-      const t = setTimeout(() => req.close(http2.constants.NGHTTP2_CANCEL), 5000);
+      const t = setTimeout(() => req.close(http2.constants.NGHTTP2_CANCEL), 10_000);
       req.on('response', (h) => {
         status = Number(h[':status']);
       });
