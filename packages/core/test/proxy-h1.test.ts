@@ -400,13 +400,16 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
   });
 
   it('takes another connection when the pooled one closes while a phase is still running', async () => {
-    // Each connection answers once and closes 30 ms later, without announcing it.
+    // Each connection answers once, without announcing a close; the pooled one is closed by the
+    // origin while connectedToUpstream runs (not after a fixed delay, which a loaded machine overruns).
     let conns = 0;
+    const open = new Set<net.Socket>();
     const closer = net.createServer((s) => {
       conns++;
+      open.add(s);
+      s.once('close', () => open.delete(s));
       s.once('data', () => {
         s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        setTimeout(() => s.destroy(), 30);
       });
     });
     await new Promise<void>((r) => closer.listen(0, '127.0.0.1', r));
@@ -415,7 +418,10 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     const p = await startProxy(app({
       connectedToUpstream: async (_s, reused) => {
         reusedSeen.push(reused);
-        if (reused) await new Promise((r) => setTimeout(r, 80));
+        if (reused) {
+          for (const s of open) s.destroy();
+          await new Promise((r) => setTimeout(r, 80));
+        }
       },
     }, () => new HttpPeer(addr, false, '')));
     try {

@@ -24,3 +24,6 @@ export { describeTlsConformance } from './conformance/suite.js';
 export { describeUpstreamConformance, type UpstreamConformanceOptions } from './conformance/upstream-nginx.js';
 export { describeHostileH2, type HostileH2Options } from './hostile/hostile-h2.js';
 export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewayOptions } from './browser/browser-gateway.js';
+export { describeHostileH1, underLoad, HOSTILE_LIMITS, type HostileH1Options } from './hostile/hostile-h1.js';
+export { LegitLoad, rawExchange, rawTls, startHostileGateway, type HostileGateway, type RawResult } from './hostile/gateway.js';
+export { describeGracefulShutdown } from './hostile/graceful-shutdown.js';

@@ -5,8 +5,25 @@ import type { DownstreamExchange, DownstreamServer, ExchangeHandler } from './do
 import { HeaderMap } from './header-map.js';
 import { RequestHead } from './messages.js';
 import { log } from '../log.js';
+import { H2FloodError, H2MalformedHeaderError } from '../errors/index.js';
+import { limitCounters } from './limit-counters.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_PROTOCOL_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+/** RFC 9113 §8.2.1 / RFC 9110 §5.1: a field name is lowercase token characters (a pseudo-header starts with ':'). */
+const FIELD_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** RFC 9113 §8.2.1: no NUL, CR or LF in a value, and no whitespace at either end. */
+const BAD_FIELD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
+
+/** The first field of a request RFC 9113 §8.2.1 calls malformed, or undefined. */
+export function malformedField(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (!FIELD_NAME.test(name)) return `field name ${JSON.stringify(name)}`;
+    if (BAD_FIELD_VALUE.test(rawHeaders[i + 1]!)) return `value of ${name}`;
+  }
+  return undefined;
+}
 
 export interface H2ServerOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS offered to clients (default 128). */
@@ -21,6 +38,32 @@ export interface H2ServerOptions {
    * or a refused stream) before it is destroyed (default 5 s).
    */
   pingTimeoutMs?: number;
+  /**
+   * Streams a client may reset (or have refused) before their response ended, per budget
+   * window, before the session gets GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487;
+   * default 500). nghttp2's own guard in Node 20 (a burst of 1000 resets, then 33 per second)
+   * stays below this one and cannot be raised from Node.
+   */
+  rapidResetBudget?: number;
+  /** SETTINGS + PING frames a client may send per budget window before GOAWAY ENHANCE_YOUR_CALM (default 1000). */
+  controlFrameBudget?: number;
+  /** The window of the two budgets above (default 10 s). */
+  budgetWindowMs?: number;
+  /** node:http2's maxSessionInvalidFrames: invalid frames, empty DATA frames included, before the session is destroyed (default 1000). */
+  maxInvalidFrames?: number;
+  /** Header fields per request (default 128); more: the stream is reset. */
+  maxHeaders?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE offered (default 32 KiB). */
+  maxHeaderBytes?: number;
+}
+
+/** The options H2SessionState reads. */
+interface SessionLimits {
+  idleTimeoutMs: number;
+  pingTimeoutMs: number;
+  rapidResetBudget: number;
+  controlFrameBudget: number;
+  budgetWindowMs: number;
 }
 
 /** After close() (GOAWAY), how long in-flight frames may take before the session is destroyed. */
@@ -37,14 +80,61 @@ class H2SessionState {
   openStreams = 0;
   private probing = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  private windowStart = Date.now();
+  private resets = 0;
+  private controlFrames = 0;
+  private calmed = false;
 
   constructor(
     readonly session: http2.ServerHttp2Session,
     readonly conn: DownstreamConnection,
     readonly transport: Duplex,
-    private readonly options: Required<Omit<H2ServerOptions, 'maxConcurrentStreams'>>,
+    private readonly options: SessionLimits,
   ) {
     session.setTimeout(options.idleTimeoutMs, this.onIdle);
+    session.on('ping', () => this.controlFrame('PING'));
+    session.on('remoteSettings', () => this.controlFrame('SETTINGS'));
+  }
+
+  private rollWindow(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= this.options.budgetWindowMs) {
+      this.windowStart = now;
+      this.resets = 0;
+      this.controlFrames = 0;
+    }
+  }
+
+  /** A stream the client reset (or that was refused) before its response ended. */
+  streamReset(): void {
+    this.rollWindow();
+    if (++this.resets > this.options.rapidResetBudget) {
+      this.enhanceYourCalm(new H2FloodError('RST_STREAM', this.resets, this.options.budgetWindowMs, 'h2_rapid_reset_budget'));
+    }
+  }
+
+  private controlFrame(frame: 'PING' | 'SETTINGS'): void {
+    this.rollWindow();
+    if (++this.controlFrames > this.options.controlFrameBudget) {
+      this.enhanceYourCalm(new H2FloodError(frame, this.controlFrames, this.options.budgetWindowMs, 'h2_control_frame_budget'));
+    }
+  }
+
+  /** A budget is spent: GOAWAY ENHANCE_YOUR_CALM, and the connection ends. */
+  enhanceYourCalm(err: H2FloodError): void {
+    if (this.calmed || this.session.destroyed) return;
+    this.calmed = true;
+    limitCounters.add(err.code);
+    if (log.enabled('debug')) log.debug(`h2 session from ${this.conn.info.peerAddr}: GOAWAY ENHANCE_YOUR_CALM (${err.limit})`, err);
+    // GOAWAY with the code first (destroy(err, code) alone sends NO_ERROR when the session is
+    // already closing), then the session and its transport go once the frame had a moment to leave.
+    try {
+      this.session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    } catch {
+      // already destroyed
+    }
+    const t = setTimeout(() => this.kill('ended after ENHANCE_YOUR_CALM'), 50);
+    t.unref();
   }
 
   /** A stream ended abnormally: check that the session still reads and answers. */
@@ -116,15 +206,23 @@ export class H2Server implements DownstreamServer {
   private pending: { conn: DownstreamConnection; transport: Duplex } | undefined;
   private draining = false;
   private drainWaiters: Array<() => void> = [];
-  private readonly stateOptions: Required<Omit<H2ServerOptions, 'maxConcurrentStreams'>>;
+  private readonly stateOptions: SessionLimits;
 
   constructor(private readonly handler: ExchangeHandler, options: H2ServerOptions = {}) {
     this.server = http2.createServer({
-      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 128 },
+      settings: { maxConcurrentStreams: options.maxConcurrentStreams ?? 128, maxHeaderListSize: options.maxHeaderBytes ?? 32 * 1024 },
+      maxSessionInvalidFrames: options.maxInvalidFrames ?? 1000,
+      // Pseudo-header fields count as pairs for node:http2.
+      maxHeaderListPairs: (options.maxHeaders ?? 128) + 4,
     });
-    this.stateOptions = { idleTimeoutMs: options.idleTimeoutMs ?? 60_000, pingTimeoutMs: options.pingTimeoutMs ?? 5_000 };
+    this.stateOptions = {
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      pingTimeoutMs: options.pingTimeoutMs ?? 5_000,
+      rapidResetBudget: options.rapidResetBudget ?? 500,
+      controlFrameBudget: options.controlFrameBudget ?? 1000,
+      budgetWindowMs: options.budgetWindowMs ?? 10_000,
+    };
     this.server.on('session', this.onSession);
-    this.server.on('stream', this.onStream);
     // Session errors surface on the streams they affect; a broken connection must not crash the process.
     this.server.on('sessionError', () => {});
   }
@@ -170,6 +268,11 @@ export class H2Server implements DownstreamServer {
     const state = new H2SessionState(session, pending.conn, pending.transport, this.stateOptions);
     this.sessions.set(session, state);
     session.on('frameError', () => state.probe());
+    // Per session rather than on the server: a stream destroyed in the same read has no
+    // `stream.session` any more, and its reset must still count against this session's budget.
+    session.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, raw: string[]) => {
+      this.onStream(state, stream, headers, flags, raw);
+    });
     session.once('close', () => {
       state.onClosed();
       this.sessions.delete(session);
@@ -181,22 +284,38 @@ export class H2Server implements DownstreamServer {
     });
   };
 
-  private readonly onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
+  private onStream(
+    state: H2SessionState, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[],
+  ): void {
     stream.on('error', () => {});
-    const state = stream.session ? this.sessions.get(stream.session) : undefined;
-    if (!state || stream.destroyed || stream.closed) {
+    if (stream.destroyed || stream.closed) {
       // Reset by the client, refused, or its session died in the same read.
-      state?.probe();
+      state.probe();
+      state.streamReset();
       if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
       return;
     }
+    const bad = Array.isArray(rawHeaders) ? malformedField(rawHeaders) : undefined;
+    if (bad !== undefined) {
+      // RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR; it never reaches the origin.
+      const err = new H2MalformedHeaderError(`malformed request header field: ${bad}`);
+      limitCounters.add(err.code);
+      if (log.enabled('debug')) log.debug(`h2 client ${state.conn.info.peerAddr}: stream ${stream.id} reset`, err);
+      stream.close(NGHTTP2_PROTOCOL_ERROR);
+      return;
+    }
     state.openStreams++;
+    const exchange = new H2Exchange(stream, headers, state.conn);
     stream.once('close', () => {
       state.openStreams--;
-      if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR) state.probe();
+      if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR) {
+        state.probe();
+        // Reset by the client before its response ended (not our own abort).
+        if (!exchange.abortedByUs && !exchange.responseEnded) state.streamReset();
+      }
     });
-    this.handler(new H2Exchange(stream, headers, state.conn));
-  };
+    this.handler(exchange);
+  }
 }
 
 class H2Exchange implements DownstreamExchange {
@@ -272,8 +391,17 @@ class H2Exchange implements DownstreamExchange {
     else this.stream.end();
   }
 
+  /** We ended the response (a reset after that is not the client's doing). */
+  get responseEnded(): boolean {
+    return this.ended;
+  }
+
+  /** abort() was called: a reset of ours, not the client's. */
+  abortedByUs = false;
+
   abort(): void {
     this.done = true;
+    this.abortedByUs = true;
     if (!this.stream.destroyed) this.stream.close(NGHTTP2_CANCEL);
   }
 

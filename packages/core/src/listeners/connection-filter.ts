@@ -20,6 +20,8 @@ export interface FilterCtx {
  */
 export interface ConnectionFilter {
   filter(peerAddr: SocketAddress, ctx: FilterCtx): boolean | Promise<boolean>;
+  /** Optional: called once when a connection this filter accepted closes (for filters that count open connections). */
+  connectionClosed?(peerAddr: SocketAddress, ctx: FilterCtx): void;
 }
 
 export function socketAddress(ip: string, port: number, family: string): SocketAddress {

@@ -5,6 +5,7 @@ import { tlsBackend } from '../tls/registry.js';
 import type { TlsSettings } from '../tls/settings.js';
 import type { ServiceApp } from '../server/service-app.js';
 import { log } from '../log.js';
+import { limitCounters } from '../http/limit-counters.js';
 import { parseListenAddress } from './address.js';
 import { socketAddress, type ConnectionFilter } from './connection-filter.js';
 import { connectionInfo } from './connection-info.js';
@@ -31,7 +32,11 @@ export class Listener {
     private readonly app: ServiceApp,
     private readonly filter: () => ConnectionFilter | undefined,
     private readonly defaultAlpn: Alpn | undefined,
+    /** The built-in limits (ConnectionLimits), run before `filter`. */
+    private readonly limits: () => ConnectionFilter | undefined = () => undefined,
   ) {}
+
+  private lastFdWarning = 0;
 
   /** Compiles the TLS settings (throwing config errors now, not at first connection) and binds. */
   async start(): Promise<AddressInfo> {
@@ -50,7 +55,19 @@ export class Listener {
         resolve();
       });
     });
-    server.on('error', (err) => log.error(`listener ${this.endpoint.addr} failed`, err));
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+        // libuv closes the connection it could not accept and the listener carries on; say so once a second at most.
+        limitCounters.add('LIMIT_FILE_DESCRIPTORS');
+        const now = Date.now();
+        if (now - this.lastFdWarning >= 1000) {
+          this.lastFdWarning = now;
+          log.warn(`listener ${this.endpoint.addr}: out of file descriptors, new connections are being dropped (lower max_connections or raise ulimit -n)`, err);
+        }
+        return;
+      }
+      log.error(`listener ${this.endpoint.addr} failed`, err);
+    });
     return server.address() as AddressInfo;
   }
 
@@ -80,26 +97,44 @@ export class Listener {
     // Errors on a dying socket must not reach the process; the paths below report what matters.
     socket.on('error', noop);
     const info = connectionInfo(socket);
+    const limits = this.limits();
     const filter = this.filter();
-    if (!filter) {
+    if (!filter && !limits) {
       this.afterFilter(socket, info);
       return;
     }
     const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
+    const ctx = { localAddr: info.localAddr, state: info.state };
+    if (limits) {
+      // Synchronous by contract (ConnectionLimits): counted before anything else runs.
+      if (limits.filter(peer, ctx) !== true) {
+        socket.destroy();
+        return;
+      }
+      socket.once('close', () => limits.connectionClosed?.(peer, ctx));
+    }
+    if (!filter) {
+      this.afterFilter(socket, info);
+      return;
+    }
     let verdict: boolean | Promise<boolean>;
     try {
-      verdict = filter.filter(peer, { localAddr: info.localAddr, state: info.state });
+      verdict = filter.filter(peer, ctx);
     } catch (err) {
       log.warn(`connection filter threw for ${info.peerAddr}; closing it`, err);
       socket.destroy();
       return;
     }
-    if (verdict === true) {
+    const accepted = (): void => {
+      if (filter.connectionClosed) socket.once('close', () => filter.connectionClosed?.(peer, ctx));
       this.afterFilter(socket, info);
+    };
+    if (verdict === true) {
+      accepted();
     } else if (verdict === false) {
       socket.destroy();
     } else {
-      verdict.then((ok) => (ok ? this.afterFilter(socket, info) : socket.destroy()), (err: unknown) => {
+      verdict.then((ok) => (ok ? accepted() : socket.destroy()), (err: unknown) => {
         log.warn(`connection filter failed for ${info.peerAddr}; closing it`, err);
         socket.destroy();
       });

@@ -1,25 +1,24 @@
-import http2 from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 import { ConnectionClosedError, ProxyError, TimeoutError } from '../errors/index.js';
 import type { DownstreamExchange } from '../http/downstream.js';
 import { H1Server } from '../http/h1-server.js';
 import { H2Server } from '../http/h2-server.js';
-import { HeaderMap } from '../http/header-map.js';
-import { ResponseHead, type RequestHead } from '../http/messages.js';
+import type { RequestHead, ResponseHead } from '../http/messages.js';
 import { ServerConf } from '../server/conf.js';
 import type { DownstreamConnection, ServiceApp } from '../server/service-app.js';
 import { CertKey } from '../tls/cert-key.js';
 import { Connector } from '../upstream/connector.js';
-import type { H1Connection, H1ResponseSink } from '../upstream/h1-client.js';
-import type { H2Connection } from '../upstream/h2-client.js';
 import type { HttpPeer } from '../upstream/peer.js';
 import type { UpstreamConnection } from '../upstream/pool.js';
 import { errorStatus, toProxyError } from './error-status.js';
-import { h2RequestHeaders, serializeRequestHead, upstreamRequestHead } from './forwarding-headers.js';
+import { upstreamRequestHead } from './forwarding-headers.js';
+import { H1UpstreamRequest } from './upstream-h1.js';
+import { H2UpstreamRequest } from './upstream-h2.js';
+import type { UpstreamRequest, UpstreamSink } from './upstream-request.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
+import { log } from '../log.js';
 
-const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
 /**
  * Request body bytes kept so that a request whose reused upstream connection turned out to be
@@ -27,14 +26,18 @@ const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
  */
 const RETRY_BUFFER_LIMIT = 64 * 1024;
 
-/** Downstream HTTP settings that ServerConf does not cover. */
+/** Overrides of ServerConf's downstream limits for this proxy (tests, embedding); unset: ServerConf's value. */
 export interface HttpProxyOptions {
-  /** How long an idle keep-alive HTTP/1.1 client connection is kept (default 60 s). */
+  /** How long an idle keep-alive HTTP/1.1 client connection is kept (ServerConf keepalive_timeout_ms). */
   keepAliveTimeoutMs?: number;
-  /** An HTTP/1.1 client connection with no bytes either way for this long is closed (default 60 s, nginx's client timeouts). */
+  /** An HTTP/1.1 client connection with no progress for this long is closed (ServerConf client_timeout_ms). */
   downstreamInactivityTimeoutMs?: number;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients (default 128). */
+  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients (ServerConf h2_max_concurrent_streams). */
   h2MaxConcurrentStreams?: number;
+  /** The whole HTTP/1.1 request head within this (ServerConf request_header_timeout_ms). */
+  requestHeaderTimeoutMs?: number;
+  /** Idle HTTP/2 connections are closed after this (ServerConf h2_idle_timeout_ms). */
+  h2IdleTimeoutMs?: number;
 }
 
 function asConf(conf: ServerConf | Partial<ServerConf>): ServerConf {
@@ -66,12 +69,27 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
       configCacheSize: conf.s2nConfigCacheSize,
       poolSize: conf.upstreamKeepalivePoolSize,
       defaultClientCertKey: clientCertKey,
+      defaultConnectTimeoutMs: conf.upstreamConnectTimeoutMs,
     });
     this.h1 = new H1Server(this.onExchange, {
-      keepAliveTimeoutMs: options.keepAliveTimeoutMs,
-      inactivityTimeoutMs: options.downstreamInactivityTimeoutMs,
+      keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? conf.keepaliveTimeoutMs,
+      inactivityTimeoutMs: options.downstreamInactivityTimeoutMs ?? conf.clientTimeoutMs,
+      requestHeaderTimeoutMs: options.requestHeaderTimeoutMs ?? conf.requestHeaderTimeoutMs,
+      keepAliveRequests: conf.keepaliveRequests,
+      maxHeaderBytes: conf.maxRequestHeaderBytes,
+      maxHeaders: conf.maxRequestHeaders,
+      maxRequestLineBytes: conf.maxRequestLineBytes,
     });
-    this.h2 = new H2Server(this.onExchange, { maxConcurrentStreams: options.h2MaxConcurrentStreams });
+    this.h2 = new H2Server(this.onExchange, {
+      maxConcurrentStreams: options.h2MaxConcurrentStreams ?? conf.h2MaxConcurrentStreams,
+      idleTimeoutMs: options.h2IdleTimeoutMs ?? conf.h2IdleTimeoutMs,
+      rapidResetBudget: conf.h2RapidResetBudget,
+      controlFrameBudget: conf.h2ControlFrameBudget,
+      budgetWindowMs: conf.h2BudgetWindowMs,
+      maxInvalidFrames: conf.h2MaxInvalidFrames,
+      maxHeaders: conf.maxRequestHeaders,
+      maxHeaderBytes: conf.maxRequestHeaderBytes,
+    });
   }
 
   /** `conf`: a ServerConf, or the fields to change from the defaults. */
@@ -123,16 +141,15 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
 }
 
 /** One request through the phases. Implements the upstream sink so no per-chunk closures are needed. */
-class ProxyTask<Ctx> implements H1ResponseSink {
+class ProxyTask<Ctx> implements UpstreamSink {
   private readonly app: ProxyHttp<Ctx>;
   private readonly session: Session;
   private readonly ctx: Ctx;
   private peer: HttpPeer | undefined;
-  private h1: H1Connection | undefined;
-  private h2: H2Connection | undefined;
-  private h2stream: http2.ClientHttp2Stream | undefined;
-  /** The request head went to `h1`/`h2`. */
-  private sent = false;
+  /** The connection acquired for this attempt, until the request is sent on it. */
+  private conn: UpstreamConnection | undefined;
+  /** The request in flight upstream (HTTP/1.1 or HTTP/2 module), once its head went out. */
+  private up: UpstreamRequest | undefined;
   private retries = 0;
   private done = false;
   private bodyStarted = false;
@@ -144,6 +161,8 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private responseHead: ResponseHead | undefined;
   /** Runs while the upstream refuses request bytes (peer writeTimeout). */
   private writeTimer: NodeJS.Timeout | undefined;
+  /** When the request reached the proxy (ms), for the retry budget and the failure log. */
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -232,15 +251,15 @@ class ProxyTask<Ctx> implements H1ResponseSink {
           const replaced = app.failToConnect(session, peer, ctx, err);
           if (replaced instanceof ProxyError) err = replaced;
         }
-        if (err.retryable && this.retries < this.proxy.conf.maxRetries && !this.done) {
+        if (err.retryable && this.mayRetry() && !this.done) {
           this.retries++;
+          this.logRetry(err);
           continue;
         }
         throw err;
       }
       const reused = conn.uses > 0;
-      if (conn.protocol === 'h1') this.h1 = conn;
-      else this.h2 = conn;
+      this.conn = conn;
       if (this.done) {
         this.releaseUnused();
         return;
@@ -260,47 +279,51 @@ class ProxyTask<Ctx> implements H1ResponseSink {
       }
       if (conn.closed) {
         // The upstream closed it while the phases above ran: take another, as for any reused connection.
-        this.h1 = undefined;
-        this.h2 = undefined;
-        if (this.retries++ < this.proxy.conf.maxRetries) continue;
+        this.conn = undefined;
+        if (this.mayRetry()) {
+          this.retries++;
+          continue;
+        }
         throw new ConnectionClosedError(`upstream ${peer.address} closed the connection before the request was sent`, 'upstream');
       }
-      if (conn.protocol === 'h1') this.sendH1(conn, upReq, peer);
-      else this.sendH2(conn, upReq, peer);
+      this.send(conn, upReq, peer);
       return;
     }
   }
 
-  private sendH1(conn: H1Connection, upReq: RequestHead, peer: HttpPeer): void {
-    const body = this.ex.body;
-    this.bodyChunked = body !== undefined && this.ex.contentLength < 0;
-    this.sent = true;
-    conn.send(serializeRequestHead(upReq, this.bodyChunked), this, upReq.method === 'HEAD', body !== undefined, peer.options.readTimeout);
-    if (body) this.startBody(body);
+  /** Another attempt is allowed: under max_retries, and retry_budget_ms not spent since the request came in. */
+  private mayRetry(): boolean {
+    const conf = this.proxy.conf;
+    if (this.retries >= conf.maxRetries) return false;
+    return conf.retryBudgetMs <= 0 || Date.now() - this.startedAt < conf.retryBudgetMs;
   }
 
-  private sendH2(conn: H2Connection, upReq: RequestHead, peer: HttpPeer): void {
-    const body = this.ex.body;
-    let stream: http2.ClientHttp2Stream;
-    try {
-      stream = conn.request(h2RequestHeaders(upReq, peer.useTls ? 'https' : 'http'), body === undefined);
-    } catch (e) {
-      // The session went away between acquire and request (GOAWAY): try again on a new one.
-      this.onUpstreamError(new ConnectionClosedError(`HTTP/2 session to ${conn.addr} is closing`, 'upstream', { cause: e, retryable: true }));
-      return;
+  private logRetry(err: ProxyError): void {
+    if (log.enabled('debug')) {
+      log.debug(`upstream ${this.peer?.toString() ?? '?'} failed (attempt ${this.retries} of at most ${this.proxy.conf.maxRetries + 1}), retrying`, err);
     }
-    this.sent = true;
-    this.h2stream = stream;
-    // 'data' is attached only once the head is in: node:http2 emits 'response' on the next tick
-    // but DATA frames decoded in the same read synchronously, so a flowing stream could hand us
-    // body bytes before the head. Until then the stream stays paused and buffers them.
-    stream.on('response', this.onH2Response);
-    stream.on('end', this.onH2End);
-    stream.on('error', this.onH2Error);
-    stream.on('close', this.onH2Close);
-    if (peer.options.readTimeout) {
-      const ms = peer.options.readTimeout;
-      stream.setTimeout(ms, () => this.onUpstreamError(new TimeoutError('read', ms, 'upstream')));
+  }
+
+  private readTimeout(peer: HttpPeer): number {
+    return peer.options.readTimeout ?? this.proxy.conf.upstreamReadTimeoutMs;
+  }
+
+  /** Hands the request to the upstream module of the connection's HTTP version. */
+  private send(conn: UpstreamConnection, upReq: RequestHead, peer: HttpPeer): void {
+    const body = this.ex.body;
+    const readTimeout = this.readTimeout(peer);
+    this.conn = undefined;
+    if (conn.protocol === 'h1') {
+      this.bodyChunked = body !== undefined && this.ex.contentLength < 0;
+      this.up = H1UpstreamRequest.send(conn, this.proxy.connector, peer, upReq, this, body !== undefined, this.bodyChunked, readTimeout);
+    } else {
+      try {
+        this.up = H2UpstreamRequest.send(conn, peer, upReq, this, body !== undefined, readTimeout);
+      } catch (e) {
+        // The session went away between acquire and request (GOAWAY): try again on a new one.
+        this.onUpstreamError(toProxyError(e));
+        return;
+      }
     }
     if (body) this.startBody(body);
   }
@@ -337,26 +360,16 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   };
 
   private writeUpstream(chunk: Buffer): void {
-    const h2s = this.h2stream;
-    if (h2s) {
-      if (!h2s.write(chunk)) {
-        this.ex.body!.pause();
-        h2s.once('drain', this.onUpstreamWritable);
-        this.startWriteTimer();
-      }
-      return;
-    }
-    const h1 = this.h1;
-    if (!h1 || h1.closed) return;
-    if (!h1.writeBody(chunk, this.bodyChunked)) {
+    const up = this.up;
+    if (up && !up.writeBody(chunk)) {
       this.ex.body!.pause();
-      h1.stream.once('drain', this.onUpstreamWritable);
+      up.onWritable(this.onUpstreamWritable);
       this.startWriteTimer();
     }
   }
 
   private startWriteTimer(): void {
-    const ms = this.peer?.options.writeTimeout;
+    const ms = this.peer ? this.peer.options.writeTimeout ?? this.proxy.conf.upstreamWriteTimeoutMs : undefined;
     if (ms && this.writeTimer === undefined) this.writeTimer = setTimeout(this.onWriteTimeout, ms, ms);
   }
 
@@ -379,8 +392,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   };
 
   private endUpstreamBody(): void {
-    if (this.h2stream) this.h2stream.end();
-    else if (this.h1 && !this.h1.closed) this.h1.endBody(this.bodyChunked);
+    this.up?.endBody();
   }
 
   private stopBody(): void {
@@ -390,7 +402,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     body.off('end', this.onReqEnd);
     // Let Node's server discard whatever of the request body is left, so the connection can carry on.
     if (!body.readableEnded) {
-      this.h1?.abandonBody();
+      this.up?.abandonBody();
       body.resume();
     }
   }
@@ -438,11 +450,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     // The upstream may answer before the request body ended (an early 413): stop forwarding it.
     // An unfinished request leaves the h1 connection unusable, which release() sees.
     this.stopBody();
-    const h1 = this.h1;
-    if (h1) {
-      this.h1 = undefined;
-      this.proxy.connector.release(h1, this.peer!);
-    }
+    const up = this.up;
+    this.up = undefined;
+    up?.complete();
     this.finish(undefined);
   }
 
@@ -451,8 +461,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     // A pooled connection the upstream had just closed: try again on a fresh one when nothing of
     // the exchange is lost (no response byte received, the body sent so far is in the retry buffer).
     const replayable = !this.bodyStarted || this.retryBuf !== undefined;
-    if (err.retryable && replayable && this.responseHead === undefined && this.retries < this.proxy.conf.maxRetries) {
+    if (err.retryable && replayable && this.responseHead === undefined && this.mayRetry()) {
       this.retries++;
+      this.logRetry(err);
       this.detachUpstream(true);
       this.attempt().then(undefined, this.fail);
       return;
@@ -465,60 +476,12 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   };
 
   private pauseUpstream(): void {
-    if (this.h1) this.h1.pause();
-    else this.h2stream?.pause();
+    this.up?.pause();
   }
 
   private resumeUpstream(): void {
-    if (this.h1) this.h1.resume();
-    else this.h2stream?.resume();
+    this.up?.resume();
   }
-
-  // ---- HTTP/2 upstream stream events ----
-
-  private readonly onH2Response = (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void => {
-    const status = Number(headers[':status']);
-    const head = new ResponseHead(status, HeaderMap.fromObject(headers as Record<string, string | string[] | undefined>));
-    const stream = this.h2stream!;
-    this.onUpstreamHead(head, stream.endAfterHeaders);
-    stream.on('data', this.onH2Data);
-  };
-
-  private readonly onH2Data = (chunk: Buffer): void => {
-    this.onUpstreamBody(chunk);
-  };
-
-  private readonly onH2End = (): void => {
-    if (this.responseHead === undefined) return; // reported by 'close'
-    this.onUpstreamEnd(undefined);
-  };
-
-  private readonly onH2Error = (err: Error): void => {
-    const refused = this.h2stream?.rstCode === NGHTTP2_REFUSED_STREAM;
-    this.onUpstreamError(err instanceof ProxyError ? err : new ConnectionClosedError(
-      `HTTP/2 stream to ${this.h2?.addr ?? 'upstream'} failed: ${err.message}`,
-      'upstream',
-      { cause: err, retryable: refused },
-    ));
-  };
-
-  private readonly onH2Close = (): void => {
-    const conn = this.h2;
-    const stream = this.h2stream;
-    if (stream) {
-      this.h2stream = undefined;
-      conn?.streamDone();
-    }
-    if (!this.done) {
-      // REFUSED_STREAM, or a session that died before answering: the request was not processed.
-      const retryable = stream?.rstCode === NGHTTP2_REFUSED_STREAM || (this.responseHead === undefined && (conn?.closed ?? false));
-      this.onUpstreamError(new ConnectionClosedError(
-        `HTTP/2 stream to ${conn?.addr ?? 'upstream'} closed before the response ended`,
-        'upstream',
-        { retryable },
-      ));
-    }
-  };
 
   // ---- ends ----
 
@@ -540,37 +503,35 @@ class ProxyTask<Ctx> implements H1ResponseSink {
       clearTimeout(this.writeTimer);
       this.writeTimer = undefined;
     }
-    const h1 = this.h1;
-    if (h1) {
-      this.h1 = undefined;
-      if (this.sent || !clean) h1.destroy();
-      else this.proxy.connector.release(h1, this.peer!);
+    const up = this.up;
+    if (up) {
+      // Sent: the upstream may be answering; it is cancelled (an HTTP/1.1 connection closes).
+      this.up = undefined;
+      up.detach();
     }
-    const s = this.h2stream;
-    if (s) {
-      this.h2stream = undefined;
-      s.off('close', this.onH2Close);
-      if (!s.closed) s.close(NGHTTP2_CANCEL);
-      this.h2?.streamDone();
+    const conn = this.conn;
+    if (conn) {
+      // Acquired, never used: back to the pool when clean.
+      this.conn = undefined;
+      if (conn.protocol === 'h1') {
+        if (clean) this.proxy.connector.release(conn, this.peer!);
+        else conn.destroy();
+      }
     }
-    this.h2 = undefined;
-    this.sent = false;
     this.responseHead = undefined;
   }
 
   /** A connection acquired but never used goes back as it came. */
   private releaseUnused(): void {
-    if (this.h1 && !this.sent) {
-      this.proxy.connector.release(this.h1, this.peer!);
-      this.h1 = undefined;
-    }
-    this.h2 = undefined;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn?.protocol === 'h1') this.proxy.connector.release(conn, this.peer!);
   }
 
   private readonly fail = (e: unknown): void => {
     if (this.done) return;
     const err = toProxyError(e);
-    this.detachUpstream(!this.sent);
+    this.detachUpstream(this.up === undefined);
     this.stopBody();
     if (this.ex.headersSent || this.ex.finished) {
       // Too late for an error response: cut the downstream so the client sees a truncated response.
@@ -591,6 +552,19 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     }
   };
 
+  /** Every upstream failure that ends a request is logged once: cause, peer, timing, attempts. */
+  private logUpstreamFailure(err: ProxyError): void {
+    if (!log.enabled('warn')) return;
+    const { req } = this.session;
+    const cause = err.cause instanceof Error ? ` (cause: ${(err.cause as { code?: string }).code ?? err.cause.name}: ${err.cause.message})` : '';
+    log.warn(
+      `upstream ${this.peer?.toString() ?? '(no peer)'} failed for ${req.method} ${req.authority}${req.path} from ${this.session.clientAddr}`
+      + ` after ${Date.now() - this.startedAt} ms, ${this.retries + 1} attempt(s), ${
+        this.session.responseStatus >= 400 ? `answered ${this.session.responseStatus}` : 'response cut'}${cause}`,
+      err,
+    );
+  }
+
   private sendError(status: number, err: ProxyError): void {
     if (this.done) return;
     if (status > 0 && !this.ex.headersSent && !this.ex.finished) this.session.respond(status);
@@ -601,6 +575,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private finish(err: ProxyError | undefined): void {
     if (this.done) return;
     this.done = true;
+    if (err?.source === 'upstream') this.logUpstreamFailure(err);
     if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
     if (this.app.logging) {
       try {

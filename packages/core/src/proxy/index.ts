@@ -6,3 +6,4 @@ export * from './forwarding-headers.js';
 export { HeaderMap } from '../http/header-map.js';
 export { RequestHead, ResponseHead } from '../http/messages.js';
 export type { DownstreamExchange } from '../http/downstream.js';
+export { limitCounters } from '../http/limit-counters.js';

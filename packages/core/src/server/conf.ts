@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../errors/index.js';
+import { isCidr } from '../listeners/cidr.js';
 
 /** The YAML keys, as Pingora spells them. */
 export interface ServerConfYaml {
@@ -17,9 +18,37 @@ export interface ServerConfYaml {
   [extension: string]: unknown;
 }
 
-const KNOWN_KEYS = new Set([
+/**
+ * The resource limits (docs/limits.md): YAML key → ServerConf field, with the smallest value
+ * allowed. Defaults are on the fields; nginx's are the reference.
+ */
+export const LIMIT_KEYS = {
+  request_header_timeout_ms: ['requestHeaderTimeoutMs', 1],
+  client_timeout_ms: ['clientTimeoutMs', 1],
+  keepalive_timeout_ms: ['keepaliveTimeoutMs', 1],
+  keepalive_requests: ['keepaliveRequests', 0],
+  max_request_header_bytes: ['maxRequestHeaderBytes', 1024],
+  max_request_headers: ['maxRequestHeaders', 1],
+  max_request_line_bytes: ['maxRequestLineBytes', 64],
+  h2_max_concurrent_streams: ['h2MaxConcurrentStreams', 1],
+  h2_idle_timeout_ms: ['h2IdleTimeoutMs', 1],
+  h2_rapid_reset_budget: ['h2RapidResetBudget', 1],
+  h2_control_frame_budget: ['h2ControlFrameBudget', 1],
+  h2_budget_window_ms: ['h2BudgetWindowMs', 100],
+  h2_max_invalid_frames: ['h2MaxInvalidFrames', 0],
+  upstream_connect_timeout_ms: ['upstreamConnectTimeoutMs', 1],
+  upstream_read_timeout_ms: ['upstreamReadTimeoutMs', 1],
+  upstream_write_timeout_ms: ['upstreamWriteTimeoutMs', 1],
+  retry_budget_ms: ['retryBudgetMs', 0],
+  max_connections: ['maxConnections', 0],
+  max_connections_per_ip: ['maxConnectionsPerIp', 0],
+  max_new_connections_per_second_per_ip: ['maxNewConnectionsPerSecondPerIp', 0],
+} as const satisfies Record<string, readonly [keyof ServerConf, number]>;
+
+const KNOWN_KEYS = new Set<string>([
   'version', 'threads', 'pid_file', 'error_log', 'ca_file', 's2n_config_cache_size',
   'upstream_keepalive_pool_size', 'grace_period_seconds', 'graceful_shutdown_timeout_seconds', 'max_retries',
+  'allow_cidrs', 'deny_cidrs', ...Object.keys(LIMIT_KEYS),
 ]);
 
 /**
@@ -44,8 +73,58 @@ export class ServerConf {
   gracePeriodSeconds = 0;
   /** After the listeners close: how long in-flight requests may take before connections are cut. */
   gracefulShutdownTimeoutSeconds = 5;
-  /** How many times failToConnect may mark an error retryable before the request fails. */
-  maxRetries = 16;
+  /** New upstream attempts after a retryable failure (refused connect, a pooled connection the origin had closed). */
+  maxRetries = 2;
+  /** No new upstream attempt starts later than this after the first (ms); 0: no time limit. */
+  retryBudgetMs = 10_000;
+
+  // ---- downstream limits (docs/limits.md) ----
+  /** The whole HTTP/1.1 request head must arrive within this (ms) of its first byte (slowloris); nginx client_header_timeout. */
+  requestHeaderTimeoutMs = 30_000;
+  /** An HTTP/1.1 connection reading a body or writing a response with no progress for this long is closed (ms); nginx client_body_timeout/send_timeout. */
+  clientTimeoutMs = 60_000;
+  /** An idle HTTP/1.1 keep-alive connection is closed after this (ms); nginx keepalive_timeout. */
+  keepaliveTimeoutMs = 60_000;
+  /** Requests served on one HTTP/1.1 connection before it is closed; 0: no limit. nginx keepalive_requests. */
+  keepaliveRequests = 1000;
+  /** Request line plus header fields, in bytes (431 past it); nginx large_client_header_buffers 4 x 8k. */
+  maxRequestHeaderBytes = 32 * 1024;
+  /** Header fields in one request (431 past it; HTTP/2: the stream is refused). */
+  maxRequestHeaders = 128;
+  /** Request line length, in bytes (414 past it); nginx large_client_header_buffers 8k. */
+  maxRequestLineBytes = 8 * 1024;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS offered to HTTP/2 clients; nginx http2_max_concurrent_streams. */
+  h2MaxConcurrentStreams = 128;
+  /** An HTTP/2 connection with no stream and no frame for this long gets GOAWAY and is closed (ms). */
+  h2IdleTimeoutMs = 60_000;
+  /** Streams an HTTP/2 client may reset before their response ended, per window, before GOAWAY ENHANCE_YOUR_CALM (rapid reset). */
+  h2RapidResetBudget = 500;
+  /** SETTINGS + PING frames an HTTP/2 client may send per window before GOAWAY ENHANCE_YOUR_CALM. */
+  h2ControlFrameBudget = 1000;
+  /** The window of the two HTTP/2 budgets above (ms). */
+  h2BudgetWindowMs = 10_000;
+  /** Invalid frames (including empty DATA frames) before node:http2 destroys the session (its maxSessionInvalidFrames). */
+  h2MaxInvalidFrames = 1000;
+
+  // ---- upstream defaults, for peers that set none ----
+  /** TCP connect, and separately the TLS handshake, to an origin (ms); nginx proxy_connect_timeout. 502/504 past it. */
+  upstreamConnectTimeoutMs = 60_000;
+  /** Longest wait for the next bytes of an upstream response (ms); nginx proxy_read_timeout. 504 past it. */
+  upstreamReadTimeoutMs = 60_000;
+  /** Longest wait for an origin to accept more request bytes (ms); nginx proxy_send_timeout. 504 past it. */
+  upstreamWriteTimeoutMs = 60_000;
+
+  // ---- connection limits (the built-in ConnectionLimits filter, before any TLS byte) ----
+  /** Open downstream connections per process; 0: derived from the file-descriptor limit. */
+  maxConnections = 0;
+  /** Open downstream connections per client IP; 0: no limit. */
+  maxConnectionsPerIp = 0;
+  /** New connections per second per client IP; 0: no limit. */
+  maxNewConnectionsPerSecondPerIp = 0;
+  /** Only clients in these CIDRs are accepted; empty: all. */
+  allowCidrs: string[] = [];
+  /** Clients in these CIDRs are refused. */
+  denyCidrs: string[] = [];
   /** Keys this class does not know, kept for user extensions. */
   readonly extensions: Record<string, unknown> = {};
 
@@ -105,12 +184,29 @@ export class ServerConf {
     conf.gracePeriodSeconds = num('grace_period_seconds', 0) ?? conf.gracePeriodSeconds;
     conf.gracefulShutdownTimeoutSeconds = num('graceful_shutdown_timeout_seconds', 0) ?? conf.gracefulShutdownTimeoutSeconds;
     conf.maxRetries = num('max_retries', 0) ?? conf.maxRetries;
+    for (const [key, [field, min]] of Object.entries(LIMIT_KEYS)) {
+      const v = num(key, min);
+      if (v !== undefined) (conf as unknown as Record<string, number>)[field] = v;
+    }
+    const cidrs = (key: string): string[] | undefined => {
+      const v = y[key];
+      if (v === undefined || v === null) return undefined;
+      if (!Array.isArray(v) || v.some((c) => typeof c !== 'string')) {
+        throw new ConfigError(`${origin}: ${key} must be a list of CIDR strings`, { file: origin });
+      }
+      return v as string[];
+    };
+    conf.allowCidrs = cidrs('allow_cidrs') ?? conf.allowCidrs;
+    conf.denyCidrs = cidrs('deny_cidrs') ?? conf.denyCidrs;
     for (const [k, v] of Object.entries(y)) if (!KNOWN_KEYS.has(k)) conf.extensions[k] = v;
     conf.validate();
     return conf;
   }
 
   private validate(): void {
+    for (const c of [...this.allowCidrs, ...this.denyCidrs]) {
+      if (!isCidr(c)) throw new ConfigError(`not a CIDR (address/prefix): ${JSON.stringify(c)}`);
+    }
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new ConfigError(`threads must be a whole number >= 1, got ${this.threads}`);
     if (!Number.isInteger(this.s2nConfigCacheSize) || this.s2nConfigCacheSize < 0) {
       throw new ConfigError(`s2n_config_cache_size must be a whole number >= 0, got ${this.s2nConfigCacheSize}`);

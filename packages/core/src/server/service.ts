@@ -3,30 +3,46 @@ import type { Alpn } from '../tls/alpn.js';
 import type { TlsSettings } from '../tls/settings.js';
 import type { ConnectionFilter } from '../listeners/connection-filter.js';
 import { Listener } from '../listeners/listener.js';
+import type { ConnectionLimits } from '../listeners/connection-limits.js';
 import type { ServiceApp } from './service-app.js';
 
 export interface ServiceOptions {
   /** ALPN advertised on TLS endpoints whose settings name none (HTTP services: h2, then http/1.1). */
   defaultAlpn?: Alpn;
+  /** The built-in connection limits, enforced before the connection filter (httpProxyService: from ServerConf). */
+  limits?: ConnectionLimits;
 }
 
 /** An app served on one or more endpoints (Pingora's Service): several TCP and TLS addresses share one app. */
 export class Service {
   private readonly listeners: Listener[] = [];
   private filter: ConnectionFilter | undefined;
+  private limits: ConnectionLimits | undefined;
 
-  constructor(readonly name: string, readonly app: ServiceApp, private readonly options: ServiceOptions = {}) {}
+  constructor(readonly name: string, readonly app: ServiceApp, private readonly options: ServiceOptions = {}) {
+    this.limits = options.limits;
+  }
 
   /** Plain TCP (HTTP without TLS) on "host:port". */
   addTcp(addr: string): this {
-    this.listeners.push(new Listener({ addr, tls: undefined }, this.app, () => this.filter, this.options.defaultAlpn));
+    this.listeners.push(new Listener({ addr, tls: undefined }, this.app, () => this.filter, this.options.defaultAlpn, () => this.limits));
     return this;
   }
 
   /** TLS on "host:port" with these settings; compiled by the registered backend at start. */
   addTls(addr: string, settings: TlsSettings): this {
-    this.listeners.push(new Listener({ addr, tls: settings }, this.app, () => this.filter, this.options.defaultAlpn));
+    this.listeners.push(new Listener({ addr, tls: settings }, this.app, () => this.filter, this.options.defaultAlpn, () => this.limits));
     return this;
+  }
+
+  /** Replaces the built-in connection limits (undefined: none), shared by every endpoint of this service. */
+  setConnectionLimits(limits: ConnectionLimits | undefined): this {
+    this.limits = limits;
+    return this;
+  }
+
+  get connectionLimits(): ConnectionLimits | undefined {
+    return this.limits;
   }
 
   /** Runs on every accepted connection, before any TLS byte. */

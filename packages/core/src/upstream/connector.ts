@@ -22,6 +22,8 @@ export interface ConnectorOptions {
   poolSize?: number;
   /** Presented to upstreams that ask for a client certificate, unless the peer has its own. */
   defaultClientCertKey?: CertKey | undefined;
+  /** connectionTimeout of peers that set none (ServerConf upstream_connect_timeout_ms); undefined: none. */
+  defaultConnectTimeoutMs?: number | undefined;
 }
 
 const noop = (): void => {};
@@ -39,11 +41,13 @@ export class Connector {
   private readonly pendingH2 = new Map<string, Promise<UpstreamConnection>>();
   /** Peers that offered h2 but were answered with HTTP/1.1: their connects need not wait for each other. */
   private readonly h1Only = new Set<string>();
+  private readonly defaultConnectTimeoutMs: number | undefined;
 
   constructor(options: ConnectorOptions = {}) {
     this.pool = new ConnectionPool(options.poolSize ?? 128);
     this.configCache = new ConnectorConfigCache(options.configCacheSize ?? 10);
     this.defaultClientCertKey = options.defaultClientCertKey;
+    this.defaultConnectTimeoutMs = options.defaultConnectTimeoutMs;
     if (options.caFile) {
       const pem = readPemFile(options.caFile, 'CA').toString('latin1');
       this.defaultCa = { certs: parseCertificates(pem, options.caFile, 'CA certificate'), pem };
@@ -119,7 +123,7 @@ export class Connector {
       let phaseTimer: NodeJS.Timeout | undefined;
       let totalTimer: NodeJS.Timeout | undefined;
       let tlsStream: TlsStream | undefined;
-      const connMs = o.connectionTimeout;
+      const connMs = o.connectionTimeout ?? this.defaultConnectTimeoutMs;
       const totalMs = o.totalConnectionTimeout;
 
       const fail = (err: ProxyError): void => {

@@ -128,7 +128,7 @@ export class RawH2Client {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error('raw h2 client: no handshake in time'));
-      }, options.timeoutMs ?? 5000);
+      }, options.timeoutMs ?? 15_000);
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         if (socket.alpnProtocol !== 'h2') {
