@@ -400,14 +400,15 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
   });
 
   it('takes another connection when the pooled one closes while a phase is still running', async () => {
-    // Each connection answers once and closes 30 ms later, without announcing it.
+    // Each connection answers once, without announcing a close; the origin closes the pooled
+    // connection while the second request's connectedToUpstream phase runs (no timing race
+    // with the second request's arrival).
     let conns = 0;
+    const originSockets: net.Socket[] = [];
     const closer = net.createServer((s) => {
       conns++;
-      s.once('data', () => {
-        s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
-        setTimeout(() => s.destroy(), 30);
-      });
+      originSockets.push(s);
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
     });
     await new Promise<void>((r) => closer.listen(0, '127.0.0.1', r));
     const addr = `127.0.0.1:${(closer.address() as AddressInfo).port}`;
@@ -415,7 +416,13 @@ describe('HttpProxy over HTTP/1.1 (plain TCP both sides)', () => {
     const p = await startProxy(app({
       connectedToUpstream: async (_s, reused) => {
         reusedSeen.push(reused);
-        if (reused) await new Promise((r) => setTimeout(r, 80));
+        if (!reused) return;
+        const origin = originSockets.at(-1)!;
+        const gone = new Promise((r) => origin.once('close', r));
+        origin.destroy();
+        await gone;
+        // Give the proxy's side of the socket time to read the FIN before the phase ends.
+        await new Promise((r) => setTimeout(r, 50));
       },
     }, () => new HttpPeer(addr, false, '')));
     try {
