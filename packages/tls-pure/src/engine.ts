@@ -237,6 +237,12 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     if (this.earlySkip === 'plaintext-appdata' && outerType === ContentType.application_data && !this.readProtection) {
       return this.chargeEarly(fragment.length);
     }
+    if (this.readProtection && this.version === 'TLSv1.3' && outerType === ContentType.alert) {
+      // RFC 8446 5.2: every protected TLS 1.3 record says application_data outside, so this alert
+      // is plaintext: a peer that could not use our keys (say, after our Finished) has given up.
+      // Nobody is left to read an answer: close without one.
+      return this.onPlaintextAlert(fragment);
+    }
     if (this.readProtection) {
       if (this.earlySkip === 'trial-decrypt' && outerType === ContentType.application_data) {
         try {
@@ -281,6 +287,8 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
   }
 
   private onAlert(content: Uint8Array): void {
+    // RFC 8446 5.1: zero-length alert fragments must not be sent; that is unexpected_message.
+    if (content.length === 0) throw fatal(AlertDescription.unexpected_message, 'empty alert record');
     if (content.length !== 2) throw fatal(AlertDescription.decode_error, 'malformed alert');
     const [level, desc] = [content[0]!, content[1]!];
     if (desc === AlertDescription.close_notify) {
@@ -295,6 +303,16 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     }
     // The peer has given up: nothing is sent back.
     throw new TlsAlertReceivedError(desc, alertName(desc), this.source);
+  }
+
+  /** A plaintext alert where TLS 1.3 records are protected: the peer is gone, nothing is sent back. */
+  private onPlaintextAlert(content: Uint8Array): void {
+    if (content.length === 2 && content[1] === AlertDescription.close_notify) {
+      this.peerClosed = true;
+      return;
+    }
+    if (content.length === 2) throw new TlsAlertReceivedError(content[1]!, alertName(content[1]!), this.source);
+    throw new TlsProtocolError('malformed plaintext alert after the handshake keys were on (closing without an alert)', { source: this.source });
   }
 
   private flushHandshake(): void {

@@ -26,6 +26,9 @@ export class ServerHelloDispatcher implements Handshaker {
     const want12 = this.cfg.minVersion === 'TLSv1.2';
     let version: 0x0304 | 0x0303 | undefined;
     if (sv) {
+      // RFC 8446 4.1.2 / D.2: a ClientHello that negotiates with supported_versions still says
+      // TLS 1.2 (0x0303) in legacy_version; anything lower is a broken or hostile client.
+      if (ch.legacyVersion < 0x0303) throw fatal(AlertDescription.protocol_version, 'legacy_version below TLS 1.2 with supported_versions');
       const offered = parseClientVersions(sv);
       if (want13 && offered.includes(0x0304)) version = 0x0304;
       else if (want12 && offered.includes(0x0303)) version = 0x0303;

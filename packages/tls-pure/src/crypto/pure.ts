@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { sha224, sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
@@ -14,13 +14,15 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
 import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
 import { keyKind } from './provider.js';
-import { SCHEMES } from './schemes.js';
+import { SCHEMES, type SignatureHash } from './schemes.js';
 
 const HASHES = { sha256: nobleSha256, sha384, sha512 } as const;
 // SHA-256 (the hash of the common suites) from our lean implementation: a handshake's ~20 HMACs
 // and its transcript hashes are short inputs, where @noble's per-call setup costs more than the
 // compression itself.
 const digest = (alg: HashName, data: Uint8Array): Uint8Array => (alg === 'sha256' ? sha256(data) : HASHES[alg](data));
+/** The digest a signature scheme signs: SHA-224 exists only for TLS 1.2 ECDSA. */
+const signedDigest = (alg: SignatureHash, data: Uint8Array): Uint8Array => (alg === 'sha224' ? sha224(data) : digest(alg, data));
 
 // What still runs on @noble's fixed-base tables: P-384 signing and key generation, Ed25519
 // signing, and the u1*G half of ECDSA verification. P-256 signing and key generation and X25519
@@ -286,10 +288,10 @@ export const pureCryptoProvider: CryptoProvider = {
     const k = prepare(key);
     if (!info) throw new Error(`unknown signature scheme ${scheme}`);
     // P-256: our float64 fixed-base signer with a hedged nonce (src/crypto/p256.ts), ~2.5x @noble's.
-    if (k.kind === 'ec-p256') return p256SignDer(k.secret!, digest(info.hash, message), random);
-    if (k.kind === 'ec-p384') return p384.sign(digest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
+    if (k.kind === 'ec-p256') return p256SignDer(k.secret!, signedDigest(info.hash, message), random);
+    if (k.kind === 'ec-p384') return p384.sign(signedDigest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
     if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
-    if (k.kind !== 'rsa') throw new Error('unsupported key');
+    if (k.kind !== 'rsa' || info.hash === 'sha224') throw new Error('unsupported key');
     const md = forgeMd(info.hash);
     md.update(binary(message));
     if (info.algo === 'pss') {
@@ -306,10 +308,10 @@ export const pureCryptoProvider: CryptoProvider = {
       if (k.kind === 'ec-p256' || k.kind === 'ec-p384') {
         if (info.algo !== 'ecdsa') return false;
         const curve = k.kind === 'ec-p256' ? p256 : p384;
-        return curve.verify(signature, digest(info.hash, message), k.public, { prehash: false, format: 'der', lowS: false });
+        return curve.verify(signature, signedDigest(info.hash, message), k.public, { prehash: false, format: 'der', lowS: false });
       }
       if (k.kind === 'ed25519') return info.algo === 'ed25519' && ed25519.verify(signature, message, k.public);
-      if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1')) return false;
+      if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1') || info.hash === 'sha224') return false;
       const hashed = digest(info.hash, message);
       if (info.algo === 'pss') {
         const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });

@@ -28,8 +28,14 @@ export interface HandshakeMessage {
   raw: Uint8Array;
 }
 
-/** No handshake message we accept is larger (a long certificate chain fits with room). */
-export const MAX_HANDSHAKE_MESSAGE = 1 << 17;
+/**
+ * The largest legal ClientHello body (RFC 5246 7.4.1.2 / RFC 8446 4.1.2 at every vector's
+ * maximum): version 2 + random 32 + session id 1+32 + cipher suites 2+65534 + compression 1+255
+ * + extensions 2+65535.
+ */
+export const MAX_CLIENT_HELLO_BODY = 2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535;
+/** No handshake message we accept is larger: every legal ClientHello fits, and a long certificate chain with room. */
+export const MAX_HANDSHAKE_MESSAGE = Math.max(1 << 17, MAX_CLIENT_HELLO_BODY);
 
 export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + body.length);

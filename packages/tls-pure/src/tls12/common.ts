@@ -75,3 +75,5 @@ export function checkInitialRenegotiationInfo(data: Uint8Array | undefined): voi
 }
 
 export const EMPTY_RENEGOTIATION_INFO = Uint8Array.of(0);
+/** RFC 5746 3.3: the cipher suite value a client may send instead of an empty renegotiation_info. */
+export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;

@@ -16,7 +16,7 @@ import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
 import {
-  EMPTY_RENEGOTIATION_INFO, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12, type KeyBlock12,
+  EMPTY_RENEGOTIATION_INFO, TLS_EMPTY_RENEGOTIATION_INFO_SCSV, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12, type KeyBlock12,
   masterSecret12, verifyData12,
 } from './common.js';
 
@@ -46,6 +46,8 @@ export class Tls12Server implements Handshaker {
   private resumed = false;
   private sendTicket = false;
   private recordSizeLimit: number | undefined;
+  /** RFC 5746: the client signalled secure renegotiation (SCSV or the extension). */
+  private secureRenegotiation = false;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
@@ -54,8 +56,9 @@ export class Tls12Server implements Handshaker {
     this.ch = ch;
     const ext = ch.extensions;
     if (!ch.compressionMethods.includes(0)) throw fatal(AlertDescription.illegal_parameter, 'ClientHello without null compression');
-    // RFC 5746 3.6: the SCSV or an empty renegotiation_info.
+    // RFC 5746 3.6: the SCSV or an empty renegotiation_info; only then does our ServerHello carry one.
     checkInitialRenegotiationInfo(ext.get(Ext.renegotiation_info));
+    this.secureRenegotiation = ext.has(Ext.renegotiation_info) || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     const pf = ext.get(Ext.ec_point_formats);
     if (pf && !new Reader(pf, 'ec_point_formats').vec8(1).includes(0)) throw fatal(AlertDescription.illegal_parameter, 'uncompressed points not offered');
     // RFC 8422 4: without supported_groups the client accepts any curve; secp256r1 is the safe choice.
@@ -100,7 +103,8 @@ export class Tls12Server implements Handshaker {
   }
 
   private serverHelloExtensions(): Array<[number, Uint8Array]> {
-    const exts: Array<[number, Uint8Array]> = [[Ext.renegotiation_info, EMPTY_RENEGOTIATION_INFO]];
+    const exts: Array<[number, Uint8Array]> = [];
+    if (this.secureRenegotiation) exts.push([Ext.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
     if (this.ems) exts.push([Ext.extended_master_secret, new Uint8Array(0)]);
     if (this.ch.extensions.has(Ext.ec_point_formats)) exts.push([Ext.ec_point_formats, Uint8Array.of(1, 0)]);
     if (this.alpn) exts.push([Ext.alpn, encodeAlpn([this.alpn])]);
