@@ -11,6 +11,7 @@ import { createSuiteContext, type TlsConformanceOptions } from './context.js';
 import { interopCases, peerBinsFrom } from './interop-cases.js';
 import { keylogCases } from './keylog-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
+import { resumptionCallbackCases } from './resumption-callback-cases.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
 import { sessionAndDataCases } from './session-and-data-cases.js';
 
@@ -62,6 +63,7 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     keylogCases(ctx);
     configAndTimeoutCases(ctx);
     sessionAndDataCases(ctx);
+    resumptionCallbackCases(ctx);
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);

@@ -89,12 +89,17 @@ export class Tls12Server implements Handshaker {
       const suite = state && this.cfg.tls12Suites.find((s) => s.code === state.suite && ch.cipherSuites.includes(s.code));
       // RFC 7627 5.3: never resume a non-EMS session with EMS or the other way round.
       if (state && suite && state.version === 0x0303 && state.ems === this.ems && state.sni === (this.sni ?? '')) {
-        return this.resume(suite, state);
+        // The callback runs on resumed handshakes too (docs/tls-options.md); no certificate is sent.
+        return this.afterCertificateCallback(() => this.resume(suite, state));
       }
     }
     this.sendTicket = !!this.cfg.tickets && ext.has(Ext.session_ticket);
     const sigAlgs = ext.has(Ext.signature_algorithms) ? u16List(ext.get(Ext.signature_algorithms)!, 'signature_algorithms') : [];
-    const go = (certKey: CertKey | undefined) => this.fullHandshake(sigAlgs, certKey);
+    this.afterCertificateCallback((certKey) => this.fullHandshake(sigAlgs, certKey));
+  }
+
+  /** Runs `go` with the certificate callback's choice, pausing for it when there is a callback. */
+  private afterCertificateCallback(go: (certKey: CertKey | undefined) => void): void {
     if (this.cfg.certificateCallback) {
       this.ctx.pauseForCertificate({ serverName: this.sni, peerAddr: this.peerAddr }, go);
       return;

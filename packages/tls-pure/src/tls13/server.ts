@@ -160,8 +160,9 @@ export class Tls13Server implements Handshaker {
     if (hasPsk && this.cfg.tickets && this.clientTakesTickets) psk = this.checkPsk(msg, ext.get(Ext.pre_shared_key)!);
     this.transcript.add(msg.raw);
 
-    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, certKey, psk);
-    if (psk) return resume(undefined);
+    // A resumed handshake sends no certificate, but the callback still runs (docs/tls-options.md:
+    // every handshake; a hot-reload or audit hook sees resumptions too); its choice is unused then.
+    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, psk ? undefined : certKey, psk);
     if (this.cfg.certificateCallback) {
       this.state = 'Paused';
       this.ctx.pauseForCertificate({ serverName: sni, peerAddr: this.peerAddr }, resume);
