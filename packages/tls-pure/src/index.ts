@@ -12,6 +12,7 @@ export type { ServerConfig, ClientConfig } from './config.js';
 export { verifyCertificateChain } from './verify/chain.js';
 export { certificateMatchesHost } from './verify/hostname.js';
 export { AlertDescription } from './alerts.js';
+export { CONDITION_ALERTS, PeerMisbehaved, PureTlsProtocolError } from './conditions.js';
 
 // Importing the package registers it: exactly one backend per app (DESIGN.md).
 registerTlsBackend(pureBackend);

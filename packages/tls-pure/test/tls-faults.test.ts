@@ -4,7 +4,9 @@ import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TlsAlertReceivedError, TlsHandshakeError, TlsSettings } from '@proxy/core';
 import { testPki } from '@proxy/testkit';
-import { compileServerConfig, newServerEngine, nodeCryptoProvider, pureCryptoProvider, type CryptoProvider } from '../src/index.js';
+import {
+  PureTlsProtocolError, compileServerConfig, newServerEngine, nodeCryptoProvider, pureCryptoProvider, type CryptoProvider, type PeerMisbehaved,
+} from '../src/index.js';
 import { Reader, Writer } from '../src/bytes.js';
 import { parseServerKeyExchange } from '../src/tls12/common.js';
 import { Ext, encodeClientKeyShares, encodeU16List } from '../src/messages/extensions.js';
@@ -57,13 +59,16 @@ function server(provider: CryptoProvider = nodeCryptoProvider, settings = TlsSet
 }
 
 /** What the server answers a first flight with: its handshake messages, or the alert and error. */
-function answer(input: Uint8Array, provider?: CryptoProvider): { messages: Array<{ type: number; body: Uint8Array }>; alert?: number; error?: unknown } {
+function answer(input: Uint8Array, provider?: CryptoProvider): {
+  messages: Array<{ type: number; body: Uint8Array }>; alert?: number; condition?: PeerMisbehaved; error?: unknown;
+} {
   const s = server(provider);
   try {
     s.receive(input);
   } catch (error) {
     const out = s.pullOutput();
-    return { messages: [], alert: out ? out[out.length - 1] : undefined, error };
+    const condition = error instanceof PureTlsProtocolError ? error.condition : undefined;
+    return { messages: [], alert: out ? out[out.length - 1] : undefined, condition, error };
   }
   // TLS 1.2 flights are plaintext handshake records; for TLS 1.3 only the ServerHello is.
   const out = s.pullOutput()!;
@@ -91,6 +96,7 @@ describe('ClientHello legacy_version with supported_versions (RFC 8446 4.1.2, D.
       const r = answer(records(clientHello({ legacyVersion: legacy, exts: TLS13_EXTS() })));
       expect(r.error).toBeInstanceOf(TlsHandshakeError);
       expect(r.alert).toBe(70);
+      expect(r.condition).toBe('LegacyVersionBelowTls12');
     });
   }
   it('legacy_version 0x0303 offering TLS 1.3 still gets a ServerHello', () => {
@@ -103,12 +109,12 @@ describe('ClientHello legacy_version with supported_versions (RFC 8446 4.1.2, D.
 describe('alert records', () => {
   it('a zero-length alert record is unexpected_message (10), not decode_error', () => {
     const s = server();
-    expect(() => s.receive(encodeRecord(21, 0x0303, new Uint8Array(0)))).toThrow(TlsHandshakeError);
+    expect(() => s.receive(encodeRecord(21, 0x0303, new Uint8Array(0)))).toThrow(expect.objectContaining({ condition: 'EmptyAlertRecord' }));
     expect(Array.from(s.pullOutput()!)).toEqual([21, 3, 3, 0, 2, 2, 10]);
   });
   it('a three-byte alert is still decode_error (50)', () => {
     const s = server();
-    expect(() => s.receive(encodeRecord(21, 0x0303, Uint8Array.of(2, 40, 0)))).toThrow(TlsHandshakeError);
+    expect(() => s.receive(encodeRecord(21, 0x0303, Uint8Array.of(2, 40, 0)))).toThrow(expect.objectContaining({ condition: 'MalformedAlert' }));
     expect(Array.from(s.pullOutput()!)).toEqual([21, 3, 3, 0, 2, 2, 50]);
   });
 
@@ -131,7 +137,7 @@ describe('alert records', () => {
     const s = server();
     s.receive(records(clientHello({ exts: TLS13_EXTS() })));
     s.pullOutput();
-    expect(() => s.receive(encodeRecord(21, 0x0303, Uint8Array.of(2)))).toThrow(TlsHandshakeError);
+    expect(() => s.receive(encodeRecord(21, 0x0303, Uint8Array.of(2)))).toThrow(expect.objectContaining({ condition: 'MalformedPlaintextAlert', alert: undefined }));
     expect(s.pullOutput()).toBeNull();
   });
 });
@@ -192,6 +198,7 @@ describe('the largest legal ClientHello is accepted', () => {
     const header = Uint8Array.of(1, (MAX_CLIENT_HELLO_BODY + 1) >> 16, ((MAX_CLIENT_HELLO_BODY + 1) >> 8) & 0xff, (MAX_CLIENT_HELLO_BODY + 1) & 0xff);
     const r = answer(encodeRecord(22, 0x0301, header));
     expect(r.alert).toBe(50);
+    expect(r.condition).toBe('HandshakeMessageTooLong');
   });
 });
 
@@ -217,5 +224,6 @@ describe('TLS 1.2 with a P-256 key signs with whatever ECDSA hash the client off
     const exts = TLS13_EXTS().filter(([t]) => t !== Ext.signature_algorithms);
     const r = answer(records(clientHello({ exts: [...exts, [Ext.signature_algorithms, encodeU16List([0x0503])]] })));
     expect(r.alert).toBe(40);
+    expect(r.condition).toBe('NoCommonSignatureScheme');
   });
 });

@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { ByteQueue } from '../byte-queue.js';
 import { constantTimeEqual } from '../bytes.js';
 
@@ -52,8 +52,8 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
  * (RFC 8446 4.4.4, RFC 5246 7.4.9), compared in constant time.
  */
 export function checkFinished(expected: Uint8Array, received: Uint8Array, side: string): void {
-  if (received.length !== expected.length) throw fatal(AlertDescription.decode_error, `${side} Finished has the wrong length`);
-  if (!constantTimeEqual(expected, received)) throw fatal(AlertDescription.decrypt_error, `${side} Finished does not verify`);
+  if (received.length !== expected.length) throw fatal(PeerMisbehaved.FinishedWrongLength, side);
+  if (!constantTimeEqual(expected, received)) throw fatal(PeerMisbehaved.BadFinished, side);
 }
 
 /**
@@ -71,7 +71,7 @@ export class HandshakeReassembler {
     if (this.queue.length < 4) return undefined;
     const h = this.queue.peek(4);
     const len = (h[1]! << 16) | (h[2]! << 8) | h[3]!;
-    if (len > MAX_HANDSHAKE_MESSAGE) throw fatal(AlertDescription.decode_error, `handshake message of ${len} bytes`);
+    if (len > MAX_HANDSHAKE_MESSAGE) throw fatal(PeerMisbehaved.HandshakeMessageTooLong, `${len} bytes`);
     if (this.queue.length < 4 + len) return undefined;
     const raw = this.queue.take(4 + len);
     return { type: raw[0]!, body: raw.subarray(4), raw };

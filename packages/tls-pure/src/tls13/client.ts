@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { chainDer, serverCertificate } from '../cert-chain.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig, StoredSession } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -140,13 +140,13 @@ export class Tls13Client implements Handshaker {
   }
 
   onChangeCipherSpec(): void {
-    if (this.state === 'Traffic') throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec after the handshake');
+    if (this.state === 'Traffic') throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, 'after the handshake');
   }
 
   onHandshake(msg: HandshakeMessage): void {
     switch (this.state) {
       case 'ServerHello':
-        if (msg.type !== HandshakeType.server_hello) throw fatal(AlertDescription.unexpected_message, `expected ServerHello, got ${msg.type}`);
+        if (msg.type !== HandshakeType.server_hello) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ServerHello, got ${msg.type}`);
         return this.onServerHello(msg);
       case 'EncryptedExtensions':
         return this.onEncryptedExtensions(msg);
@@ -180,11 +180,11 @@ export class Tls13Client implements Handshaker {
       r.end();
     } else version = sh.legacyVersion;
     if (version === 0x0303 && !sv) {
-      if (!this.offers12 || this.retried) throw fatal(AlertDescription.protocol_version, 'server chose TLS 1.2');
+      if (!this.offers12 || this.retried) throw fatal(PeerMisbehaved.VersionNotOffered, 'TLS 1.2');
       // RFC 8446 4.1.3: a TLS 1.3 client must detect a downgrade sentinel.
       const tail = sh.random.subarray(24);
       if (this.offers13 && (constantTimeEqual(tail, DOWNGRADE_TLS12) || constantTimeEqual(tail, DOWNGRADE_TLS11))) {
-        throw fatal(AlertDescription.illegal_parameter, 'downgrade sentinel in ServerHello.random');
+        throw fatal(PeerMisbehaved.DowngradeSentinel);
       }
       const next = new Tls12Client(this.ctx, this.cfg, {
         random: this.random, sessionId: this.sessionId, raw: this.firstHelloRaw!, suites: this.cfg.tls12Suites, session12: this.session12,
@@ -193,29 +193,29 @@ export class Tls13Client implements Handshaker {
       next.onServerHello(msg, sh);
       return;
     }
-    if (version !== 0x0304 || !this.offers13) throw fatal(AlertDescription.protocol_version, `server chose version 0x${version.toString(16)}`);
-    if (!constantTimeEqual(sh.sessionId, this.sessionId)) throw fatal(AlertDescription.illegal_parameter, 'legacy_session_id_echo mismatch');
-    if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
+    if (version !== 0x0304 || !this.offers13) throw fatal(PeerMisbehaved.VersionNotOffered, `0x${version.toString(16)}`);
+    if (!constantTimeEqual(sh.sessionId, this.sessionId)) throw fatal(PeerMisbehaved.SessionIdEchoMismatch);
+    if (sh.compression !== 0) throw fatal(PeerMisbehaved.ServerHelloWithCompression);
     const suite = this.cfg.tls13Suites.find((s) => s.code === sh.cipherSuite);
-    if (!suite) throw fatal(AlertDescription.illegal_parameter, 'server chose a cipher suite we did not offer');
-    if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
+    if (!suite) throw fatal(PeerMisbehaved.CipherSuiteNotOffered);
+    if (this.retried && suite !== this.suite) throw fatal(PeerMisbehaved.CipherSuiteChangedAfterRetry);
     this.suite = suite;
     this.ctx.setVersion('TLSv1.3');
     if (constantTimeEqual(sh.random, HRR_RANDOM)) return this.onHelloRetryRequest(msg, sh);
 
     for (const t of sh.extensions.keys()) {
       if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.pre_shared_key) {
-        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
+        throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in ServerHello`);
       }
     }
     const ksData = sh.extensions.get(Ext.key_share);
-    if (!ksData) throw fatal(AlertDescription.missing_extension, 'ServerHello without key_share (PSK-only is not offered)');
+    if (!ksData) throw fatal(PeerMisbehaved.MissingServerKeyShare);
     const r = new Reader(ksData, 'key_share');
     const groupCode = r.u16();
     const share = r.vec16(1);
     r.end();
     const kx = this.shares.get(groupCode);
-    if (!kx) throw fatal(AlertDescription.illegal_parameter, 'server key share for a group we did not send');
+    if (!kx) throw fatal(PeerMisbehaved.GroupNotOffered);
     this.group = groupName(groupCode);
     let psk: Uint8Array | undefined;
     const pskData = sh.extensions.get(Ext.pre_shared_key);
@@ -223,9 +223,9 @@ export class Tls13Client implements Handshaker {
       const pr = new Reader(pskData, 'pre_shared_key');
       const index = pr.u16();
       pr.end();
-      if (!this.offeredPsk || index !== 0) throw fatal(AlertDescription.illegal_parameter, 'server selected a PSK we did not offer');
+      if (!this.offeredPsk || index !== 0) throw fatal(PeerMisbehaved.ResumedSessionNotOffered);
       const pskSuite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite);
-      if (!pskSuite || pskSuite.hash !== suite.hash) throw fatal(AlertDescription.illegal_parameter, 'PSK hash does not match the suite');
+      if (!pskSuite || pskSuite.hash !== suite.hash) throw fatal(PeerMisbehaved.PskHashMismatch);
       psk = this.offeredPsk.secret;
       this.resumed = true;
       this.peerCert = this.offeredPsk.peerCertificate;
@@ -234,7 +234,7 @@ export class Tls13Client implements Handshaker {
     try {
       shared = kx.agree(share);
     } catch {
-      throw fatal(AlertDescription.illegal_parameter, 'invalid server key share');
+      throw fatal(PeerMisbehaved.InvalidKeyShare);
     }
     this.transcript.add(msg.raw);
     const p = this.ctx.provider;
@@ -248,10 +248,10 @@ export class Tls13Client implements Handshaker {
   }
 
   private onHelloRetryRequest(msg: HandshakeMessage, sh: ServerHello): void {
-    if (this.retried) throw fatal(AlertDescription.unexpected_message, 'second HelloRetryRequest');
+    if (this.retried) throw fatal(PeerMisbehaved.SecondHelloRetryRequest);
     this.retried = true;
     for (const t of sh.extensions.keys()) {
-      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.cookie) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in HelloRetryRequest`);
+      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.cookie) throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in HelloRetryRequest`);
     }
     const ksData = sh.extensions.get(Ext.key_share);
     const cookie = sh.extensions.get(Ext.cookie);
@@ -264,11 +264,11 @@ export class Tls13Client implements Handshaker {
       const name = groupName(newGroup);
       // RFC 8446 4.2.8: the group must be one we support and not one we already sent a share for.
       if (!name || !this.cfg.groups.includes(name) || this.shares.has(newGroup)) {
-        throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest asks for an unusable group');
+        throw fatal(PeerMisbehaved.RetryRequestForUnusableGroup);
       }
       this.shares = new Map([[newGroup, this.ctx.provider.keyExchange(name)]]);
     } else if (!cookie) {
-      throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest would not change the ClientHello');
+      throw fatal(PeerMisbehaved.RetryRequestWithoutChange);
     }
     this.transcript.replaceWithMessageHash(this.ctx.provider, this.suite.hash);
     this.transcript.add(msg.raw);
@@ -283,7 +283,7 @@ export class Tls13Client implements Handshaker {
   }
 
   private onEncryptedExtensions(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.encrypted_extensions) throw fatal(AlertDescription.unexpected_message, 'expected EncryptedExtensions');
+    if (msg.type !== HandshakeType.encrypted_extensions) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected EncryptedExtensions, got ${msg.type}`);
     const r = new Reader(msg.body, 'EncryptedExtensions');
     const er = r.sub16('EncryptedExtensions');
     r.end();
@@ -291,22 +291,22 @@ export class Tls13Client implements Handshaker {
     while (er.remaining > 0) {
       const t = er.u16();
       const d = er.vec16();
-      if (seen.has(t)) throw fatal(AlertDescription.illegal_parameter, `duplicate extension ${t}`);
+      if (seen.has(t)) throw fatal(PeerMisbehaved.DuplicateExtension, `${t} in EncryptedExtensions`);
       seen.add(t);
       if (t === Ext.alpn) {
-        if (!this.cfg.alpn?.length) throw fatal(AlertDescription.unsupported_extension, 'ALPN we did not offer');
+        if (!this.cfg.alpn?.length) throw fatal(PeerMisbehaved.UnsolicitedExtension, 'ALPN in EncryptedExtensions');
         const list = parseAlpn(d);
-        if (list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(AlertDescription.illegal_parameter, 'server chose an ALPN protocol we did not offer');
+        if (list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(PeerMisbehaved.AlpnNotOffered);
         this.alpn = list[0];
       } else if (t === Ext.server_name) {
-        if (!this.cfg.serverName || d.length !== 0) throw fatal(AlertDescription.unsupported_extension, 'unexpected server_name');
+        if (!this.cfg.serverName || d.length !== 0) throw fatal(PeerMisbehaved.UnsolicitedExtension, 'server_name in EncryptedExtensions');
       } else if (t === Ext.record_size_limit) {
         // RFC 8449 4: in TLS 1.3 the limit counts the content type byte.
         this.ctx.setMaxFragment(parseRecordSizeLimit(d) - 1);
       } else if (t === Ext.supported_groups) {
         // Informational only (RFC 8446 4.2.7).
       } else {
-        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in EncryptedExtensions`);
+        throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in EncryptedExtensions`);
       }
     }
     this.transcript.add(msg.raw);
@@ -316,30 +316,30 @@ export class Tls13Client implements Handshaker {
   private onCertificateRequest(msg: HandshakeMessage): void {
     const { context, extensions } = parseCertificateRequest13(msg.body);
     const sa = extensions.get(Ext.signature_algorithms);
-    if (!sa) throw fatal(AlertDescription.missing_extension, 'CertificateRequest without signature_algorithms');
+    if (!sa) throw fatal(PeerMisbehaved.MissingSignatureAlgorithms, 'CertificateRequest');
     this.certRequest = { context, sigAlgs: u16List(sa, 'signature_algorithms') };
     this.transcript.add(msg.raw);
     this.state = 'Certificate';
   }
 
   private onCertificate(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
+    if (msg.type !== HandshakeType.certificate) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Certificate, got ${msg.type}`);
     const { context, chain } = parseCertificate13(msg.body);
-    if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'server Certificate with a request context');
+    if (context.length !== 0) throw fatal(PeerMisbehaved.CertificateRequestContextMismatch);
     this.peerCert = serverCertificate(chain, this.cfg, this.ctx.source);
     this.transcript.add(msg.raw);
     this.state = 'CertificateVerify';
   }
 
   private onCertificateVerify(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected CertificateVerify, got ${msg.type}`);
     verifyPeerCertificateVerify(this.ctx.provider, this.suite.hash, this.transcript, this.peerCert!, 'server', msg.body);
     this.transcript.add(msg.raw);
     this.state = 'Finished';
   }
 
   private onFinished(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the server Finished');
+    if (msg.type !== HandshakeType.finished) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Finished, got ${msg.type}`);
     const p = this.ctx.provider;
     const expected = this.ks.finishedMac(this.serverHsSecret, this.transcript.hash(p, this.suite.hash));
     checkFinished(expected, msg.body, 'server');
@@ -390,7 +390,7 @@ export class Tls13Client implements Handshaker {
       }
       return;
     }
-    if (msg.type !== HandshakeType.key_update) throw fatal(AlertDescription.unexpected_message, `unexpected post-handshake message ${msg.type}`);
+    if (msg.type !== HandshakeType.key_update) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} after the handshake`);
     const requested = parseKeyUpdate(msg.body);
     this.serverAppSecret = this.ks.nextTrafficSecret(this.serverAppSecret);
     this.ctx.setReadProtection(protectionFor(this.ctx.provider, this.suite, this.serverAppSecret));
