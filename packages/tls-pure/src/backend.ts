@@ -13,7 +13,7 @@ import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
 import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
 import { TicketKeys } from './tickets.js';
-import { Tls13Client } from './tls13/client.js';
+import { ClientHelloDispatcher } from './client.js';
 import { systemTrustStore } from './verify/chain.js';
 
 export const PACKAGE_NAME = '@proxy/tls-pure';
@@ -110,7 +110,7 @@ export function newServerEngine(cfg: ServerConfig, peerAddr = 'unknown'): PureTl
 
 /** A client engine for one connection (for tests and custom drivers). */
 export function newClientEngine(cfg: ClientConfig): PureTlsEngine {
-  return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new Tls13Client(ctx, cfg));
+  return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new ClientHelloDispatcher(ctx, cfg));
 }
 
 /** The pure-TypeScript backend: TLS 1.2 and 1.3 with no native code. */

@@ -12,7 +12,7 @@ import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } 
 import type { ServerHello } from '../messages/hello.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
-import type { ClientHelloOffer } from '../tls13/client.js';
+import type { ClientHelloOffer } from '../client-hello.js';
 import {
   checkInitialRenegotiationInfo, keyBlock12, type KeyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
 } from './common.js';
@@ -21,7 +21,7 @@ type State =
   | 'Certificate' | 'ServerKeyExchange' | 'CertificateRequestOrDone' | 'ServerHelloDone'
   | 'NewSessionTicket' | 'ChangeCipherSpec' | 'Finished' | 'Traffic';
 
-/** The TLS 1.2 client, continuing from the ClientHello the TLS 1.3 client sent. */
+/** The TLS 1.2 client, continuing from the version-neutral ClientHello (ClientHelloDispatcher). */
 export class Tls12Client implements Handshaker {
   private state: State = 'Certificate';
   private readonly transcript = new Transcript();
