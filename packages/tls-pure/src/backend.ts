@@ -8,7 +8,7 @@ import type { ClientConfig, ServerConfig } from './config.js';
 import { SessionCache } from './config.js';
 import type { CryptoProvider, GroupName } from './crypto/provider.js';
 import { keyKind } from './crypto/provider.js';
-import { cryptoProvider } from './crypto/select.js';
+import { cryptoProvider, resolveCryptoProvider } from './crypto/select.js';
 import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
 import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
@@ -113,20 +113,43 @@ export function newClientEngine(cfg: ClientConfig): PureTlsEngine {
   return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new ClientHelloDispatcher(ctx, cfg));
 }
 
+/** Per-configuration choices of this backend beyond TlsSettings / TlsClientOptions. */
+export interface PureConfigOptions {
+  /**
+   * The cryptography of this acceptor or connector (rustls' per-config CryptoProvider):
+   * 'pure', 'node' or any CryptoProvider. Default: the process default of setCryptoProvider()
+   * at the time the acceptor or connector is built.
+   */
+  provider?: 'pure' | 'node' | CryptoProvider;
+}
+
+/**
+ * An acceptor with its own configuration: the settings and the crypto provider are compiled
+ * once, here; later setCryptoProvider() calls do not change it.
+ */
+export function createPureAcceptor(settings: TlsSettings, opts: PureConfigOptions = {}): TlsAcceptor {
+  const cfg = compileServerConfig(settings, resolveCryptoProvider(opts.provider ?? cryptoProvider()));
+  return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
+}
+
+/**
+ * A connector with its own configuration: the crypto provider is fixed here (every connection
+ * of this connector uses it), with a session cache of its own.
+ */
+export function createPureConnector(options: TlsClientOptions, opts: PureConfigOptions = {}): TlsConnector {
+  if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
+  checkKey(options.clientCertKey, 'client certificate');
+  const provider = resolveCryptoProvider(opts.provider ?? cryptoProvider());
+  const cache = new SessionCache();
+  return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache, provider)));
+}
+
 /** The pure-TypeScript backend: TLS 1.2 and 1.3 with no native code. */
 export const pureBackend: TlsBackend = {
   name: 'pure',
   packageName: PACKAGE_NAME,
   library: LIBRARY,
   features: FEATURES,
-  createAcceptor(settings: TlsSettings): TlsAcceptor {
-    const cfg = compileServerConfig(settings);
-    return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
-  },
-  createConnector(options: TlsClientOptions): TlsConnector {
-    if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
-    checkKey(options.clientCertKey, 'client certificate');
-    const cache = new SessionCache();
-    return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache)));
-  },
+  createAcceptor: (settings: TlsSettings): TlsAcceptor => createPureAcceptor(settings),
+  createConnector: (options: TlsClientOptions): TlsConnector => createPureConnector(options),
 };

@@ -1,7 +1,10 @@
 import { registerTlsBackend } from '@proxy/core';
 import { pureBackend } from './backend.js';
 
-export { pureBackend, compileServerConfig, compileClientConfig, newServerEngine, newClientEngine, PACKAGE_NAME, LIBRARY } from './backend.js';
+export {
+  pureBackend, compileServerConfig, compileClientConfig, newServerEngine, newClientEngine, createPureAcceptor, createPureConnector, PACKAGE_NAME, LIBRARY,
+} from './backend.js';
+export type { PureConfigOptions } from './backend.js';
 export { setCryptoProvider, cryptoProvider } from './crypto/select.js';
 export { pureCryptoProvider } from './crypto/pure.js';
 export { nodeCryptoProvider } from './crypto/node.js';
