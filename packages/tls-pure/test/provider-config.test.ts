@@ -1,15 +1,15 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TlsSettings, connectionInfo, parseCertificates, tlsClientOptions, type TlsAcceptor, type TlsConnector } from '@proxy/core';
-import { testPki } from '@proxy/testkit';
+import { makePki } from './support/pki.js';
 import {
   createPureAcceptor, createPureConnector, cryptoProvider, nodeCryptoProvider, pureBackend, pureCryptoProvider, setCryptoProvider,
   type CryptoProvider,
 } from '../src/index.js';
 
-const pki = testPki();
-const clientOptions = () => tlsClientOptions({ ca: parseCertificates(pki.caPem, pki.caFile, 'CA'), caPem: pki.caPem, handshakeTimeoutMs: 5000 });
-const settings = () => TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key);
+const pki = makePki();
+const clientOptions = () => tlsClientOptions({ ca: parseCertificates(pki.caPem, pki.caPath, 'CA'), caPem: pki.caPem, handshakeTimeoutMs: 5000 });
+const settings = () => TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath);
 
 /** The pure provider, counting the random bytes asked of it: every handshake asks. */
 function counting(): CryptoProvider & { calls: number } {

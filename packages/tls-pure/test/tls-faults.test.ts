@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { TlsAlertReceivedError, TlsHandshakeError, TlsSettings } from '@proxy/core';
-import { testPki } from '@proxy/testkit';
+import { makePki } from './support/pki.js';
 import {
   PureTlsProtocolError, compileServerConfig, newServerEngine, nodeCryptoProvider, pureCryptoProvider, type CryptoProvider, type PeerMisbehaved,
 } from '../src/index.js';
@@ -14,7 +14,7 @@ import { MAX_CLIENT_HELLO_BODY, encodeHandshake } from '../src/messages/handshak
 import { parseServerHello } from '../src/messages/hello.js';
 import { MAX_PLAINTEXT, encodeRecord } from '../src/record/framing.js';
 
-const pki = testPki();
+const pki = makePki();
 type Exts = Array<[number, Uint8Array]>;
 
 const versions = (...v: number[]): Uint8Array => new Writer().nested8((w) => v.forEach((x) => w.u16(x))).finish();
@@ -54,7 +54,7 @@ function records(msg: Uint8Array, type = 22): Uint8Array {
   return Buffer.concat(parts);
 }
 
-function server(provider: CryptoProvider = nodeCryptoProvider, settings = TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key)) {
+function server(provider: CryptoProvider = nodeCryptoProvider, settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath)) {
   return newServerEngine(compileServerConfig(settings, provider));
 }
 
@@ -203,7 +203,7 @@ describe('the largest legal ClientHello is accepted', () => {
 });
 
 describe('TLS 1.2 with a P-256 key signs with whatever ECDSA hash the client offers (RFC 5246 7.4.1.4.1)', () => {
-  const leaf = new X509Certificate(pki.serverEcdsa.certPem);
+  const leaf = new X509Certificate(pki.ecdsa.certPem);
   for (const [provider, name] of [[pureCryptoProvider, 'pure'], [nodeCryptoProvider, 'node']] as const) {
     for (const [scheme, hash] of [[0x0303, 'SHA-224'], [0x0503, 'SHA-384'], [0x0603, 'SHA-512']] as const) {
       it(`${name} provider: a client offering only ECDSA with ${hash} (0x${scheme.toString(16).padStart(4, '0')}) gets a ServerKeyExchange signed so`, () => {
