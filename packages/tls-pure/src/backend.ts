@@ -12,6 +12,7 @@ import { cryptoProvider, resolveCryptoProvider } from './crypto/select.js';
 import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
 import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { ServerSessionCache } from './session-cache.js';
 import { TicketKeys } from './tickets.js';
 import { ClientHelloDispatcher } from './client.js';
 import { systemTrustStore } from './verify/chain.js';
@@ -53,7 +54,9 @@ function checkKey(certKey: CertKey | undefined, what: string): void {
 }
 
 /** Compiles listener settings; a setting we cannot honour throws TlsFeatureUnsupportedError here. */
-export function compileServerConfig(settings: TlsSettings, provider: CryptoProvider = cryptoProvider()): ServerConfig {
+export function compileServerConfig(
+  settings: TlsSettings, provider: CryptoProvider = cryptoProvider(), sessionIdCache: PureConfigOptions['sessionIdCache'] = {},
+): ServerConfig {
   for (const f of settings.requiredFeatures()) {
     if (!FEATURES.has(f)) throw unsupported(f, f === 'native' ? 'there is no native library to hand a builder to' : undefined);
   }
@@ -71,6 +74,10 @@ export function compileServerConfig(settings: TlsSettings, provider: CryptoProvi
     clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,
     keylog: keylogWriter(settings.keylog),
     tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
+    // TLS 1.2 only: a TLS 1.3-only listener has no use for it.
+    sessionIds: sessionIdCache === false || settings.minVersion === 'TLSv1.3'
+      ? undefined
+      : new ServerSessionCache(sessionIdCache.maxEntries, sessionIdCache.lifetimeS),
   };
 }
 
@@ -121,6 +128,13 @@ export interface PureConfigOptions {
    * at the time the acceptor or connector is built.
    */
   provider?: 'pure' | 'node' | CryptoProvider;
+  /**
+   * Acceptors: TLS 1.2 session-ID resumption (RFC 5246) for clients that do not use tickets, a
+   * bounded LRU per acceptor: `maxEntries` (default 10,000) sessions of `lifetimeS` (default
+   * 300 s, nginx's ssl_session_timeout). `false` turns it off. Not shared across worker
+   * processes. TLS 1.3-only listeners have none.
+   */
+  sessionIdCache?: { maxEntries?: number; lifetimeS?: number } | false;
 }
 
 /**
@@ -128,7 +142,7 @@ export interface PureConfigOptions {
  * once, here; later setCryptoProvider() calls do not change it.
  */
 export function createPureAcceptor(settings: TlsSettings, opts: PureConfigOptions = {}): TlsAcceptor {
-  const cfg = compileServerConfig(settings, resolveCryptoProvider(opts.provider ?? cryptoProvider()));
+  const cfg = compileServerConfig(settings, resolveCryptoProvider(opts.provider ?? cryptoProvider()), opts.sessionIdCache);
   return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
 }
 

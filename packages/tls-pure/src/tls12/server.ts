@@ -46,6 +46,8 @@ export class Tls12Server implements Handshaker {
   private resumed = false;
   private sendTicket = false;
   private recordSizeLimit: number | undefined;
+  /** The session id of our ServerHello on a full handshake. */
+  private sessionId: Uint8Array = new Uint8Array(0);
   /** RFC 5746: the client signalled secure renegotiation (SCSV or the extension). */
   private secureRenegotiation = false;
 
@@ -90,6 +92,14 @@ export class Tls12Server implements Handshaker {
       // RFC 7627 5.3: never resume a non-EMS session with EMS or the other way round.
       if (state && suite && state.version === 0x0303 && state.ems === this.ems && state.sni === (this.sni ?? '')) {
         // The callback runs on resumed handshakes too (docs/tls-options.md); no certificate is sent.
+        return this.afterCertificateCallback(() => this.resume(suite, state));
+      }
+    }
+    // RFC 5246 7.4.1.2: a session id we gave out resumes that session (clients without tickets).
+    if (this.cfg.sessionIds && ch.sessionId.length > 0) {
+      const state = this.cfg.sessionIds.get(ch.sessionId);
+      const suite = state && this.cfg.tls12Suites.find((s) => s.code === state.suite && ch.cipherSuites.includes(s.code));
+      if (state && suite && state.ems === this.ems && state.sni === (this.sni ?? '')) {
         return this.afterCertificateCallback(() => this.resume(suite, state));
       }
     }
@@ -142,7 +152,10 @@ export class Tls12Server implements Handshaker {
     const scheme = chooseScheme(kind, sigAlgs, false);
     if (scheme === undefined) throw fatal(PeerMisbehaved.NoCommonSignatureScheme);
 
-    this.serverHello(this.ch.sessionId.length ? p.random(32) : new Uint8Array(0));
+    // A session id names the session for our cache; without a cache, only a client that sent one
+    // gets one (RFC 5077 3.4: it tells the client whether its ticket was accepted).
+    this.sessionId = this.cfg.sessionIds || this.ch.sessionId.length ? p.random(32) : new Uint8Array(0);
+    this.serverHello(this.sessionId);
     this.send(HandshakeType.certificate, encodeCertificate12(chainDer(certKey)));
     this.kx = p.keyExchange(this.group);
     const params = encodeEcdhParams(GROUP_CODES[this.group], this.kx.publicKey);
@@ -266,11 +279,13 @@ export class Tls12Server implements Handshaker {
     checkFinished(expected, msg.body, 'client');
     this.transcript.add(msg.raw);
     if (!this.resumed) {
+      const session: TicketState = {
+        version: 0x0303, suite: this.suite.code, secret: this.master, createdAt: Date.now(), ageAdd: 0,
+        alpn: this.alpn ?? '', sni: this.sni ?? '', ems: this.ems, clientCert: this.clientCertDer,
+      };
+      if (this.cfg.sessionIds && this.sessionId.length > 0) this.cfg.sessionIds.put(this.sessionId, session);
       if (this.sendTicket) {
-        const ticket = this.cfg.tickets!.seal({
-          version: 0x0303, suite: this.suite.code, secret: this.master, createdAt: Date.now(), ageAdd: 0,
-          alpn: this.alpn ?? '', sni: this.sni ?? '', ems: this.ems, clientCert: this.clientCertDer,
-        });
+        const ticket = this.cfg.tickets!.seal(session);
         const raw = encodeNewSessionTicket12(this.cfg.tickets!.lifetimeS, ticket);
         this.transcript.add(raw);
         this.ctx.sendHandshake(raw);
