@@ -6,7 +6,7 @@ export {
 } from './backend.js';
 export type { PureConfigOptions } from './backend.js';
 export { setCryptoProvider, cryptoProvider } from './crypto/select.js';
-export { pureCryptoProvider } from './crypto/pure.js';
+export { pureCryptoProvider, pureCryptoProviderWith } from './crypto/pure.js';
 export { nodeCryptoProvider } from './crypto/node.js';
 export type { CryptoProvider, Aead, KeyExchange, HashName, AeadName, GroupName } from './crypto/provider.js';
 export { PureTlsEngine } from './engine.js';
