@@ -8,12 +8,13 @@ import type { ClientConfig, ServerConfig } from './config.js';
 import { SessionCache } from './config.js';
 import type { CryptoProvider, GroupName } from './crypto/provider.js';
 import { keyKind } from './crypto/provider.js';
-import { cryptoProvider } from './crypto/select.js';
+import { cryptoProvider, resolveCryptoProvider } from './crypto/select.js';
 import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
 import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { ServerSessionCache } from './session-cache.js';
 import { TicketKeys } from './tickets.js';
-import { Tls13Client } from './tls13/client.js';
+import { ClientHelloDispatcher } from './client.js';
 import { systemTrustStore } from './verify/chain.js';
 
 export const PACKAGE_NAME = '@proxy/tls-pure';
@@ -53,7 +54,9 @@ function checkKey(certKey: CertKey | undefined, what: string): void {
 }
 
 /** Compiles listener settings; a setting we cannot honour throws TlsFeatureUnsupportedError here. */
-export function compileServerConfig(settings: TlsSettings, provider: CryptoProvider = cryptoProvider()): ServerConfig {
+export function compileServerConfig(
+  settings: TlsSettings, provider: CryptoProvider = cryptoProvider(), sessionIdCache: PureConfigOptions['sessionIdCache'] = {},
+): ServerConfig {
   for (const f of settings.requiredFeatures()) {
     if (!FEATURES.has(f)) throw unsupported(f, f === 'native' ? 'there is no native library to hand a builder to' : undefined);
   }
@@ -71,6 +74,10 @@ export function compileServerConfig(settings: TlsSettings, provider: CryptoProvi
     clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,
     keylog: keylogWriter(settings.keylog),
     tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
+    // TLS 1.2 only: a TLS 1.3-only listener has no use for it.
+    sessionIds: sessionIdCache === false || settings.minVersion === 'TLSv1.3'
+      ? undefined
+      : new ServerSessionCache(sessionIdCache.maxEntries, sessionIdCache.lifetimeS),
   };
 }
 
@@ -110,7 +117,45 @@ export function newServerEngine(cfg: ServerConfig, peerAddr = 'unknown'): PureTl
 
 /** A client engine for one connection (for tests and custom drivers). */
 export function newClientEngine(cfg: ClientConfig): PureTlsEngine {
-  return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new Tls13Client(ctx, cfg));
+  return new PureTlsEngine('client', cfg.provider, cfg.keylog, (ctx) => new ClientHelloDispatcher(ctx, cfg));
+}
+
+/** Per-configuration choices of this backend beyond TlsSettings / TlsClientOptions. */
+export interface PureConfigOptions {
+  /**
+   * The cryptography of this acceptor or connector (rustls' per-config CryptoProvider):
+   * 'pure', 'node' or any CryptoProvider. Default: the process default of setCryptoProvider()
+   * at the time the acceptor or connector is built.
+   */
+  provider?: 'pure' | 'node' | CryptoProvider;
+  /**
+   * Acceptors: TLS 1.2 session-ID resumption (RFC 5246) for clients that do not use tickets, a
+   * bounded LRU per acceptor: `maxEntries` (default 10,000) sessions of `lifetimeS` (default
+   * 300 s, nginx's ssl_session_timeout). `false` turns it off. Not shared across worker
+   * processes. TLS 1.3-only listeners have none.
+   */
+  sessionIdCache?: { maxEntries?: number; lifetimeS?: number } | false;
+}
+
+/**
+ * An acceptor with its own configuration: the settings and the crypto provider are compiled
+ * once, here; later setCryptoProvider() calls do not change it.
+ */
+export function createPureAcceptor(settings: TlsSettings, opts: PureConfigOptions = {}): TlsAcceptor {
+  const cfg = compileServerConfig(settings, resolveCryptoProvider(opts.provider ?? cryptoProvider()), opts.sessionIdCache);
+  return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
+}
+
+/**
+ * A connector with its own configuration: the crypto provider is fixed here (every connection
+ * of this connector uses it), with a session cache of its own.
+ */
+export function createPureConnector(options: TlsClientOptions, opts: PureConfigOptions = {}): TlsConnector {
+  if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
+  checkKey(options.clientCertKey, 'client certificate');
+  const provider = resolveCryptoProvider(opts.provider ?? cryptoProvider());
+  const cache = options.sessionResumption ? new SessionCache() : undefined;
+  return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache, provider)));
 }
 
 /** The pure-TypeScript backend: TLS 1.2 and 1.3 with no native code. */
@@ -119,14 +164,6 @@ export const pureBackend: TlsBackend = {
   packageName: PACKAGE_NAME,
   library: LIBRARY,
   features: FEATURES,
-  createAcceptor(settings: TlsSettings): TlsAcceptor {
-    const cfg = compileServerConfig(settings);
-    return new EngineTlsAcceptor(settings, (conn: ConnectionInfo) => newServerEngine(cfg, conn.peerAddr));
-  },
-  createConnector(options: TlsClientOptions): TlsConnector {
-    if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
-    checkKey(options.clientCertKey, 'client certificate');
-    const cache = options.sessionResumption ? new SessionCache() : undefined;
-    return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache)));
-  },
+  createAcceptor: (settings: TlsSettings): TlsAcceptor => createPureAcceptor(settings),
+  createConnector: (options: TlsClientOptions): TlsConnector => createPureConnector(options),
 };

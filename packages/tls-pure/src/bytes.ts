@@ -1,5 +1,4 @@
-import { fatal } from './alerts.js';
-import { AlertDescription } from './alerts.js';
+import { PeerMisbehaved, fatal } from './alerts.js';
 
 /**
  * A bounds-checked reader over a TLS message. Every length is checked before it is used
@@ -16,7 +15,7 @@ export class Reader {
 
   private need(n: number): void {
     if (n > this.buf.length - this.pos) {
-      throw fatal(AlertDescription.decode_error, `truncated ${this.what}`);
+      throw fatal(PeerMisbehaved.TruncatedMessage, this.what);
     }
   }
 
@@ -65,7 +64,7 @@ export class Reader {
   }
 
   private bounded(len: number, min: number, max: number): Uint8Array {
-    if (len < min || len > max) throw fatal(AlertDescription.decode_error, `bad vector length ${len} in ${this.what}`);
+    if (len < min || len > max) throw fatal(PeerMisbehaved.BadVectorLength, `${len} bytes in ${this.what}`);
     return this.bytes(len);
   }
 
@@ -76,7 +75,7 @@ export class Reader {
 
   /** Every byte was consumed; trailing bytes are a decode_error. */
   end(): void {
-    if (this.pos !== this.buf.length) throw fatal(AlertDescription.decode_error, `trailing bytes in ${this.what}`);
+    if (this.pos !== this.buf.length) throw fatal(PeerMisbehaved.TrailingBytes, this.what);
   }
 }
 

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { CertKey, ErrorSource } from '@proxy/core';
-import { AlertDescription, fatal } from './alerts.js';
+import { PeerMisbehaved, fatal } from './alerts.js';
 import type { ClientConfig } from './config.js';
 import { verifyCertificateChain } from './verify/chain.js';
 
@@ -24,11 +24,11 @@ export function chainDer(certKey: CertKey): Uint8Array[] {
  * or, with verification off, the leaf merely parsed. An empty chain is a decode_error.
  */
 export function serverCertificate(chain: readonly Uint8Array[], cfg: ClientConfig, source: ErrorSource): X509Certificate {
-  if (chain.length === 0) throw fatal(AlertDescription.decode_error, 'server sent no certificate');
+  if (chain.length === 0) throw fatal(PeerMisbehaved.NoServerCertificate);
   if (cfg.verifyCert) return verifyCertificateChain(chain, { trust: cfg.trust, purpose: 'server', hostnames: cfg.hostnames, source })[0]!;
   try {
     return new X509Certificate(chain[0]!);
   } catch {
-    throw fatal(AlertDescription.bad_certificate, 'server certificate does not parse');
+    throw fatal(PeerMisbehaved.UnparsableCertificate);
   }
 }

@@ -1,6 +1,6 @@
 import type { CertKey, ClientHelloInfo, ErrorSource, SslDigest, TlsEngine, TlsVersion } from '@proxy/core';
-import { TlsAlertReceivedError, TlsHandshakeError, TlsProtocolError, peerCertificateInfo } from '@proxy/core';
-import { AlertDescription, alertName, fatal, isTlsError } from './alerts.js';
+import { TlsAlertReceivedError, TlsHandshakeError, peerCertificateInfo } from '@proxy/core';
+import { AlertDescription, PeerMisbehaved, PureTlsProtocolError, alertName, fatal, isTlsError } from './alerts.js';
 import { toHex } from './bytes.js';
 import type { CryptoProvider } from './crypto/provider.js';
 import type { EngineContext, Handshaker, Negotiated } from './context.js';
@@ -155,7 +155,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
   }
 
   setReadProtection(p: RecordProtection): void {
-    if (this.reassembler.pending) throw fatal(AlertDescription.unexpected_message, 'handshake message spans a key change');
+    if (this.reassembler.pending) throw fatal(PeerMisbehaved.KeyChangeInsideHandshakeMessage);
     this.readProtection = p;
   }
 
@@ -192,7 +192,7 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
 
   private chargeEarly(n: number): void {
     this.earlyBudget -= n;
-    if (this.earlyBudget < 0) throw fatal(AlertDescription.unexpected_message, 'too much early data');
+    if (this.earlyBudget < 0) throw fatal(PeerMisbehaved.TooMuchEarlyData);
   }
 
   sendWarning(desc: number): void {
@@ -226,9 +226,9 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     if (this.peerClosed) return; // RFC 8446 6.1: data after close_notify is ignored
     if (outerType === ContentType.change_cipher_spec) {
       // RFC 8446 5: a plaintext CCS of the single byte 1 is the only form allowed.
-      if (fragment.length !== 1 || fragment[0] !== 1) throw fatal(AlertDescription.unexpected_message, 'malformed ChangeCipherSpec');
-      if (this.reassembler.pending) throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec inside a handshake message');
-      if (++this.ignored > MAX_IGNORED) throw fatal(AlertDescription.unexpected_message, 'too many ChangeCipherSpec records');
+      if (fragment.length !== 1 || fragment[0] !== 1) throw fatal(PeerMisbehaved.MalformedChangeCipherSpec);
+      if (this.reassembler.pending) throw fatal(PeerMisbehaved.ChangeCipherSpecInsideHandshakeMessage);
+      if (++this.ignored > MAX_IGNORED) throw fatal(PeerMisbehaved.TooManyIgnoredRecords, 'ChangeCipherSpec');
       this.handshaker.onChangeCipherSpec();
       return;
     }
@@ -237,38 +237,44 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     if (this.earlySkip === 'plaintext-appdata' && outerType === ContentType.application_data && !this.readProtection) {
       return this.chargeEarly(fragment.length);
     }
+    if (this.readProtection && this.version === 'TLSv1.3' && outerType === ContentType.alert) {
+      // RFC 8446 5.2: every protected TLS 1.3 record says application_data outside, so this alert
+      // is plaintext: a peer that could not use our keys (say, after our Finished) has given up.
+      // Nobody is left to read an answer: close without one.
+      return this.onPlaintextAlert(fragment);
+    }
     if (this.readProtection) {
       if (this.earlySkip === 'trial-decrypt' && outerType === ContentType.application_data) {
         try {
           ({ type, content } = this.readProtection.open(outerType, header, fragment));
           this.earlySkip = undefined;
         } catch (e) {
-          if ((e as TlsHandshakeError).alert !== AlertDescription.bad_record_mac) throw e;
+          if (!(e instanceof PureTlsProtocolError && e.condition === PeerMisbehaved.BadRecordMac)) throw e;
           return this.chargeEarly(fragment.length);
         }
       } else {
         ({ type, content } = this.readProtection.open(outerType, header, fragment));
       }
     } else if (fragment.length > MAX_PLAINTEXT) {
-      throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
+      throw fatal(PeerMisbehaved.PlaintextRecordTooLong);
     } else if (outerType === ContentType.application_data) {
-      throw fatal(AlertDescription.unexpected_message, 'application data before the handshake');
+      throw fatal(PeerMisbehaved.ApplicationDataBeforeHandshake);
     }
     if (this.reassembler.pending && type !== ContentType.handshake) {
-      throw fatal(AlertDescription.unexpected_message, 'record interleaved with a fragmented handshake message');
+      throw fatal(PeerMisbehaved.RecordInsideHandshakeMessage);
     }
     switch (type) {
       case ContentType.handshake:
-        if (content.length === 0) throw fatal(AlertDescription.unexpected_message, 'empty handshake record');
+        if (content.length === 0) throw fatal(PeerMisbehaved.EmptyHandshakeRecord);
         this.reassembler.push(content);
         this.ignored = 0;
         return;
       case ContentType.alert:
         return this.onAlert(content);
       case ContentType.application_data:
-        if (!this.handshakeDone) throw fatal(AlertDescription.unexpected_message, 'application data before the handshake completed');
+        if (!this.handshakeDone) throw fatal(PeerMisbehaved.ApplicationDataBeforeHandshake);
         if (content.length === 0) {
-          if (++this.ignored > MAX_IGNORED) throw fatal(AlertDescription.unexpected_message, 'too many empty records');
+          if (++this.ignored > MAX_IGNORED) throw fatal(PeerMisbehaved.TooManyIgnoredRecords, 'empty records');
           return;
         }
         this.ignored = 0;
@@ -276,12 +282,14 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
         this.plaintext.push(content);
         return;
       default:
-        throw fatal(AlertDescription.unexpected_message, `unexpected inner content type ${type}`);
+        throw fatal(PeerMisbehaved.UnknownRecordContentType, `inner type ${type}`);
     }
   }
 
   private onAlert(content: Uint8Array): void {
-    if (content.length !== 2) throw fatal(AlertDescription.decode_error, 'malformed alert');
+    // RFC 8446 5.1: zero-length alert fragments must not be sent; that is unexpected_message.
+    if (content.length === 0) throw fatal(PeerMisbehaved.EmptyAlertRecord);
+    if (content.length !== 2) throw fatal(PeerMisbehaved.MalformedAlert);
     const [level, desc] = [content[0]!, content[1]!];
     if (desc === AlertDescription.close_notify) {
       this.peerClosed = true;
@@ -290,11 +298,21 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
     // RFC 8446 6.1: user_canceled is followed by close_notify; RFC 5246 7.2.2 TLS 1.2 warnings may be ignored.
     const ignorable = desc === AlertDescription.user_canceled || (this.version === 'TLSv1.2' && level === 1 && desc !== AlertDescription.no_renegotiation);
     if (ignorable) {
-      if (++this.ignored > MAX_IGNORED) throw fatal(AlertDescription.unexpected_message, 'too many warning alerts');
+      if (++this.ignored > MAX_IGNORED) throw fatal(PeerMisbehaved.TooManyIgnoredRecords, 'warning alerts');
       return;
     }
     // The peer has given up: nothing is sent back.
     throw new TlsAlertReceivedError(desc, alertName(desc), this.source);
+  }
+
+  /** A plaintext alert where TLS 1.3 records are protected: the peer is gone, nothing is sent back. */
+  private onPlaintextAlert(content: Uint8Array): void {
+    if (content.length === 2 && content[1] === AlertDescription.close_notify) {
+      this.peerClosed = true;
+      return;
+    }
+    if (content.length === 2) throw new TlsAlertReceivedError(content[1]!, alertName(content[1]!), this.source);
+    throw fatal(PeerMisbehaved.MalformedPlaintextAlert);
   }
 
   private flushHandshake(): void {
@@ -323,8 +341,8 @@ export class PureTlsEngine implements TlsEngine, EngineContext {
       fn();
     } catch (e) {
       // Parser errors are made without knowing the side; they are the peer's doing, so say which peer.
-      const err: TlsHandshakeError = e instanceof TlsProtocolError && e.source === 'internal'
-        ? new TlsProtocolError(e.message, { alert: e.alert, source: this.source })
+      const err: TlsHandshakeError = e instanceof PureTlsProtocolError && e.source === 'internal'
+        ? e.withSource(this.source)
         : isTlsError(e)
         ? e
         : new TlsHandshakeError(`internal error: ${(e as Error)?.message ?? String(e)}`, { alert: AlertDescription.internal_error, source: this.source, cause: e });

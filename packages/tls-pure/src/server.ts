@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from './alerts.js';
+import { PeerMisbehaved, fatal } from './alerts.js';
 import type { ServerConfig } from './config.js';
 import type { EngineContext, Handshaker } from './context.js';
 import { Ext, parseClientVersions } from './messages/extensions.js';
@@ -15,26 +15,29 @@ export class ServerHelloDispatcher implements Handshaker {
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
   onChangeCipherSpec(): void {
-    throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec before ClientHello');
+    throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, 'before ClientHello');
   }
 
   onHandshake(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.client_hello) throw fatal(AlertDescription.unexpected_message, `expected ClientHello, got ${msg.type}`);
+    if (msg.type !== HandshakeType.client_hello) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ClientHello, got ${msg.type}`);
     const ch = parseClientHello(msg.body);
     const sv = ch.extensions.get(Ext.supported_versions);
     const want13 = this.cfg.maxVersion === 'TLSv1.3';
     const want12 = this.cfg.minVersion === 'TLSv1.2';
     let version: 0x0304 | 0x0303 | undefined;
     if (sv) {
+      // RFC 8446 4.1.2 / D.2: a ClientHello that negotiates with supported_versions still says
+      // TLS 1.2 (0x0303) in legacy_version; anything lower is a broken or hostile client.
+      if (ch.legacyVersion < 0x0303) throw fatal(PeerMisbehaved.LegacyVersionBelowTls12);
       const offered = parseClientVersions(sv);
       if (want13 && offered.includes(0x0304)) version = 0x0304;
       else if (want12 && offered.includes(0x0303)) version = 0x0303;
     } else if (want12 && ch.legacyVersion >= 0x0303) {
       version = 0x0303;
     }
-    if (version === undefined) throw fatal(AlertDescription.protocol_version, 'no protocol version in common');
+    if (version === undefined) throw fatal(PeerMisbehaved.NoCommonVersion);
     // RFC 7507: a fallback retry below our best version is an attack.
-    if (version === 0x0303 && want13 && ch.cipherSuites.includes(0x5600)) throw fatal(AlertDescription.inappropriate_fallback, 'TLS_FALLBACK_SCSV below TLS 1.3');
+    if (version === 0x0303 && want13 && ch.cipherSuites.includes(0x5600)) throw fatal(PeerMisbehaved.InappropriateFallback);
     const next = version === 0x0304 ? new Tls13Server(this.ctx, this.cfg, this.peerAddr) : new Tls12Server(this.ctx, this.cfg, this.peerAddr);
     this.ctx.replaceHandshaker(next);
     next.acceptClientHello(msg, ch);

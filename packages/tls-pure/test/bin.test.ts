@@ -50,7 +50,7 @@ describe('proxy-tls-pure bin', () => {
   });
 
   it('s_client connects to openssl s_server and prints the digest', async () => {
-    const { port } = await startSServer(['-cert', pki.rsa.certPath, '-key', pki.rsa.keyPath, '-tls1_2']);
+    const { port } = await startSServer(['-cert', pki.rsa.certPath, '-cert_chain', pki.intermediatePath, '-key', pki.rsa.keyPath, '-tls1_2']);
     const r = await run(['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', pki.caPath]);
     expect(r.out).toMatch(/DIGEST .*"version":"TLSv1.2"/);
     expect(r.out).toContain('"backend":"pure"');

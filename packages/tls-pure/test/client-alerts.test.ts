@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TlsHandshakeError } from '@proxy/core';
-import { compileClientConfig, newClientEngine, nodeCryptoProvider } from '../src/index.js';
+import { PureTlsProtocolError, compileClientConfig, newClientEngine, nodeCryptoProvider, type PeerMisbehaved } from '../src/index.js';
 import { Writer } from '../src/bytes.js';
 import { DOWNGRADE_TLS12, HRR_RANDOM, encodeServerHello, parseClientHello } from '../src/messages/hello.js';
 import { Ext, parseClientKeyShares, u16 } from '../src/messages/extensions.js';
@@ -27,7 +27,10 @@ function serverHello(o: { random?: Uint8Array; sessionId: Uint8Array; suite: num
   return encodeRecord(22, 0x0303, encodeHandshake(2, encodeServerHello({ random, sessionId: o.sessionId, cipherSuite: o.suite, extensions: o.exts })));
 }
 
-function alertOf(c: ReturnType<typeof client>['c'], record: Uint8Array): number | 'none' {
+/** What a refused server flight is expected to produce: the alert on the wire and the condition the error names. */
+const refused = (alert: number, condition: PeerMisbehaved) => ({ alert, condition });
+
+function alertOf(c: ReturnType<typeof client>['c'], record: Uint8Array): { alert: number; condition: PeerMisbehaved } | 'none' {
   try {
     c.receive(record);
   } catch (e) {
@@ -36,7 +39,8 @@ function alertOf(c: ReturnType<typeof client>['c'], record: Uint8Array): number 
     const alert = (e as TlsHandshakeError).alert!;
     // Before any keys the alert goes out in plaintext.
     expect(Array.from(out.subarray(out.length - 7))).toEqual([21, 3, 3, 0, 2, 2, alert]);
-    return alert;
+    expect(e).toBeInstanceOf(PureTlsProtocolError);
+    return { alert, condition: (e as PureTlsProtocolError).condition };
   }
   return 'none';
 }
@@ -47,36 +51,36 @@ const x25519Share = (key: Uint8Array) => new Writer().u16(0x001d).vec16(key).fin
 describe('the client answers a misbehaving server with the RFC alert', () => {
   it('a suite it did not offer: illegal_parameter (47)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1304, exts: [[Ext.supported_versions, v13]] }))).toBe(47);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1304, exts: [[Ext.supported_versions, v13]] }))).toEqual(refused(47, 'CipherSuiteNotOffered'));
   });
   it('legacy_session_id_echo that differs: illegal_parameter (47)', () => {
     const { c, share } = client();
-    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(32), suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, x25519Share(share.key)]] }))).toBe(47);
+    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(32), suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, x25519Share(share.key)]] }))).toEqual(refused(47, 'SessionIdEchoMismatch'));
   });
   it('a key share for a group it did not send: illegal_parameter (47)', () => {
     const { c, ch } = client();
     const ks = new Writer().u16(0x0017).vec16(new Uint8Array(65).fill(4)).finish();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, ks]] }))).toBe(47);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, ks]] }))).toEqual(refused(47, 'GroupNotOffered'));
   });
   it('an extension not allowed in a ServerHello: unsupported_extension (110)', () => {
     const { c, ch, share } = client();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, x25519Share(share.key)], [Ext.alpn, new Uint8Array(0)]] }))).toBe(110);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, x25519Share(share.key)], [Ext.alpn, new Uint8Array(0)]] }))).toEqual(refused(110, 'UnsolicitedExtension'));
   });
   it('a TLS 1.3 ServerHello without key_share: missing_extension (109)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13]] }))).toBe(109);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13]] }))).toEqual(refused(109, 'MissingServerKeyShare'));
   });
   it('a version it did not offer: protocol_version (70)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, u16(0x0302)]] }))).toBe(70);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, u16(0x0302)]] }))).toEqual(refused(70, 'VersionNotOffered'));
   });
   it('HelloRetryRequest for the group it already sent: illegal_parameter (47)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ random: HRR_RANDOM, sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, u16(0x001d)]] }))).toBe(47);
+    expect(alertOf(c, serverHello({ random: HRR_RANDOM, sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13], [Ext.key_share, u16(0x001d)]] }))).toEqual(refused(47, 'RetryRequestForUnusableGroup'));
   });
   it('HelloRetryRequest that would change nothing: illegal_parameter (47)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ random: HRR_RANDOM, sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13]] }))).toBe(47);
+    expect(alertOf(c, serverHello({ random: HRR_RANDOM, sessionId: ch.sessionId, suite: 0x1301, exts: [[Ext.supported_versions, v13]] }))).toEqual(refused(47, 'RetryRequestWithoutChange'));
   });
   it('HelloRetryRequest for P-256 gets a second ClientHello with exactly that share', () => {
     const { c, ch } = client();
@@ -93,18 +97,18 @@ describe('the client answers a misbehaving server with the RFC alert', () => {
     const { c, ch } = client();
     const random = new Uint8Array(32).fill(3);
     random.set(DOWNGRADE_TLS12, 24);
-    expect(alertOf(c, serverHello({ random, sessionId: ch.sessionId, suite: 0xc02b, exts: [] }))).toBe(47);
+    expect(alertOf(c, serverHello({ random, sessionId: ch.sessionId, suite: 0xc02b, exts: [] }))).toEqual(refused(47, 'DowngradeSentinel'));
   });
   it('a TLS 1.2 ServerHello with an extension it did not offer: unsupported_extension (110)', () => {
     const { c } = client();
-    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(0), suite: 0xc02b, exts: [[Ext.key_share, new Uint8Array(0)]] }))).toBe(110);
+    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(0), suite: 0xc02b, exts: [[Ext.key_share, new Uint8Array(0)]] }))).toEqual(refused(110, 'UnsolicitedExtension'));
   });
   it('a TLS 1.2 ServerHello with a non-empty renegotiation_info: handshake_failure (40)', () => {
     const { c } = client();
-    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(0), suite: 0xc02b, exts: [[Ext.renegotiation_info, Uint8Array.of(2, 1, 1)]] }))).toBe(40);
+    expect(alertOf(c, serverHello({ sessionId: new Uint8Array(0), suite: 0xc02b, exts: [[Ext.renegotiation_info, Uint8Array.of(2, 1, 1)]] }))).toEqual(refused(40, 'NonEmptyRenegotiationInfo'));
   });
   it('a TLS 1.2 ServerHello resuming a session it never offered: illegal_parameter (47)', () => {
     const { c, ch } = client();
-    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0xc02b, exts: [] }))).toBe(47);
+    expect(alertOf(c, serverHello({ sessionId: ch.sessionId, suite: 0xc02b, exts: [] }))).toEqual(refused(47, 'ResumedSessionNotOffered'));
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TlsHandshakeError, TlsSettings } from '@proxy/core';
-import { compileClientConfig, compileServerConfig, newClientEngine, newServerEngine, nodeCryptoProvider } from '../src/index.js';
+import { TlsHandshakeError, TlsProtocolError, TlsSettings } from '@proxy/core';
+import {
+  CONDITION_ALERTS, PureTlsProtocolError, compileClientConfig, compileServerConfig, newClientEngine, newServerEngine, nodeCryptoProvider,
+} from '../src/index.js';
 import { parseClientHello, parseServerHello } from '../src/messages/hello.js';
 import { parseCertificate13, parseCertificateRequest13, parseCertificateVerify } from '../src/messages/certificate.js';
 import { parseNewSessionTicket, parseOfferedPsks } from '../src/tls13/common.js';
@@ -46,6 +48,11 @@ function onlyTypedErrors(fn: () => void): 'ok' | 'tls-error' {
     return 'ok';
   } catch (e) {
     if (!(e instanceof TlsHandshakeError)) throw new Error(`untyped error escaped: ${(e as Error)?.stack ?? e}`);
+    // A protocol error names its condition, and the alert it carries is the table's.
+    if (e instanceof TlsProtocolError) {
+      if (!(e instanceof PureTlsProtocolError)) throw new Error(`protocol error without a named condition: ${e.stack}`);
+      expect(e.alert).toBe(CONDITION_ALERTS[e.condition]);
+    }
     return 'tls-error';
   }
 }

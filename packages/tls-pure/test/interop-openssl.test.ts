@@ -81,10 +81,10 @@ describe('pure server, openssl s_client', () => {
   it('TLS 1.3 client certificate required, ALPN, and KeyUpdate requested by the client', async () => {
     const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setClientAuth({ ca: pki.caPem, required: true }).enableH2();
     const srv = await pureServer(settings);
-    const r = await sClient(srv.port, ['-tls1_3', '-cert', pki.client.certPath, '-key', pki.client.keyPath, '-alpn', 'h2'], ['ping', 'K', 'again']);
+    const r = await sClient(srv.port, ['-tls1_3', '-cert', pki.client.certPath, '-cert_chain', pki.intermediatePath, '-key', pki.client.keyPath, '-alpn', 'h2'], ['ping', 'K', 'again']);
     expect(r.stdout).toContain('pong:ping');
     expect(r.stdout).toContain('pong:again');
-    expect(srv.digests[0]?.peerCertificate?.commonName).toBe('client');
+    expect(srv.digests[0]?.peerCertificate?.sha256).toBe(pki.client.sha256);
     expect(srv.digests[0]?.alpn).toBe('h2');
   });
 
@@ -95,9 +95,9 @@ describe('pure server, openssl s_client', () => {
     const srv = await pureServer(settings);
     const bySni = await sClient(srv.port, ['-tls1_3']);
     expect(bySni.stdout).toContain('pong:ping');
-    expect(bySni.stderr).toMatch(/Peer certificate: CN = rsa/);
+    expect(bySni.stderr).toMatch(/Peer certificate: O = Proxy Test RSA, CN = localhost/);
     const byDefault = await runOpenssl(['s_client', '-connect', `127.0.0.1:${srv.port}`, '-noservername', '-brief'], (stdin) => setTimeout(() => stdin.end(), 800));
-    expect(byDefault.stderr).toMatch(/Peer certificate: CN = ecdsa/);
+    expect(byDefault.stderr).toMatch(/Peer certificate: O = Proxy Test, CN = localhost/);
   });
 
   it('TLS 1.3 client certificate required but not sent: certificate_required alert', async () => {
@@ -169,9 +169,9 @@ describe('pure client, openssl s_server -www', () => {
   let mtls: number;
   let hrr: number;
   beforeAll(async () => {
-    const base = ['-cert', pki.ecdsa.certPath, '-key', pki.ecdsa.keyPath, '-www'];
+    const base = ['-cert', pki.ecdsa.certPath, '-cert_chain', pki.intermediatePath, '-key', pki.ecdsa.keyPath, '-www'];
     ecdsa13 = (await startSServer([...base, '-alpn', 'h2,http/1.1'])).port;
-    rsa12 = (await startSServer(['-cert', pki.rsa.certPath, '-key', pki.rsa.keyPath, '-www', '-tls1_2'])).port;
+    rsa12 = (await startSServer(['-cert', pki.rsa.certPath, '-cert_chain', pki.intermediatePath, '-key', pki.rsa.keyPath, '-www', '-tls1_2'])).port;
     mtls = (await startSServer([...base, '-Verify', '1', '-CAfile', pki.caPath, '-verify_return_error'])).port;
     hrr = (await startSServer([...base, '-groups', 'P-256'])).port;
   });
@@ -190,7 +190,7 @@ describe('pure client, openssl s_server -www', () => {
     const { page, digest } = await get(ecdsa13, clientOptions(pki, { alpn: Alpn.H2H1 }));
     expect(page).toMatch(/Protocol\s*:\s*TLSv1.3/);
     expect(digest).toMatchObject({ version: 'TLSv1.3', alpn: 'h2', group: 'x25519' });
-    expect(digest.peerCertificate?.commonName).toBe('ecdsa');
+    expect(digest.peerCertificate?.sha256).toBe(pki.ecdsa.sha256);
   });
 
   it('TLS 1.3 HelloRetryRequest to P-256', async () => {

@@ -60,7 +60,7 @@ describe('NSS key log matches openssl for the same connection', () => {
 
   it('pure client (callback) vs openssl s_server -keylogfile, TLS 1.3', async () => {
     const theirs = join(dir, 's_server.log');
-    const { port } = await startSServer(['-cert', pki.ecdsa.certPath, '-key', pki.ecdsa.keyPath, '-www', '-keylogfile', theirs]);
+    const { port } = await startSServer(['-cert', pki.ecdsa.certPath, '-cert_chain', pki.intermediatePath, '-key', pki.ecdsa.keyPath, '-www', '-keylogfile', theirs]);
     const got: string[] = [];
     const connector = pureBackend.createConnector(clientOptions(pki, { keylog: { callback: (l) => got.push(l) } }));
     const stream = await connector.connect(await tcpConnect(port), { sni: 'localhost', addr: `127.0.0.1:${port}` });

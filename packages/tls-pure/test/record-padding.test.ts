@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TlsHandshakeError, TlsSettings } from '@proxy/core';
-import { nodeCryptoProvider, compileClientConfig, compileServerConfig } from '../src/index.js';
+import { PureTlsProtocolError, nodeCryptoProvider, compileClientConfig, compileServerConfig } from '../src/index.js';
 import { fromHex } from '../src/bytes.js';
 import { trafficKeys } from '../src/key-schedule.js';
 import { Tls13Protection } from '../src/record/protection.js';
@@ -46,6 +46,7 @@ describe('TLS 1.3 record padding (RFC 8446 5.4)', () => {
       err = e as TlsHandshakeError;
     }
     expect(err?.alert).toBe(22);
+    expect((err as PureTlsProtocolError).condition).toBe('InnerPlaintextTooLong');
   });
 
   it('a record of nothing but padding (no content type) is unexpected_message', () => {
@@ -58,12 +59,21 @@ describe('TLS 1.3 record padding (RFC 8446 5.4)', () => {
       err = e as TlsHandshakeError;
     }
     expect(err?.alert).toBe(10);
+    expect((err as PureTlsProtocolError).condition).toBe('MissingInnerContentType');
   });
 
   it('a tampered record is bad_record_mac', () => {
     const { s, writer } = connected();
     const rec = writer.seal(23, new TextEncoder().encode('x'));
     rec[rec.length - 1]! ^= 1;
-    expect(() => s.receive(rec)).toThrow(/bad_record_mac/);
+    let err: unknown;
+    try {
+      s.receive(rec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PureTlsProtocolError);
+    expect((err as PureTlsProtocolError).condition).toBe('BadRecordMac');
+    expect((err as PureTlsProtocolError).alert).toBe(20);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TlsHandshakeError, TlsSettings, Alpn } from '@proxy/core';
-import { compileServerConfig, newServerEngine, nodeCryptoProvider } from '../src/index.js';
+import { PureTlsProtocolError, compileServerConfig, newServerEngine, nodeCryptoProvider, type PeerMisbehaved } from '../src/index.js';
 import { Writer } from '../src/bytes.js';
 import { encodeClientHello } from '../src/messages/hello.js';
 import { Ext, encodeAlpn, encodeClientKeyShares, encodeU16List } from '../src/messages/extensions.js';
@@ -41,7 +41,10 @@ function replace(exts: Exts, type: number, data: Uint8Array | undefined): Exts {
   return out;
 }
 
-function alertFor(record: Uint8Array, settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath)): number | 'none' {
+/** What a refused hello is expected to produce: the alert on the wire and the condition the error names. */
+const refused = (alert: number, condition: PeerMisbehaved) => ({ alert, condition });
+
+function alertFor(record: Uint8Array, settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath)): { alert: number; condition: PeerMisbehaved } | 'none' {
   const s = newServerEngine(compileServerConfig(settings, nodeCryptoProvider));
   try {
     s.receive(record);
@@ -51,7 +54,8 @@ function alertFor(record: Uint8Array, settings = TlsSettings.intermediate(pki.ec
     // The alert is the last record, in plaintext: 21 3 3 0 2 2 <desc>.
     expect(Array.from(out.subarray(out.length - 7, out.length - 1))).toEqual([21, 3, 3, 0, 2, 2]);
     expect(out[out.length - 1]).toBe((e as TlsHandshakeError).alert);
-    return (e as TlsHandshakeError).alert!;
+    expect(e).toBeInstanceOf(PureTlsProtocolError);
+    return { alert: (e as PureTlsProtocolError).alert!, condition: (e as PureTlsProtocolError).condition };
   }
   return 'none';
 }
@@ -61,79 +65,79 @@ describe('the server answers malformed and unusual ClientHellos with the RFC ale
     expect(alertFor(hello(base13()))).toBe('none');
   });
   it('no cipher suite in common: handshake_failure (40)', () => {
-    expect(alertFor(hello(base13(), [0x0005, 0x002f]))).toBe(40);
+    expect(alertFor(hello(base13(), [0x0005, 0x002f]))).toEqual(refused(40, 'NoCommonCipherSuite'));
   });
   it('empty cipher_suites: decode_error (50)', () => {
-    expect(alertFor(hello(base13(), []))).toBe(50);
+    expect(alertFor(hello(base13(), []))).toEqual(refused(50, 'BadVectorLength'));
   });
   it('TLS 1.3 without key_share: missing_extension (109)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.key_share, undefined)))).toBe(109);
+    expect(alertFor(hello(replace(base13(), Ext.key_share, undefined)))).toEqual(refused(109, 'MissingKeyShareOrGroups'));
   });
   it('TLS 1.3 without signature_algorithms: missing_extension (109)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.signature_algorithms, undefined)))).toBe(109);
+    expect(alertFor(hello(replace(base13(), Ext.signature_algorithms, undefined)))).toEqual(refused(109, 'MissingSignatureAlgorithms'));
   });
   it('a duplicated extension: illegal_parameter (47)', () => {
-    expect(alertFor(hello([...base13(), [Ext.supported_groups, encodeU16List([0x001d])]]))).toBe(47);
+    expect(alertFor(hello([...base13(), [Ext.supported_groups, encodeU16List([0x001d])]]))).toEqual(refused(47, 'DuplicateExtension'));
   });
   it('TLS 1.3 with a compression method: illegal_parameter (47)', () => {
-    expect(alertFor(hello(base13(), [0x1301], Uint8Array.of(1, 0)))).toBe(47);
+    expect(alertFor(hello(base13(), [0x1301], Uint8Array.of(1, 0)))).toEqual(refused(47, 'CompressionInTls13'));
   });
   it('a key share for a group not in supported_groups: illegal_parameter (47)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.supported_groups, encodeU16List([0x0017]))))).toBe(47);
+    expect(alertFor(hello(replace(base13(), Ext.supported_groups, encodeU16List([0x0017]))))).toEqual(refused(47, 'KeyShareGroupNotInSupportedGroups'));
   });
   it('an all-zero x25519 share: illegal_parameter (47)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.key_share, encodeClientKeyShares([{ group: 0x001d, key: new Uint8Array(32) }]))))).toBe(47);
+    expect(alertFor(hello(replace(base13(), Ext.key_share, encodeClientKeyShares([{ group: 0x001d, key: new Uint8Array(32) }]))))).toEqual(refused(47, 'InvalidKeyShare'));
   });
   it('a P-256 share of the wrong length: illegal_parameter (47)', () => {
     const exts = replace(replace(base13(), Ext.supported_groups, encodeU16List([0x0017])), Ext.key_share,
       encodeClientKeyShares([{ group: 0x0017, key: new Uint8Array(33).fill(4) }]));
-    expect(alertFor(hello(exts))).toBe(47);
+    expect(alertFor(hello(exts))).toEqual(refused(47, 'InvalidKeyShare'));
   });
   it('pre_shared_key not last: illegal_parameter (47)', () => {
     const psk = new Writer().nested16((w) => w.vec16(new Uint8Array(16)).u32(0)).nested16((w) => w.vec8(new Uint8Array(32))).finish();
-    expect(alertFor(hello([[Ext.pre_shared_key, psk], [Ext.psk_key_exchange_modes, Uint8Array.of(1, 1)], ...base13()]))).toBe(47);
+    expect(alertFor(hello([[Ext.pre_shared_key, psk], [Ext.psk_key_exchange_modes, Uint8Array.of(1, 1)], ...base13()]))).toEqual(refused(47, 'PskNotLastExtension'));
   });
   it('pre_shared_key without psk_key_exchange_modes: missing_extension (109)', () => {
     const psk = new Writer().nested16((w) => w.vec16(new Uint8Array(16)).u32(0)).nested16((w) => w.vec8(new Uint8Array(32))).finish();
-    expect(alertFor(hello([...base13(), [Ext.pre_shared_key, psk]]))).toBe(109);
+    expect(alertFor(hello([...base13(), [Ext.pre_shared_key, psk]]))).toEqual(refused(109, 'PskWithoutKeyExchangeModes'));
   });
   it('supported_versions naming no version we speak: protocol_version (70)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.supported_versions, versions(0x7f1c, 0x0302))))).toBe(70);
+    expect(alertFor(hello(replace(base13(), Ext.supported_versions, versions(0x7f1c, 0x0302))))).toEqual(refused(70, 'NoCommonVersion'));
   });
   it('a TLS 1.2 client to a TLS 1.3-only (modern) server: protocol_version (70)', () => {
     const modern = TlsSettings.modern(pki.ecdsa.certPath, pki.ecdsa.keyPath);
-    expect(alertFor(hello(replace(base13(), Ext.supported_versions, undefined), [0xc02b]), modern)).toBe(70);
+    expect(alertFor(hello(replace(base13(), Ext.supported_versions, undefined), [0xc02b]), modern)).toEqual(refused(70, 'NoCommonVersion'));
   });
   it('no ALPN protocol in common: no_application_protocol (120)', () => {
     const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setAlpn(Alpn.H2);
-    expect(alertFor(hello([...base13(), [Ext.alpn, encodeAlpn(['spdy/3'])]]), settings)).toBe(120);
+    expect(alertFor(hello([...base13(), [Ext.alpn, encodeAlpn(['spdy/3'])]]), settings)).toEqual(refused(120, 'NoCommonAlpn'));
   });
   it('odd-length signature_algorithms: decode_error (50)', () => {
-    expect(alertFor(hello(replace(base13(), Ext.signature_algorithms, Uint8Array.of(0, 3, 4, 3, 5))))).toBe(50);
+    expect(alertFor(hello(replace(base13(), Ext.signature_algorithms, Uint8Array.of(0, 3, 4, 3, 5))))).toEqual(refused(50, 'OddLengthList'));
   });
   it('TLS 1.2 without signature_algorithms (SHA-1 implied): handshake_failure (40)', () => {
     const exts: Exts = [[Ext.supported_groups, encodeU16List([0x001d])]];
-    expect(alertFor(hello(exts, [0xc02b]))).toBe(40);
+    expect(alertFor(hello(exts, [0xc02b]))).toEqual(refused(40, 'NoCommonSignatureScheme'));
   });
   it('TLS 1.2 with TLS_FALLBACK_SCSV: inappropriate_fallback (86)', () => {
     const exts: Exts = [[Ext.supported_groups, encodeU16List([0x001d])], [Ext.signature_algorithms, encodeU16List([0x0403])]];
-    expect(alertFor(hello(exts, [0xc02b, 0x5600]))).toBe(86);
+    expect(alertFor(hello(exts, [0xc02b, 0x5600]))).toEqual(refused(86, 'InappropriateFallback'));
   });
   it('TLS 1.2 with a non-empty renegotiation_info: handshake_failure (40)', () => {
     const exts: Exts = [[Ext.signature_algorithms, encodeU16List([0x0403])], [Ext.renegotiation_info, Uint8Array.of(1, 7)]];
-    expect(alertFor(hello(exts, [0xc02b]))).toBe(40);
+    expect(alertFor(hello(exts, [0xc02b]))).toEqual(refused(40, 'NonEmptyRenegotiationInfo'));
   });
   it('TLS 1.2 with extended_master_secret carrying data: decode_error (50)', () => {
     const exts: Exts = [[Ext.signature_algorithms, encodeU16List([0x0403])], [Ext.extended_master_secret, Uint8Array.of(0)]];
-    expect(alertFor(hello(exts, [0xc02b]))).toBe(50);
+    expect(alertFor(hello(exts, [0xc02b]))).toEqual(refused(50, 'ExtendedMasterSecretWithData'));
   });
   it('TLS 1.2 offering only RSA key exchange and CBC: handshake_failure (40)', () => {
     const exts: Exts = [[Ext.signature_algorithms, encodeU16List([0x0403])]];
-    expect(alertFor(hello(exts, [0x002f, 0x0035, 0xc013]))).toBe(40);
+    expect(alertFor(hello(exts, [0x002f, 0x0035, 0xc013]))).toEqual(refused(40, 'NoCommonCipherSuite'));
   });
   it('a server_name with a trailing dot: illegal_parameter (47)', () => {
     const sni = new Writer().nested16((w) => w.u8(0).vec16(new Uint8Array(Buffer.from('localhost.')))).finish();
-    expect(alertFor(hello([...base13(), [Ext.server_name, sni]]))).toBe(47);
+    expect(alertFor(hello([...base13(), [Ext.server_name, sni]]))).toEqual(refused(47, 'InvalidServerName'));
   });
   it('the ClientHello split over many one-byte-payload records still works', () => {
     const rec = hello(base13());
@@ -146,7 +150,7 @@ describe('the server answers malformed and unusual ClientHellos with the RFC ale
     const msg = hello(base13()).subarray(5);
     const s = newServerEngine(compileServerConfig(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath), nodeCryptoProvider));
     s.receive(encodeRecord(22, 0x0301, msg.subarray(0, 10)));
-    expect(() => s.receive(encodeRecord(21, 0x0301, Uint8Array.of(1, 0)))).toThrow(TlsHandshakeError);
+    expect(() => s.receive(encodeRecord(21, 0x0301, Uint8Array.of(1, 0)))).toThrow(expect.objectContaining({ condition: 'RecordInsideHandshakeMessage' }));
     expect(Array.from(s.pullOutput()!)).toEqual([21, 3, 3, 0, 2, 2, 10]);
   });
 });
@@ -179,6 +183,7 @@ describe('early data is declined by skipping it (RFC 8446 4.2.10)', () => {
       err = e as TlsHandshakeError;
     }
     expect(err?.alert).toBe(20);
+    expect((err as PureTlsProtocolError).condition).toBe('BadRecordMac');
   });
 
   it('after a HelloRetryRequest, plaintext application_data is skipped until the second ClientHello', () => {
@@ -203,6 +208,8 @@ describe('error classes', () => {
     }
     expect(err).toBeInstanceOf(TlsProtocolError);
     expect((err as InstanceType<typeof TlsProtocolError>).code).toBe('TLS_PROTOCOL');
+    expect(err).toBeInstanceOf(PureTlsProtocolError);
+    expect((err as PureTlsProtocolError).condition).toBe('BadVectorLength');
     expect((err as InstanceType<typeof TlsProtocolError>).source).toBe('downstream');
     // Once failed, the engine stays failed with the same error.
     expect(() => s.receive(new Uint8Array(1))).toThrow(err as Error);

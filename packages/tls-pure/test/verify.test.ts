@@ -48,18 +48,18 @@ describe('chain verification', () => {
 
   it('accepts a good chain for every key type', () => {
     for (const c of [pki.ecdsa, pki.p384, pki.rsa, pki.ed25519]) {
-      expect(verifyCertificateChain([der(c.certPem)], base)[0]!.subject).toContain('CN=');
+      expect(verifyCertificateChain(c.chainDer, base)[0]!.subject).toContain('CN=');
     }
   });
 
   it('reasons: unknown-ca, self-signed, expired, not-yet-valid, hostname-mismatch, bad-usage', () => {
-    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, trust: [new X509Certificate(pki.otherCaPem)] }))).toBe('unknown-ca');
+    expect(reason(() => verifyCertificateChain(pki.ecdsa.chainDer, { ...base, trust: [new X509Certificate(pki.otherCaPem)] }))).toBe('unknown-ca');
     expect(reason(() => verifyCertificateChain([der(pki.selfSigned.certPem)], base))).toBe('self-signed');
-    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, now: new Date(Date.now() + 400 * 86400_000) }))).toBe('expired');
-    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, now: new Date(Date.now() - 2 * 86400_000) }))).toBe('not-yet-valid');
-    expect(reason(() => verifyCertificateChain([der(pki.ecdsa.certPem)], { ...base, hostnames: ['evil.test'] }))).toBe('hostname-mismatch');
+    expect(reason(() => verifyCertificateChain(pki.ecdsa.chainDer, { ...base, now: new Date(Date.now() + 400 * 86400_000) }))).toBe('expired');
+    expect(reason(() => verifyCertificateChain(pki.ecdsa.chainDer, { ...base, now: new Date(Date.now() - 2 * 86400_000) }))).toBe('not-yet-valid');
+    expect(reason(() => verifyCertificateChain(pki.ecdsa.chainDer, { ...base, hostnames: ['evil.test'] }))).toBe('hostname-mismatch');
     // A clientAuth-only certificate presented by a server.
-    expect(reason(() => verifyCertificateChain([der(pki.client.certPem)], { ...base, hostnames: [] }))).toBe('bad-usage');
+    expect(reason(() => verifyCertificateChain(pki.client.chainDer, { ...base, hostnames: [] }))).toBe('bad-usage');
     expect(reason(() => verifyCertificateChain([], base))).toBe('no-certificate');
   });
 
@@ -72,13 +72,17 @@ describe('chain verification', () => {
     execFileSync('openssl', ['x509', '-req', '-in', join(dir, 'sub.csr'), '-CA', pki.ecdsa.certPath, '-CAkey', pki.ecdsa.keyPath, '-CAcreateserial',
       '-days', '5', '-extfile', join(dir, 'sub.ext'), '-out', join(dir, 'sub.pem')], { stdio: 'pipe' });
     const sub = readFileSync(join(dir, 'sub.pem'), 'utf8');
-    expect(reason(() => verifyCertificateChain([der(sub), der(pki.ecdsa.certPem)], base))).toBe('not-a-ca');
+    expect(reason(() => verifyCertificateChain([der(sub), ...pki.ecdsa.chainDer], base))).toBe('not-a-ca');
   });
 
   it('a tampered signature is not accepted', () => {
-    const d = der(pki.ecdsa.certPem);
-    d[d.length - 5]! ^= 0x01;
-    expect(['bad-signature', 'unknown-ca', 'malformed']).toContain(reason(() => verifyCertificateChain([d], base)));
+    // One bit of the serial number (inside the signed part, so the DER still parses) changed.
+    const [leaf, intermediate] = pki.ecdsa.chainDer.map((b) => b.slice());
+    expect(Array.from(leaf!.subarray(0, 2))).toEqual([0x30, 0x82]);
+    expect(Array.from(leaf!.subarray(8, 13))).toEqual([0xa0, 0x03, 0x02, 0x01, 0x02]); // tbsCertificate, version v3
+    expect(leaf![13]).toBe(0x02); // the serial's INTEGER tag
+    leaf![16]! ^= 0x01;
+    expect(reason(() => verifyCertificateChain([leaf!, intermediate!], base))).toBe('bad-signature');
   });
 });
 
@@ -134,7 +138,7 @@ describe('chain constraints', () => {
   });
 
   it('an unknown critical extension is refused (unsupported-critical-extension); non-critical is fine', () => {
-    const caKey = join(dir, 'ca.key');
+    const caKey = pki.caKeyPath;
     const crit = sign('crit-leaf', pki.caPath, caKey, `${LEAF}1.3.6.1.4.1.99999.1=critical,ASN1:NULL\n`);
     const nonCrit = sign('noncrit-leaf', pki.caPath, caKey, `${LEAF}1.3.6.1.4.1.99999.1=ASN1:NULL\n`);
     const opts = { trust: [ca], purpose: 'server' as const, hostnames: ['localhost'], source: 'upstream' as const };

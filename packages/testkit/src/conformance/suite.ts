@@ -13,6 +13,7 @@ import { interopCases, peerBinsFrom } from './interop-cases.js';
 import { keylogCases } from './keylog-cases.js';
 import { pqCases } from './pq-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
+import { resumptionCallbackCases } from './resumption-callback-cases.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
 import { sessionAndDataCases } from './session-and-data-cases.js';
 import { tlsFaultCases } from './tls-fault-cases.js';
@@ -66,6 +67,7 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     configAndTimeoutCases(ctx);
     sessionAndDataCases(ctx);
     tlsFaultCases(ctx);
+    resumptionCallbackCases(ctx);
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);

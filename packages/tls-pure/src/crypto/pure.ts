@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { sha224, sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
@@ -14,13 +14,15 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import forge from 'node-forge';
 import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
 import { keyKind } from './provider.js';
-import { SCHEMES } from './schemes.js';
+import { SCHEMES, type SignatureHash } from './schemes.js';
 
 const HASHES = { sha256: nobleSha256, sha384, sha512 } as const;
 // SHA-256 (the hash of the common suites) from our lean implementation: a handshake's ~20 HMACs
 // and its transcript hashes are short inputs, where @noble's per-call setup costs more than the
 // compression itself.
 const digest = (alg: HashName, data: Uint8Array): Uint8Array => (alg === 'sha256' ? sha256(data) : HASHES[alg](data));
+/** The digest a signature scheme signs: SHA-224 exists only for TLS 1.2 ECDSA. */
+const signedDigest = (alg: SignatureHash, data: Uint8Array): Uint8Array => (alg === 'sha224' ? sha224(data) : digest(alg, data));
 
 // What still runs on @noble's fixed-base tables: P-384 signing and key generation, Ed25519
 // signing, and the u1*G half of ECDSA verification. P-256 signing and key generation and X25519
@@ -226,7 +228,7 @@ export class ChaCha20Poly1305Aead implements Aead {
 // once and hand out slices. Every byte is handed out once and wiped from the pool when taken.
 const POOL = new Uint8Array(4096);
 let poolPos = POOL.length;
-function random(n: number): Uint8Array {
+function poolRandom(n: number): Uint8Array {
   if (n > 256) return randomBytes(n);
   if (poolPos + n > POOL.length) {
     POOL.set(randomBytes(POOL.length));
@@ -238,7 +240,7 @@ function random(n: number): Uint8Array {
   return out;
 }
 
-function ecdhe(group: GroupName): KeyExchange {
+function ecdhe(group: GroupName, random: (n: number) => Uint8Array = poolRandom): KeyExchange {
   if (group === 'x25519') {
     const sk = random(32); // any 32 bytes: X25519 clamps the scalar (RFC 7748 5)
     return {
@@ -271,33 +273,50 @@ function ecdhe(group: GroupName): KeyExchange {
   };
 }
 
+/**
+ * The pure provider drawing every random byte (randoms, ephemeral keys, ECDSA P-256 nonces) from
+ * `random`: for replaying recorded transcripts with fixed randomness. RSA-PSS salts still come
+ * from node-forge's own generator; P-384 ECDSA and Ed25519 signatures are deterministic anyway.
+ */
+export function pureCryptoProviderWith(random: (n: number) => Uint8Array, name = 'pure (own randomness)'): CryptoProvider {
+  return {
+    ...pureCryptoProvider,
+    name,
+    random,
+    keyExchange: (group) => ecdhe(group, random),
+    sign: (key, scheme, message) => sign(key, scheme, message, random),
+  };
+}
+
+function sign(key: KeyObject, scheme: number, message: Uint8Array, random: (n: number) => Uint8Array): Uint8Array {
+  const info = SCHEMES.get(scheme);
+  const k = prepare(key);
+  if (!info) throw new Error(`unknown signature scheme ${scheme}`);
+  // P-256: our float64 fixed-base signer with a hedged nonce (src/crypto/p256.ts), ~2.5x @noble's.
+  if (k.kind === 'ec-p256') return p256SignDer(k.secret!, signedDigest(info.hash, message), random);
+  if (k.kind === 'ec-p384') return p384.sign(signedDigest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
+  if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
+  if (k.kind !== 'rsa' || info.hash === 'sha224') throw new Error('unsupported key');
+  const md = forgeMd(info.hash);
+  md.update(binary(message));
+  if (info.algo === 'pss') {
+    const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });
+    return fromBinary(k.priv!.sign(md, pss));
+  }
+  return fromBinary(k.priv!.sign(md));
+}
+
 /** Pure-JavaScript cryptography: @noble/* for hashes, AEADs, ECDHE, ECDSA and Ed25519; node-forge for RSA. */
 export const pureCryptoProvider: CryptoProvider = {
   name: 'pure',
   // @noble's AES is table-based: slower than ChaCha20 here, and its table lookups are not constant-time.
   hardwareAes: false,
-  random,
+  random: poolRandom,
   hash: digest,
   hmac: (alg, key, data) => (alg === 'sha256' ? hmacSha256(key, data) : hmac(HASHES[alg], key, data)),
   aead: (alg, key) => (alg === 'chacha20-poly1305' ? new ChaCha20Poly1305Aead(key) : new GcmAead(key)),
-  keyExchange: ecdhe,
-  sign(key, scheme, message) {
-    const info = SCHEMES.get(scheme);
-    const k = prepare(key);
-    if (!info) throw new Error(`unknown signature scheme ${scheme}`);
-    // P-256: our float64 fixed-base signer with a hedged nonce (src/crypto/p256.ts), ~2.5x @noble's.
-    if (k.kind === 'ec-p256') return p256SignDer(k.secret!, digest(info.hash, message), random);
-    if (k.kind === 'ec-p384') return p384.sign(digest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
-    if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
-    if (k.kind !== 'rsa') throw new Error('unsupported key');
-    const md = forgeMd(info.hash);
-    md.update(binary(message));
-    if (info.algo === 'pss') {
-      const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });
-      return fromBinary(k.priv!.sign(md, pss));
-    }
-    return fromBinary(k.priv!.sign(md));
-  },
+  keyExchange: (group) => ecdhe(group),
+  sign: (key, scheme, message) => sign(key, scheme, message, poolRandom),
   verify(key, scheme, message, signature) {
     const info = SCHEMES.get(scheme);
     if (!info) return false;
@@ -306,10 +325,10 @@ export const pureCryptoProvider: CryptoProvider = {
       if (k.kind === 'ec-p256' || k.kind === 'ec-p384') {
         if (info.algo !== 'ecdsa') return false;
         const curve = k.kind === 'ec-p256' ? p256 : p384;
-        return curve.verify(signature, digest(info.hash, message), k.public, { prehash: false, format: 'der', lowS: false });
+        return curve.verify(signature, signedDigest(info.hash, message), k.public, { prehash: false, format: 'der', lowS: false });
       }
       if (k.kind === 'ed25519') return info.algo === 'ed25519' && ed25519.verify(signature, message, k.public);
-      if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1')) return false;
+      if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1') || info.hash === 'sha224') return false;
       const hashed = digest(info.hash, message);
       if (info.algo === 'pss') {
         const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });

@@ -7,14 +7,21 @@ export const SignatureScheme = {
   rsa_pkcs1_sha512: 0x0601,
   ecdsa_secp256r1_sha256: 0x0403,
   ecdsa_secp384r1_sha384: 0x0503,
+  /** TLS 1.2 only (RFC 5246 7.4.1.4.1 ecdsa + sha512); in TLS 1.3 it names P-521, which we lack. */
+  ecdsa_secp521r1_sha512: 0x0603,
+  /** TLS 1.2 only: ecdsa + sha224 (RFC 5246 7.4.1.4.1). */
+  ecdsa_sha224: 0x0303,
   rsa_pss_rsae_sha256: 0x0804,
   rsa_pss_rsae_sha384: 0x0805,
   rsa_pss_rsae_sha512: 0x0806,
   ed25519: 0x0807,
 } as const;
 
+/** The hash a signature scheme signs over: the transcript hashes, plus SHA-224 for TLS 1.2 ECDSA. */
+export type SignatureHash = HashName | 'sha224';
+
 export interface SchemeInfo {
-  hash: HashName;
+  hash: SignatureHash;
   /** 'ecdsa' / 'pss' / 'pkcs1' / 'ed25519' */
   algo: 'ecdsa' | 'pss' | 'pkcs1' | 'ed25519';
   /** For ECDSA in TLS 1.3 the curve is bound to the scheme. */
@@ -27,6 +34,9 @@ export const SCHEMES: ReadonlyMap<number, SchemeInfo> = new Map<number, SchemeIn
   [0x0601, { hash: 'sha512', algo: 'pkcs1' }],
   [0x0403, { hash: 'sha256', algo: 'ecdsa', curve: 'ec-p256' }],
   [0x0503, { hash: 'sha384', algo: 'ecdsa', curve: 'ec-p384' }],
+  // TLS 1.2: the curve does not bind the hash (RFC 5246 7.4.1.4.1); in TLS 1.3 0x0603 is P-521 and 0x0303 does not exist.
+  [0x0603, { hash: 'sha512', algo: 'ecdsa', curve: 'unsupported' }],
+  [0x0303, { hash: 'sha224', algo: 'ecdsa', curve: 'unsupported' }],
   [0x0804, { hash: 'sha256', algo: 'pss' }],
   [0x0805, { hash: 'sha384', algo: 'pss' }],
   [0x0806, { hash: 'sha512', algo: 'pss' }],
@@ -41,9 +51,10 @@ export const OFFERED_SIGNATURE_SCHEMES = TLS12_SIGNATURE_SCHEMES;
 
 /** The scheme our key signs with, given what the peer accepts; undefined when none fits. */
 export function chooseScheme(kind: KeyKind, peer: readonly number[], tls13: boolean): number | undefined {
+  // TLS 1.2: an ECDSA key signs with any hash the peer takes, the curve's own first (RFC 5246 7.4.1.4.1).
   const ours: number[] =
-    kind === 'ec-p256' ? [0x0403]
-    : kind === 'ec-p384' ? [0x0503]
+    kind === 'ec-p256' ? (tls13 ? [0x0403] : [0x0403, 0x0503, 0x0603, 0x0303])
+    : kind === 'ec-p384' ? (tls13 ? [0x0503] : [0x0503, 0x0603, 0x0403, 0x0303])
     : kind === 'ed25519' ? [0x0807]
     : kind === 'rsa' ? (tls13 ? [0x0804, 0x0805, 0x0806] : [0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601])
     : [];
@@ -56,7 +67,7 @@ export function schemeFitsKey(scheme: number, kind: KeyKind, tls13: boolean): bo
   if (!info) return false;
   switch (info.algo) {
     case 'ecdsa':
-      return tls13 ? info.curve === kind : kind === 'ec-p256' || kind === 'ec-p384';
+      return tls13 ? info.curve === kind && kind !== 'unsupported' : kind === 'ec-p256' || kind === 'ec-p384';
     case 'ed25519':
       return kind === 'ed25519';
     case 'pss':

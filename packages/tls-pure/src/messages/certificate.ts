@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 import { parseExtensions, writeExtensions, type Extensions } from './extensions.js';
 
@@ -83,6 +83,6 @@ export function parseKeyUpdate(body: Uint8Array): boolean {
   const r = new Reader(body, 'KeyUpdate');
   const v = r.u8();
   r.end();
-  if (v > 1) throw fatal(AlertDescription.illegal_parameter, 'bad KeyUpdate request_update');
+  if (v > 1) throw fatal(PeerMisbehaved.BadKeyUpdateRequest);
   return v === 1;
 }

@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 
 /** RFC 8446 4.2 ExtensionType, plus the TLS 1.2 ones we use. */
@@ -40,7 +40,7 @@ export function parseExtensions(r: Reader, where: string): { map: Extensions; or
   while (er.remaining > 0) {
     const type = er.u16();
     const data = er.vec16();
-    if (map.has(type)) throw fatal(AlertDescription.illegal_parameter, `duplicate extension ${type} in ${where}`);
+    if (map.has(type)) throw fatal(PeerMisbehaved.DuplicateExtension, `${type} in ${where}`);
     map.set(type, data);
     order.push(type);
   }
@@ -54,8 +54,8 @@ export function writeExtensions(w: Writer, exts: Array<[number, Uint8Array]>): v
 }
 
 /** The body of a vector of u16 values (cipher suites, groups, schemes, versions); an odd length is a decode_error. */
-export function u16s(list: Uint8Array, oddMessage: string): number[] {
-  if (list.length % 2) throw fatal(AlertDescription.decode_error, oddMessage);
+export function u16s(list: Uint8Array, what: string): number[] {
+  if (list.length % 2) throw fatal(PeerMisbehaved.OddLengthList, what);
   const out: number[] = [];
   for (let i = 0; i < list.length; i += 2) out.push((list[i]! << 8) | list[i + 1]!);
   return out;
@@ -66,7 +66,7 @@ export function u16List(data: Uint8Array, what: string, min = 2): number[] {
   const r = new Reader(data, what);
   const list = r.vec16(min);
   r.end();
-  return u16s(list, `odd length ${what}`);
+  return u16s(list, what);
 }
 
 export function encodeU16List(values: readonly number[]): Uint8Array {
@@ -83,11 +83,11 @@ export function parseServerName(data: Uint8Array): string | undefined {
     const type = list.u8();
     const name = list.vec16(1);
     if (type === 0) {
-      if (host !== undefined) throw fatal(AlertDescription.illegal_parameter, 'two host names in server_name');
+      if (host !== undefined) throw fatal(PeerMisbehaved.InvalidServerName, 'two host names');
       // RFC 6066 3: ASCII, no trailing dot, no NUL.
-      for (const c of name) if (c < 0x21 || c > 0x7e) throw fatal(AlertDescription.illegal_parameter, 'bad byte in server_name');
+      for (const c of name) if (c < 0x21 || c > 0x7e) throw fatal(PeerMisbehaved.InvalidServerName, 'a byte outside printable ASCII');
       host = Buffer.from(name).toString('ascii').toLowerCase();
-      if (host.endsWith('.')) throw fatal(AlertDescription.illegal_parameter, 'server_name ends with a dot');
+      if (host.endsWith('.')) throw fatal(PeerMisbehaved.InvalidServerName, 'a trailing dot');
     }
   }
   return host;
@@ -120,7 +120,7 @@ export function parseClientKeyShares(data: Uint8Array): Array<{ group: number; k
   while (list.remaining > 0) {
     const group = list.u16();
     const key = list.vec16(1);
-    if (out.some((s) => s.group === group)) throw fatal(AlertDescription.illegal_parameter, 'duplicate key_share group');
+    if (out.some((s) => s.group === group)) throw fatal(PeerMisbehaved.DuplicateKeyShareGroup);
     out.push({ group, key });
   }
   return out;
@@ -135,7 +135,7 @@ export function parseClientVersions(data: Uint8Array): number[] {
   const r = new Reader(data, 'supported_versions');
   const list = r.vec8(2, 254);
   r.end();
-  return u16s(list, 'odd supported_versions');
+  return u16s(list, 'supported_versions');
 }
 
 /** RFC 8449 record_size_limit: a u16 of at least 64. */
@@ -143,7 +143,7 @@ export function parseRecordSizeLimit(data: Uint8Array): number {
   const r = new Reader(data, 'record_size_limit');
   const v = r.u16();
   r.end();
-  if (v < 64) throw fatal(AlertDescription.illegal_parameter, 'record_size_limit below 64');
+  if (v < 64) throw fatal(PeerMisbehaved.RecordSizeLimitTooSmall);
   return v;
 }
 

@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { ByteQueue } from '../byte-queue.js';
 import { constantTimeEqual } from '../bytes.js';
 
@@ -28,8 +28,14 @@ export interface HandshakeMessage {
   raw: Uint8Array;
 }
 
-/** No handshake message we accept is larger (a long certificate chain fits with room). */
-export const MAX_HANDSHAKE_MESSAGE = 1 << 17;
+/**
+ * The largest legal ClientHello body (RFC 5246 7.4.1.2 / RFC 8446 4.1.2 at every vector's
+ * maximum): version 2 + random 32 + session id 1+32 + cipher suites 2+65534 + compression 1+255
+ * + extensions 2+65535.
+ */
+export const MAX_CLIENT_HELLO_BODY = 2 + 32 + 1 + 32 + 2 + 65534 + 1 + 255 + 2 + 65535;
+/** No handshake message we accept is larger: every legal ClientHello fits, and a long certificate chain with room. */
+export const MAX_HANDSHAKE_MESSAGE = Math.max(1 << 17, MAX_CLIENT_HELLO_BODY);
 
 export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + body.length);
@@ -46,8 +52,8 @@ export function encodeHandshake(type: number, body: Uint8Array): Uint8Array {
  * (RFC 8446 4.4.4, RFC 5246 7.4.9), compared in constant time.
  */
 export function checkFinished(expected: Uint8Array, received: Uint8Array, side: string): void {
-  if (received.length !== expected.length) throw fatal(AlertDescription.decode_error, `${side} Finished has the wrong length`);
-  if (!constantTimeEqual(expected, received)) throw fatal(AlertDescription.decrypt_error, `${side} Finished does not verify`);
+  if (received.length !== expected.length) throw fatal(PeerMisbehaved.FinishedWrongLength, side);
+  if (!constantTimeEqual(expected, received)) throw fatal(PeerMisbehaved.BadFinished, side);
 }
 
 /**
@@ -65,7 +71,7 @@ export class HandshakeReassembler {
     if (this.queue.length < 4) return undefined;
     const h = this.queue.peek(4);
     const len = (h[1]! << 16) | (h[2]! << 8) | h[3]!;
-    if (len > MAX_HANDSHAKE_MESSAGE) throw fatal(AlertDescription.decode_error, `handshake message of ${len} bytes`);
+    if (len > MAX_HANDSHAKE_MESSAGE) throw fatal(PeerMisbehaved.HandshakeMessageTooLong, `${len} bytes`);
     if (this.queue.length < 4 + len) return undefined;
     const raw = this.queue.take(4 + len);
     return { type: raw[0]!, body: raw.subarray(4), raw };

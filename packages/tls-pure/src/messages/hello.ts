@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 import { Ext, parseExtensions, u16s, writeExtensions, type Extensions } from './extensions.js';
 
@@ -17,12 +17,12 @@ export function parseClientHello(body: Uint8Array): ClientHello {
   const legacyVersion = r.u16();
   const random = r.bytes(32);
   const sessionId = r.vec8(0, 32);
-  const cipherSuites = u16s(r.vec16(2, 0xfffe), 'odd cipher_suites length');
+  const cipherSuites = u16s(r.vec16(2, 0xfffe), 'cipher_suites');
   const compressionMethods = r.vec8(1);
   const { map, order } = parseExtensions(r, 'ClientHello');
   r.end();
   if (map.has(Ext.pre_shared_key) && order[order.length - 1] !== Ext.pre_shared_key) {
-    throw fatal(AlertDescription.illegal_parameter, 'pre_shared_key is not the last extension');
+    throw fatal(PeerMisbehaved.PskNotLastExtension);
   }
   return { legacyVersion, random, sessionId, cipherSuites, compressionMethods, extensions: map };
 }

@@ -1,4 +1,4 @@
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { ByteQueue } from '../byte-queue.js';
 
 /** RFC 8446 section 5.1 ContentType. */
@@ -39,9 +39,9 @@ export class RecordDeframer {
     const type = h[0]!;
     const version = (h[1]! << 8) | h[2]!;
     const length = (h[3]! << 8) | h[4]!;
-    if (type < 20 || type > 23) throw fatal(AlertDescription.unexpected_message, `unknown record content type ${type}`);
-    if (h[1] !== 3) throw fatal(AlertDescription.protocol_version, `bad record version 0x${version.toString(16)}`);
-    if (length > MAX_CIPHERTEXT) throw fatal(AlertDescription.record_overflow, `record of ${length} bytes`);
+    if (type < 20 || type > 23) throw fatal(PeerMisbehaved.UnknownRecordContentType, `type ${type}`);
+    if (h[1] !== 3) throw fatal(PeerMisbehaved.BadRecordVersion, `0x${version.toString(16)}`);
+    if (length > MAX_CIPHERTEXT) throw fatal(PeerMisbehaved.RecordTooLong, `${length} bytes`);
     if (this.queue.length < 5 + length) return undefined;
     const whole = this.queue.take(5 + length);
     return { type, header: whole.subarray(0, 5), fragment: whole.subarray(5) };

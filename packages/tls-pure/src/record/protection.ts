@@ -1,6 +1,6 @@
 import type { Aead, CryptoProvider } from '../crypto/provider.js';
 import type { CipherSuite } from '../suites.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { ContentType, MAX_PLAINTEXT } from './framing.js';
 
 function seqBytes(seq: number): Uint8Array {
@@ -62,19 +62,19 @@ export class Tls13Protection implements RecordProtection {
 
   open(type: number, header: Uint8Array, fragment: Uint8Array): { type: number; content: Uint8Array } {
     // RFC 8446 5.2: protected records are application_data and at most 2^14 + 256 bytes.
-    if (type !== ContentType.application_data) throw fatal(AlertDescription.unexpected_message, `unprotected record of type ${type} after keys changed`);
-    if (fragment.length > MAX_PLAINTEXT + 256) throw fatal(AlertDescription.record_overflow, 'ciphertext record too long');
+    if (type !== ContentType.application_data) throw fatal(PeerMisbehaved.UnprotectedRecordAfterKeyChange, `type ${type}`);
+    if (fragment.length > MAX_PLAINTEXT + 256) throw fatal(PeerMisbehaved.CiphertextRecordTooLong);
     const inner = this.aead.open(xorNonce(this.iv, this.seq), header, fragment);
     // The sequence number moves only on success, so a skipped early-data record (RFC 8446 4.2.10) costs nothing.
-    if (!inner) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
+    if (!inner) throw fatal(PeerMisbehaved.BadRecordMac);
     this.seq++;
     // RFC 8446 5.4: TLSInnerPlaintext (content, type and padding) is at most 2^14 + 1 bytes.
-    if (inner.length > MAX_PLAINTEXT + 1) throw fatal(AlertDescription.record_overflow, 'protected record too long');
+    if (inner.length > MAX_PLAINTEXT + 1) throw fatal(PeerMisbehaved.InnerPlaintextTooLong);
     // Strip zero padding; the last non-zero byte is the real content type (RFC 8446 5.4).
     let i = inner.length - 1;
     while (i >= 0 && inner[i] === 0) i--;
-    if (i < 0) throw fatal(AlertDescription.unexpected_message, 'protected record has no content type');
-    if (i > MAX_PLAINTEXT) throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
+    if (i < 0) throw fatal(PeerMisbehaved.MissingInnerContentType);
+    if (i > MAX_PLAINTEXT) throw fatal(PeerMisbehaved.PlaintextRecordTooLong);
     return { type: inner[i]!, content: inner.subarray(0, i) };
   }
 }
@@ -136,20 +136,20 @@ export class Tls12Protection implements RecordProtection {
     let nonce: Uint8Array;
     let ct: Uint8Array;
     if (this.explicitNonce) {
-      if (fragment.length < 8 + 16) throw fatal(AlertDescription.bad_record_mac, 'record too short');
+      if (fragment.length < 8 + 16) throw fatal(PeerMisbehaved.RecordTooShort);
       nonce = new Uint8Array(12);
       nonce.set(this.iv.subarray(0, 4));
       nonce.set(fragment.subarray(0, 8), 4);
       ct = fragment.subarray(8);
     } else {
-      if (fragment.length < 16) throw fatal(AlertDescription.bad_record_mac, 'record too short');
+      if (fragment.length < 16) throw fatal(PeerMisbehaved.RecordTooShort);
       nonce = xorNonce(this.iv, seq);
       ct = fragment;
     }
     const plainLen = ct.length - 16;
-    if (plainLen > MAX_PLAINTEXT) throw fatal(AlertDescription.record_overflow, 'plaintext record too long');
+    if (plainLen > MAX_PLAINTEXT) throw fatal(PeerMisbehaved.PlaintextRecordTooLong);
     const content = this.aead.open(nonce, this.aad(seq, type, plainLen), ct);
-    if (!content) throw fatal(AlertDescription.bad_record_mac, 'record authentication failed');
+    if (!content) throw fatal(PeerMisbehaved.BadRecordMac);
     return { type, content };
   }
 }

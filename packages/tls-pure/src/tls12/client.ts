@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { chainDer, serverCertificate } from '../cert-chain.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -12,7 +12,7 @@ import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } 
 import type { ServerHello } from '../messages/hello.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
-import type { ClientHelloOffer } from '../tls13/client.js';
+import type { ClientHelloOffer } from '../client-hello.js';
 import {
   checkInitialRenegotiationInfo, keyBlock12, type KeyBlock12, masterSecret12, parseNewSessionTicket12, parseServerKeyExchange, verifyData12,
 } from './common.js';
@@ -21,7 +21,7 @@ type State =
   | 'Certificate' | 'ServerKeyExchange' | 'CertificateRequestOrDone' | 'ServerHelloDone'
   | 'NewSessionTicket' | 'ChangeCipherSpec' | 'Finished' | 'Traffic';
 
-/** The TLS 1.2 client, continuing from the ClientHello the TLS 1.3 client sent. */
+/** The TLS 1.2 client, continuing from the version-neutral ClientHello (ClientHelloDispatcher). */
 export class Tls12Client implements Handshaker {
   private state: State = 'Certificate';
   private readonly transcript = new Transcript();
@@ -47,15 +47,15 @@ export class Tls12Client implements Handshaker {
   onServerHello(msg: HandshakeMessage, sh: ServerHello): void {
     this.ctx.setVersion('TLSv1.2');
     const suite = this.offer.suites.find((s) => s.code === sh.cipherSuite);
-    if (!suite) throw fatal(AlertDescription.illegal_parameter, 'server chose a cipher suite we did not offer');
-    if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
+    if (!suite) throw fatal(PeerMisbehaved.CipherSuiteNotOffered);
+    if (sh.compression !== 0) throw fatal(PeerMisbehaved.ServerHelloWithCompression);
     this.suite = suite;
     this.serverRandom = sh.random;
     const allowed: number[] = [Ext.renegotiation_info, Ext.extended_master_secret, Ext.ec_point_formats, Ext.session_ticket, Ext.alpn, Ext.server_name, Ext.record_size_limit];
-    for (const t of sh.extensions.keys()) if (!allowed.includes(t)) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
+    for (const t of sh.extensions.keys()) if (!allowed.includes(t)) throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in ServerHello`);
     checkInitialRenegotiationInfo(sh.extensions.get(Ext.renegotiation_info));
     this.ems = sh.extensions.has(Ext.extended_master_secret);
-    if (this.ems && sh.extensions.get(Ext.extended_master_secret)!.length !== 0) throw fatal(AlertDescription.decode_error, 'extended_master_secret with data');
+    if (this.ems && sh.extensions.get(Ext.extended_master_secret)!.length !== 0) throw fatal(PeerMisbehaved.ExtendedMasterSecretWithData);
     const rsl = sh.extensions.get(Ext.record_size_limit);
     // RFC 8449 4: in TLS 1.2 the limit is the plaintext length; it applies once keys are on.
     if (rsl) this.ctx.setMaxFragment(parseRecordSizeLimit(rsl));
@@ -63,15 +63,15 @@ export class Tls12Client implements Handshaker {
     const alpn = sh.extensions.get(Ext.alpn);
     if (alpn) {
       const list = parseAlpn(alpn);
-      if (!this.cfg.alpn?.length || list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(AlertDescription.illegal_parameter, 'bad ALPN in ServerHello');
+      if (!this.cfg.alpn?.length || list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(PeerMisbehaved.AlpnNotOffered);
       this.alpn = list[0];
     }
     this.transcript.add(msg.raw);
     const session = this.offer.session12;
     if (sh.sessionId.length > 0 && constantTimeEqual(sh.sessionId, this.offer.sessionId)) {
       // RFC 5077 3.4: the echoed session id means the server accepted our ticket.
-      if (!session || session.suite !== suite.code) throw fatal(AlertDescription.illegal_parameter, 'server resumed a session we did not offer');
-      if (session.ems !== this.ems) throw fatal(AlertDescription.handshake_failure, 'extended_master_secret changed on resumption');
+      if (!session || session.suite !== suite.code) throw fatal(PeerMisbehaved.ResumedSessionNotOffered);
+      if (session.ems !== this.ems) throw fatal(PeerMisbehaved.ExtendedMasterSecretChangedOnResumption);
       this.resumed = true;
       this.master = session.secret;
       this.peerCert = session.peerCertificate;
@@ -85,7 +85,7 @@ export class Tls12Client implements Handshaker {
   }
 
   onChangeCipherSpec(): void {
-    if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
+    if (this.state !== 'ChangeCipherSpec') throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, this.state);
     this.ctx.setReadProtection(this.keys!.server);
     this.state = 'Finished';
   }
@@ -108,33 +108,33 @@ export class Tls12Client implements Handshaker {
       case 'Traffic':
         // RFC 5746: renegotiation is refused; a HelloRequest gets a no_renegotiation warning.
         if (msg.type === HandshakeType.hello_request && msg.body.length === 0) return this.ctx.sendWarning(AlertDescription.no_renegotiation);
-        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type}`);
+        throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} after the handshake`);
       default:
-        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+        throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} in ${this.state}`);
     }
   }
 
   private onCertificate(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
+    if (msg.type !== HandshakeType.certificate) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Certificate, got ${msg.type}`);
     const chain = parseCertificate12(msg.body);
     this.peerCert = serverCertificate(chain, this.cfg, this.ctx.source);
     const kind = keyKind(this.peerCert.publicKey);
-    if ((this.suite.auth === 'rsa') !== (kind === 'rsa')) throw fatal(AlertDescription.unsupported_certificate, 'certificate key does not fit the cipher suite');
+    if ((this.suite.auth === 'rsa') !== (kind === 'rsa')) throw fatal(PeerMisbehaved.CertificateKeyDoesNotFitSuite);
     this.transcript.add(msg.raw);
     this.state = 'ServerKeyExchange';
   }
 
   private onServerKeyExchange(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.server_key_exchange) throw fatal(AlertDescription.unexpected_message, 'expected ServerKeyExchange');
+    if (msg.type !== HandshakeType.server_key_exchange) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ServerKeyExchange, got ${msg.type}`);
     const ske = parseServerKeyExchange(msg.body);
     const name = groupName(ske.group);
-    if (!name || !this.cfg.groups.includes(name)) throw fatal(AlertDescription.illegal_parameter, 'server chose a group we did not offer');
+    if (!name || !this.cfg.groups.includes(name)) throw fatal(PeerMisbehaved.GroupNotOffered);
     const key = this.peerCert!.publicKey;
     if (!TLS12_SIGNATURE_SCHEMES.includes(ske.scheme) || !schemeFitsKey(ske.scheme, keyKind(key), false)) {
-      throw fatal(AlertDescription.illegal_parameter, 'ServerKeyExchange signed with a scheme we did not offer');
+      throw fatal(PeerMisbehaved.SignatureSchemeNotOffered, 'ServerKeyExchange');
     }
     const signed = new Writer().bytes(this.offer.random).bytes(this.serverRandom).bytes(ske.params).finish();
-    if (!this.ctx.provider.verify(key, ske.scheme, signed, ske.signature)) throw fatal(AlertDescription.decrypt_error, 'ServerKeyExchange signature does not verify');
+    if (!this.ctx.provider.verify(key, ske.scheme, signed, ske.signature)) throw fatal(PeerMisbehaved.BadSignature, 'ServerKeyExchange');
     this.group = name;
     this.groupCode = ske.group;
     this.serverPub = ske.pub;
@@ -148,14 +148,14 @@ export class Tls12Client implements Handshaker {
     const algs = r.vec16(2);
     r.vec16();
     r.end();
-    this.certRequest = u16s(algs, 'odd length signature_algorithms');
+    this.certRequest = u16s(algs, 'signature_algorithms');
     this.transcript.add(msg.raw);
     this.state = 'ServerHelloDone';
   }
 
   private onServerHelloDone(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.server_hello_done) throw fatal(AlertDescription.unexpected_message, 'expected ServerHelloDone');
-    if (msg.body.length !== 0) throw fatal(AlertDescription.decode_error, 'ServerHelloDone with a body');
+    if (msg.type !== HandshakeType.server_hello_done) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ServerHelloDone, got ${msg.type}`);
+    if (msg.body.length !== 0) throw fatal(PeerMisbehaved.ServerHelloDoneWithBody);
     this.transcript.add(msg.raw);
     const p = this.ctx.provider;
     const ck = this.cfg.clientCertKey;
@@ -170,7 +170,7 @@ export class Tls12Client implements Handshaker {
       kx = p.keyExchange(groupName(this.groupCode)!);
       pms = kx.agree(this.serverPub!);
     } catch {
-      throw fatal(AlertDescription.illegal_parameter, 'invalid server ECDHE key');
+      throw fatal(PeerMisbehaved.InvalidKeyShare);
     }
     this.send(HandshakeType.client_key_exchange, new Writer().vec8(kx.publicKey).finish());
     this.master = masterSecret12(p, this.suite, pms, this.ems, this.transcript.hash(p, this.suite.hash), this.offer.random, this.serverRandom);
@@ -184,7 +184,7 @@ export class Tls12Client implements Handshaker {
   }
 
   private onNewSessionTicket(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.new_session_ticket) throw fatal(AlertDescription.unexpected_message, 'expected NewSessionTicket');
+    if (msg.type !== HandshakeType.new_session_ticket) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected NewSessionTicket, got ${msg.type}`);
     const t = parseNewSessionTicket12(msg.body);
     this.transcript.add(msg.raw);
     if (this.cfg.sessionCache && t.ticket.length > 0) {
@@ -197,7 +197,7 @@ export class Tls12Client implements Handshaker {
   }
 
   private onFinished(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
+    if (msg.type !== HandshakeType.finished) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Finished, got ${msg.type}`);
     const p = this.ctx.provider;
     const expected = verifyData12(p, this.suite, this.master, 'server finished', this.transcript.bytes());
     checkFinished(expected, msg.body, 'server');

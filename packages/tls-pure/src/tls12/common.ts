@@ -3,7 +3,7 @@ import { prf12 } from '../key-schedule.js';
 import { Tls12Protection } from '../record/protection.js';
 import type { CipherSuite } from '../suites.js';
 import { Reader, Writer, concat } from '../bytes.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import { HandshakeType, encodeHandshake } from '../messages/handshake.js';
 
 /** RFC 5246 8.1 and RFC 7627 4: the master secret, extended (session hash) when both sides agreed. */
@@ -47,7 +47,7 @@ export function encodeEcdhParams(group: number, pub: Uint8Array): Uint8Array {
 export function parseServerKeyExchange(body: Uint8Array): { params: Uint8Array; group: number; pub: Uint8Array; scheme: number; signature: Uint8Array } {
   const r = new Reader(body, 'ServerKeyExchange');
   const curveType = r.u8();
-  if (curveType !== 3) throw fatal(AlertDescription.illegal_parameter, 'ServerKeyExchange without a named curve');
+  if (curveType !== 3) throw fatal(PeerMisbehaved.ServerKeyExchangeNotNamedCurve);
   const group = r.u16();
   const pub = r.vec8(1);
   const params = body.subarray(0, 4 + pub.length);
@@ -71,7 +71,9 @@ export function parseNewSessionTicket12(body: Uint8Array): { lifetime: number; t
 
 /** RFC 5746 3.2: the renegotiation_info for an initial handshake is an empty renegotiated_connection. */
 export function checkInitialRenegotiationInfo(data: Uint8Array | undefined): void {
-  if (data && (data.length !== 1 || data[0] !== 0)) throw fatal(AlertDescription.handshake_failure, 'non-empty renegotiation_info on an initial handshake');
+  if (data && (data.length !== 1 || data[0] !== 0)) throw fatal(PeerMisbehaved.NonEmptyRenegotiationInfo);
 }
 
 export const EMPTY_RENEGOTIATION_INFO = Uint8Array.of(0);
+/** RFC 5746 3.3: the cipher suite value a client may send instead of an empty renegotiation_info. */
+export const TLS_EMPTY_RENEGOTIATION_INFO_SCSV = 0x00ff;

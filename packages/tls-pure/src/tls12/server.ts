@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { InvalidCertError, type CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer } from '../bytes.js';
 import type { ServerConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
@@ -16,7 +16,7 @@ import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
 import {
-  EMPTY_RENEGOTIATION_INFO, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12, type KeyBlock12,
+  EMPTY_RENEGOTIATION_INFO, TLS_EMPTY_RENEGOTIATION_INFO_SCSV, checkInitialRenegotiationInfo, encodeEcdhParams, encodeNewSessionTicket12, keyBlock12, type KeyBlock12,
   masterSecret12, verifyData12,
 } from './common.js';
 
@@ -46,6 +46,10 @@ export class Tls12Server implements Handshaker {
   private resumed = false;
   private sendTicket = false;
   private recordSizeLimit: number | undefined;
+  /** The session id of our ServerHello on a full handshake. */
+  private sessionId: Uint8Array = new Uint8Array(0);
+  /** RFC 5746: the client signalled secure renegotiation (SCSV or the extension). */
+  private secureRenegotiation = false;
 
   constructor(private readonly ctx: EngineContext, private readonly cfg: ServerConfig, private readonly peerAddr: string) {}
 
@@ -53,20 +57,21 @@ export class Tls12Server implements Handshaker {
     this.ctx.setVersion('TLSv1.2');
     this.ch = ch;
     const ext = ch.extensions;
-    if (!ch.compressionMethods.includes(0)) throw fatal(AlertDescription.illegal_parameter, 'ClientHello without null compression');
-    // RFC 5746 3.6: the SCSV or an empty renegotiation_info.
+    if (!ch.compressionMethods.includes(0)) throw fatal(PeerMisbehaved.NullCompressionNotOffered);
+    // RFC 5746 3.6: the SCSV or an empty renegotiation_info; only then does our ServerHello carry one.
     checkInitialRenegotiationInfo(ext.get(Ext.renegotiation_info));
+    this.secureRenegotiation = ext.has(Ext.renegotiation_info) || ch.cipherSuites.includes(TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
     const pf = ext.get(Ext.ec_point_formats);
-    if (pf && !new Reader(pf, 'ec_point_formats').vec8(1).includes(0)) throw fatal(AlertDescription.illegal_parameter, 'uncompressed points not offered');
+    if (pf && !new Reader(pf, 'ec_point_formats').vec8(1).includes(0)) throw fatal(PeerMisbehaved.UncompressedPointsNotOffered);
     // RFC 8422 4: without supported_groups the client accepts any curve; secp256r1 is the safe choice.
     const groups = ext.has(Ext.supported_groups) ? u16List(ext.get(Ext.supported_groups)!, 'supported_groups') : [GROUP_CODES.secp256r1];
     const group = this.cfg.groups.find((g) => groups.includes(GROUP_CODES[g]));
-    if (!group) throw fatal(AlertDescription.handshake_failure, 'no ECDHE group in common');
+    if (!group) throw fatal(PeerMisbehaved.NoCommonGroup);
     this.group = group;
     this.sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
     this.ems = ext.has(Ext.extended_master_secret);
     // RFC 7627 5.1: the extension's data is empty.
-    if (this.ems && ext.get(Ext.extended_master_secret)!.length !== 0) throw fatal(AlertDescription.decode_error, 'extended_master_secret with data');
+    if (this.ems && ext.get(Ext.extended_master_secret)!.length !== 0) throw fatal(PeerMisbehaved.ExtendedMasterSecretWithData);
     if (ext.has(Ext.record_size_limit)) {
       // RFC 8449: honour the client's limit on what we send.
       this.recordSizeLimit = parseRecordSizeLimit(ext.get(Ext.record_size_limit)!);
@@ -75,7 +80,7 @@ export class Tls12Server implements Handshaker {
     if (ext.has(Ext.alpn) && this.cfg.alpn) {
       const offered = parseAlpn(ext.get(Ext.alpn)!);
       this.alpn = this.cfg.alpn.select(offered);
-      if (!this.alpn) throw fatal(AlertDescription.no_application_protocol, 'no ALPN protocol in common');
+      if (!this.alpn) throw fatal(PeerMisbehaved.NoCommonAlpn);
     }
     this.transcript.add(msg.raw);
 
@@ -86,12 +91,25 @@ export class Tls12Server implements Handshaker {
       const suite = state && this.cfg.tls12Suites.find((s) => s.code === state.suite && ch.cipherSuites.includes(s.code));
       // RFC 7627 5.3: never resume a non-EMS session with EMS or the other way round.
       if (state && suite && state.version === 0x0303 && state.ems === this.ems && state.sni === (this.sni ?? '')) {
-        return this.resume(suite, state);
+        // The callback runs on resumed handshakes too (docs/tls-options.md); no certificate is sent.
+        return this.afterCertificateCallback(() => this.resume(suite, state));
+      }
+    }
+    // RFC 5246 7.4.1.2: a session id we gave out resumes that session (clients without tickets).
+    if (this.cfg.sessionIds && ch.sessionId.length > 0) {
+      const state = this.cfg.sessionIds.get(ch.sessionId);
+      const suite = state && this.cfg.tls12Suites.find((s) => s.code === state.suite && ch.cipherSuites.includes(s.code));
+      if (state && suite && state.ems === this.ems && state.sni === (this.sni ?? '')) {
+        return this.afterCertificateCallback(() => this.resume(suite, state));
       }
     }
     this.sendTicket = !!this.cfg.tickets && ext.has(Ext.session_ticket);
     const sigAlgs = ext.has(Ext.signature_algorithms) ? u16List(ext.get(Ext.signature_algorithms)!, 'signature_algorithms') : [];
-    const go = (certKey: CertKey | undefined) => this.fullHandshake(sigAlgs, certKey);
+    this.afterCertificateCallback((certKey) => this.fullHandshake(sigAlgs, certKey));
+  }
+
+  /** Runs `go` with the certificate callback's choice, pausing for it when there is a callback. */
+  private afterCertificateCallback(go: (certKey: CertKey | undefined) => void): void {
     if (this.cfg.certificateCallback) {
       this.ctx.pauseForCertificate({ serverName: this.sni, peerAddr: this.peerAddr }, go);
       return;
@@ -100,7 +118,8 @@ export class Tls12Server implements Handshaker {
   }
 
   private serverHelloExtensions(): Array<[number, Uint8Array]> {
-    const exts: Array<[number, Uint8Array]> = [[Ext.renegotiation_info, EMPTY_RENEGOTIATION_INFO]];
+    const exts: Array<[number, Uint8Array]> = [];
+    if (this.secureRenegotiation) exts.push([Ext.renegotiation_info, EMPTY_RENEGOTIATION_INFO]);
     if (this.ems) exts.push([Ext.extended_master_secret, new Uint8Array(0)]);
     if (this.ch.extensions.has(Ext.ec_point_formats)) exts.push([Ext.ec_point_formats, Uint8Array.of(1, 0)]);
     if (this.alpn) exts.push([Ext.alpn, encodeAlpn([this.alpn])]);
@@ -122,18 +141,21 @@ export class Tls12Server implements Handshaker {
   private fullHandshake(sigAlgs: number[], chosen: CertKey | undefined): void {
     const p = this.ctx.provider;
     const certKey = chosen ?? this.cfg.defaultCert;
-    if (!certKey) throw fatal(AlertDescription.unrecognized_name, `no certificate for ${this.sni ?? 'this client'}`);
+    if (!certKey) throw fatal(PeerMisbehaved.NoCertificateForName, this.sni ?? 'no SNI');
     const kind = keyKind(certKey.key);
     const auth = kind === 'rsa' ? 'rsa' : 'ecdsa';
     const preference = serverSuitePreference(this.cfg.tls12Suites, this.ctx.provider.hardwareAes, this.ch.cipherSuites);
     const suite = preference.find((s) => s.auth === auth && this.ch.cipherSuites.includes(s.code));
-    if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.2 cipher suite in common');
+    if (!suite) throw fatal(PeerMisbehaved.NoCommonCipherSuite, 'TLS 1.2');
     this.suite = suite;
     // RFC 5246 7.4.1.4.1: no signature_algorithms means SHA-1, which we do not do.
     const scheme = chooseScheme(kind, sigAlgs, false);
-    if (scheme === undefined) throw fatal(AlertDescription.handshake_failure, 'no signature scheme in common');
+    if (scheme === undefined) throw fatal(PeerMisbehaved.NoCommonSignatureScheme);
 
-    this.serverHello(this.ch.sessionId.length ? p.random(32) : new Uint8Array(0));
+    // A session id names the session for our cache; without a cache, only a client that sent one
+    // gets one (RFC 5077 3.4: it tells the client whether its ticket was accepted).
+    this.sessionId = this.cfg.sessionIds || this.ch.sessionId.length ? p.random(32) : new Uint8Array(0);
+    this.serverHello(this.sessionId);
     this.send(HandshakeType.certificate, encodeCertificate12(chainDer(certKey)));
     this.kx = p.keyExchange(this.group);
     const params = encodeEcdhParams(GROUP_CODES[this.group], this.kx.publicKey);
@@ -182,7 +204,7 @@ export class Tls12Server implements Handshaker {
   }
 
   onChangeCipherSpec(): void {
-    if (this.state !== 'ChangeCipherSpec') throw fatal(AlertDescription.unexpected_message, 'unexpected ChangeCipherSpec');
+    if (this.state !== 'ChangeCipherSpec') throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, this.state);
     this.ctx.setReadProtection(this.keys!.client);
     this.state = 'Finished';
   }
@@ -200,14 +222,14 @@ export class Tls12Server implements Handshaker {
       case 'Traffic':
         // RFC 5746 4.4 / our policy: renegotiation is refused with a warning, the connection goes on.
         if (msg.type === HandshakeType.client_hello) return this.ctx.sendWarning(AlertDescription.no_renegotiation);
-        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type}`);
+        throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} after the handshake`);
       default:
-        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+        throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} in ${this.state}`);
     }
   }
 
   private onCertificate(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the client Certificate');
+    if (msg.type !== HandshakeType.certificate) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Certificate, got ${msg.type}`);
     const chain = parseCertificate12(msg.body);
     this.transcript.add(msg.raw);
     if (chain.length === 0) {
@@ -220,7 +242,7 @@ export class Tls12Server implements Handshaker {
   }
 
   private onClientKeyExchange(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.client_key_exchange) throw fatal(AlertDescription.unexpected_message, 'expected ClientKeyExchange');
+    if (msg.type !== HandshakeType.client_key_exchange) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ClientKeyExchange, got ${msg.type}`);
     const r = new Reader(msg.body, 'ClientKeyExchange');
     const pub = r.vec8(1);
     r.end();
@@ -228,7 +250,7 @@ export class Tls12Server implements Handshaker {
     try {
       pms = this.kx.agree(pub);
     } catch {
-      throw fatal(AlertDescription.illegal_parameter, 'invalid ECDHE public key');
+      throw fatal(PeerMisbehaved.InvalidKeyShare);
     }
     this.transcript.add(msg.raw);
     const p = this.ctx.provider;
@@ -239,29 +261,31 @@ export class Tls12Server implements Handshaker {
   }
 
   private onCertificateVerify(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected CertificateVerify, got ${msg.type}`);
     const { scheme, signature } = parseCertificateVerify(msg.body);
     const key = this.clientCert!.publicKey;
     if (!TLS12_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), false)) {
-      throw fatal(AlertDescription.illegal_parameter, 'client signed with a scheme we did not offer');
+      throw fatal(PeerMisbehaved.SignatureSchemeNotOffered, 'client CertificateVerify');
     }
-    if (!this.ctx.provider.verify(key, scheme, this.transcript.bytes(), signature)) throw fatal(AlertDescription.decrypt_error, 'client CertificateVerify does not verify');
+    if (!this.ctx.provider.verify(key, scheme, this.transcript.bytes(), signature)) throw fatal(PeerMisbehaved.BadSignature, 'client CertificateVerify');
     this.transcript.add(msg.raw);
     this.state = 'ChangeCipherSpec';
   }
 
   private onFinished(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected Finished');
+    if (msg.type !== HandshakeType.finished) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Finished, got ${msg.type}`);
     const p = this.ctx.provider;
     const expected = verifyData12(p, this.suite, this.master, 'client finished', this.transcript.bytes());
     checkFinished(expected, msg.body, 'client');
     this.transcript.add(msg.raw);
     if (!this.resumed) {
+      const session: TicketState = {
+        version: 0x0303, suite: this.suite.code, secret: this.master, createdAt: Date.now(), ageAdd: 0,
+        alpn: this.alpn ?? '', sni: this.sni ?? '', ems: this.ems, clientCert: this.clientCertDer,
+      };
+      if (this.cfg.sessionIds && this.sessionId.length > 0) this.cfg.sessionIds.put(this.sessionId, session);
       if (this.sendTicket) {
-        const ticket = this.cfg.tickets!.seal({
-          version: 0x0303, suite: this.suite.code, secret: this.master, createdAt: Date.now(), ageAdd: 0,
-          alpn: this.alpn ?? '', sni: this.sni ?? '', ems: this.ems, clientCert: this.clientCertDer,
-        });
+        const ticket = this.cfg.tickets!.seal(session);
         const raw = encodeNewSessionTicket12(this.cfg.tickets!.lifetimeS, ticket);
         this.transcript.add(raw);
         this.ctx.sendHandshake(raw);

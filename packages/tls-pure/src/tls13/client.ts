@@ -1,52 +1,40 @@
 import type { X509Certificate } from 'node:crypto';
 import { chainDer, serverCertificate } from '../cert-chain.js';
-import { AlertDescription, fatal } from '../alerts.js';
-import { Reader, Writer, constantTimeEqual } from '../bytes.js';
-import type { ClientConfig, StoredSession } from '../config.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
+import { Reader, constantTimeEqual } from '../bytes.js';
+import type { ClientHelloBuilder } from '../client-hello.js';
+import type { ClientConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
-import { keyKind, HASH_LEN, type KeyExchange } from '../crypto/provider.js';
-import { OFFERED_SIGNATURE_SCHEMES, chooseScheme } from '../crypto/schemes.js';
+import { keyKind } from '../crypto/provider.js';
+import { chooseScheme } from '../crypto/schemes.js';
 import { KeySchedule13 } from '../key-schedule.js';
 import {
   certificateVerifyContent, encodeCertificate13, encodeCertificateVerify, parseCertificate13,
   parseCertificateRequest13, parseKeyUpdate,
 } from '../messages/certificate.js';
-import {
-  Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, parseAlpn, parseRecordSizeLimit, u16, u16List,
-} from '../messages/extensions.js';
+import { Ext, parseAlpn, parseRecordSizeLimit, u16List } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
-import { DOWNGRADE_TLS11, DOWNGRADE_TLS12, HRR_RANDOM, encodeClientHello, parseServerHello, type ServerHello } from '../messages/hello.js';
-import { GROUP_CODES, groupName, type CipherSuite } from '../suites.js';
+import { HRR_RANDOM, parseServerHello, type ServerHello } from '../messages/hello.js';
+import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
-import { Tls12Client } from '../tls12/client.js';
 import {
-  applicationTrafficSecrets, handshakeTrafficSecrets, keyUpdateMessage, parseNewSessionTicket, protectionFor, pskBinder, verifyPeerCertificateVerify,
+  applicationTrafficSecrets, handshakeTrafficSecrets, keyUpdateMessage, parseNewSessionTicket, protectionFor, verifyPeerCertificateVerify,
 } from './common.js';
 
 type State = 'ServerHello' | 'EncryptedExtensions' | 'CertificateOrRequest' | 'Certificate' | 'CertificateVerify' | 'Finished' | 'Traffic';
 
-/** What the first ClientHello offered; the TLS 1.2 client continues from it. */
-export interface ClientHelloOffer {
-  random: Uint8Array;
-  sessionId: Uint8Array;
-  raw: Uint8Array;
-  suites: readonly CipherSuite[];
-  session12: StoredSession | undefined;
-}
-
 /**
- * The TLS 1.3 client (RFC 8446), which also sends the ClientHello that offers TLS 1.2 and hands
- * over to Tls12Client when the server picks it. States are named for the message awaited.
+ * The TLS 1.3 client (RFC 8446), from the first ServerHello that chose TLS 1.3 (the
+ * version-neutral ClientHelloDispatcher sent the ClientHello). States are named for the message
+ * awaited.
  */
 export class Tls13Client implements Handshaker {
   private state: State = 'ServerHello';
   private readonly transcript = new Transcript();
   private readonly random: Uint8Array;
   private readonly sessionId: Uint8Array;
-  private shares = new Map<number, KeyExchange>();
   private retried = false;
   private ccsSent = false;
-  private cookie: Uint8Array | undefined;
   private suite!: CipherSuite;
   private ks!: KeySchedule13;
   private group: string | undefined;
@@ -57,97 +45,33 @@ export class Tls13Client implements Handshaker {
   private alpn: string | undefined;
   private peerCert: X509Certificate | undefined;
   private certRequest: { context: Uint8Array; sigAlgs: number[] } | undefined;
-  private offeredPsk: StoredSession | undefined;
   private resumed = false;
-  private firstHelloRaw: Uint8Array | undefined;
-  private session12: StoredSession | undefined;
   /** RFC 8446 7.1 resumption_master_secret, for the tickets that arrive after the handshake. */
   private resumptionMaster: Uint8Array | undefined;
 
-  constructor(private readonly ctx: EngineContext, private readonly cfg: ClientConfig) {
-    this.random = ctx.provider.random(32);
-    // RFC 8446 D.4: a non-empty legacy_session_id turns on middlebox compatibility mode.
-    this.sessionId = ctx.provider.random(32);
+  /** Continues from the ClientHello `hello` wrote (ClientHelloDispatcher sent it). */
+  constructor(private readonly ctx: EngineContext, private readonly cfg: ClientConfig, private readonly hello: ClientHelloBuilder) {
+    this.random = hello.random;
+    this.sessionId = hello.sessionId;
+    this.transcript.add(hello.firstHelloRaw!);
   }
 
-  private get offers13(): boolean {
-    return this.cfg.maxVersion === 'TLSv1.3';
-  }
-  private get offers12(): boolean {
-    return this.cfg.minVersion === 'TLSv1.2';
-  }
-
-  start(): void {
-    const group = this.cfg.groups[0]!;
-    this.shares.set(GROUP_CODES[group], this.ctx.provider.keyExchange(group));
-    const session = this.cfg.sessionCache?.take(this.cfg.sessionKey);
-    if (session?.version === 'TLSv1.3' && this.offers13) this.offeredPsk = session;
-    if (session?.version === 'TLSv1.2' && this.offers12) this.session12 = session;
-    this.sendClientHello();
-  }
-
-  private suitesOffered(): CipherSuite[] {
-    return [...(this.offers13 ? this.cfg.tls13Suites : []), ...(this.offers12 ? this.cfg.tls12Suites : [])];
-  }
-
+  /** The retried ClientHello after a HelloRetryRequest (RFC 8446 4.1.2). */
   private sendClientHello(): void {
-    const cfg = this.cfg;
-    const exts: Array<[number, Uint8Array]> = [];
-    if (cfg.serverName) exts.push([Ext.server_name, encodeServerName(cfg.serverName)]);
-    if (this.offers12) {
-      exts.push([Ext.ec_point_formats, Uint8Array.of(1, 0)]);
-      exts.push([Ext.extended_master_secret, new Uint8Array(0)]);
-      // RFC 5746 3.4: an empty renegotiation_info on the initial handshake.
-      exts.push([Ext.renegotiation_info, Uint8Array.of(0)]);
-      exts.push([Ext.session_ticket, this.session12?.ticket ?? new Uint8Array(0)]);
-    }
-    exts.push([Ext.supported_groups, encodeU16List(cfg.groups.map((g) => GROUP_CODES[g]))]);
-    // RFC 8449: we accept full-size records; the server's answer may shrink ours.
-    exts.push([Ext.record_size_limit, u16(this.offers13 ? 16385 : 16384)]);
-    exts.push([Ext.signature_algorithms, encodeU16List(OFFERED_SIGNATURE_SCHEMES)]);
-    if (cfg.alpn?.length) exts.push([Ext.alpn, encodeAlpn(cfg.alpn)]);
-    const versions = [...(this.offers13 ? [0x0304] : []), ...(this.offers12 ? [0x0303] : [])];
-    exts.push([Ext.supported_versions, new Writer().nested8((w) => versions.forEach((v) => w.u16(v))).finish()]);
-    if (this.offers13) {
-      exts.push([Ext.psk_key_exchange_modes, Uint8Array.of(1, 1)]);
-      exts.push([Ext.key_share, encodeClientKeyShares([...this.shares].map(([group, kx]) => ({ group, key: kx.publicKey })))]);
-      if (this.cookie) exts.push([Ext.cookie, new Writer().vec16(this.cookie).finish()]);
-    }
-    const psk = this.offeredPsk;
-    let hashLen = 0;
-    if (psk) {
-      const suite = this.cfg.tls13Suites.find((s) => s.code === psk.suite);
-      if (suite && (!this.retried || suite.hash === this.suite.hash)) {
-        hashLen = HASH_LEN[suite.hash];
-        const age = (Date.now() - psk.receivedAt + psk.ageAdd) >>> 0;
-        const identities = new Writer().vec16(psk.ticket).u32(age).finish();
-        const binders = new Writer().vec8(new Uint8Array(hashLen)).finish();
-        exts.push([Ext.pre_shared_key, new Writer().vec16(identities).vec16(binders).finish()]);
-      } else this.offeredPsk = undefined;
-    }
-    const raw = encodeHandshake(HandshakeType.client_hello, encodeClientHello({
-      random: this.random, sessionId: this.sessionId, cipherSuites: this.suitesOffered().map((s) => s.code), extensions: exts,
-    }));
-    if (this.offeredPsk) {
-      // RFC 8446 4.2.11.2: the binder covers the ClientHello up to (not including) the binders list.
-      const suite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite)!;
-      const truncated = raw.subarray(0, raw.length - (hashLen + 3));
-      raw.set(pskBinder(this.ctx.provider, suite.hash, this.offeredPsk.secret, this.transcript, truncated), raw.length - hashLen);
-    }
-    if (!this.firstHelloRaw) this.firstHelloRaw = raw;
+    const raw = this.hello.build(this.transcript, this.suite);
     this.transcript.add(raw);
     this.ctx.sendHandshake(raw);
   }
 
   onChangeCipherSpec(): void {
-    if (this.state === 'Traffic') throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec after the handshake');
+    if (this.state === 'Traffic') throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, 'after the handshake');
   }
 
   onHandshake(msg: HandshakeMessage): void {
     switch (this.state) {
       case 'ServerHello':
-        if (msg.type !== HandshakeType.server_hello) throw fatal(AlertDescription.unexpected_message, `expected ServerHello, got ${msg.type}`);
-        return this.onServerHello(msg);
+        if (msg.type !== HandshakeType.server_hello) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ServerHello, got ${msg.type}`);
+        return this.onServerHello(msg, parseServerHello(msg.body));
       case 'EncryptedExtensions':
         return this.onEncryptedExtensions(msg);
       case 'CertificateOrRequest':
@@ -170,52 +94,38 @@ export class Tls13Client implements Handshaker {
     this.ctx.setWriteProtection(protectionFor(this.ctx.provider, this.suite, this.clientAppSecret));
   }
 
-  private onServerHello(msg: HandshakeMessage): void {
-    const sh = parseServerHello(msg.body);
+  /** A ServerHello or HelloRetryRequest that chose TLS 1.3 (the first one comes from ClientHelloDispatcher). */
+  onServerHello(msg: HandshakeMessage, sh: ServerHello): void {
     const sv = sh.extensions.get(Ext.supported_versions);
-    let version: number;
+    let version = sh.legacyVersion;
     if (sv) {
       const r = new Reader(sv, 'supported_versions');
       version = r.u16();
       r.end();
-    } else version = sh.legacyVersion;
-    if (version === 0x0303 && !sv) {
-      if (!this.offers12 || this.retried) throw fatal(AlertDescription.protocol_version, 'server chose TLS 1.2');
-      // RFC 8446 4.1.3: a TLS 1.3 client must detect a downgrade sentinel.
-      const tail = sh.random.subarray(24);
-      if (this.offers13 && (constantTimeEqual(tail, DOWNGRADE_TLS12) || constantTimeEqual(tail, DOWNGRADE_TLS11))) {
-        throw fatal(AlertDescription.illegal_parameter, 'downgrade sentinel in ServerHello.random');
-      }
-      const next = new Tls12Client(this.ctx, this.cfg, {
-        random: this.random, sessionId: this.sessionId, raw: this.firstHelloRaw!, suites: this.cfg.tls12Suites, session12: this.session12,
-      });
-      this.ctx.replaceHandshaker(next);
-      next.onServerHello(msg, sh);
-      return;
     }
-    if (version !== 0x0304 || !this.offers13) throw fatal(AlertDescription.protocol_version, `server chose version 0x${version.toString(16)}`);
-    if (!constantTimeEqual(sh.sessionId, this.sessionId)) throw fatal(AlertDescription.illegal_parameter, 'legacy_session_id_echo mismatch');
-    if (sh.compression !== 0) throw fatal(AlertDescription.illegal_parameter, 'ServerHello with compression');
+    if (version !== 0x0304 || !this.hello.offers13) throw fatal(PeerMisbehaved.VersionNotOffered, `0x${version.toString(16)}`);
+    if (!constantTimeEqual(sh.sessionId, this.sessionId)) throw fatal(PeerMisbehaved.SessionIdEchoMismatch);
+    if (sh.compression !== 0) throw fatal(PeerMisbehaved.ServerHelloWithCompression);
     const suite = this.cfg.tls13Suites.find((s) => s.code === sh.cipherSuite);
-    if (!suite) throw fatal(AlertDescription.illegal_parameter, 'server chose a cipher suite we did not offer');
-    if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
+    if (!suite) throw fatal(PeerMisbehaved.CipherSuiteNotOffered);
+    if (this.retried && suite !== this.suite) throw fatal(PeerMisbehaved.CipherSuiteChangedAfterRetry);
     this.suite = suite;
     this.ctx.setVersion('TLSv1.3');
     if (constantTimeEqual(sh.random, HRR_RANDOM)) return this.onHelloRetryRequest(msg, sh);
 
     for (const t of sh.extensions.keys()) {
       if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.pre_shared_key) {
-        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in ServerHello`);
+        throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in ServerHello`);
       }
     }
     const ksData = sh.extensions.get(Ext.key_share);
-    if (!ksData) throw fatal(AlertDescription.missing_extension, 'ServerHello without key_share (PSK-only is not offered)');
+    if (!ksData) throw fatal(PeerMisbehaved.MissingServerKeyShare);
     const r = new Reader(ksData, 'key_share');
     const groupCode = r.u16();
     const share = r.vec16(1);
     r.end();
-    const kx = this.shares.get(groupCode);
-    if (!kx) throw fatal(AlertDescription.illegal_parameter, 'server key share for a group we did not send');
+    const kx = this.hello.shares.get(groupCode);
+    if (!kx) throw fatal(PeerMisbehaved.GroupNotOffered);
     this.group = groupName(groupCode);
     let psk: Uint8Array | undefined;
     const pskData = sh.extensions.get(Ext.pre_shared_key);
@@ -223,18 +133,18 @@ export class Tls13Client implements Handshaker {
       const pr = new Reader(pskData, 'pre_shared_key');
       const index = pr.u16();
       pr.end();
-      if (!this.offeredPsk || index !== 0) throw fatal(AlertDescription.illegal_parameter, 'server selected a PSK we did not offer');
-      const pskSuite = this.cfg.tls13Suites.find((s) => s.code === this.offeredPsk!.suite);
-      if (!pskSuite || pskSuite.hash !== suite.hash) throw fatal(AlertDescription.illegal_parameter, 'PSK hash does not match the suite');
-      psk = this.offeredPsk.secret;
+      if (!this.hello.offeredPsk || index !== 0) throw fatal(PeerMisbehaved.ResumedSessionNotOffered);
+      const pskSuite = this.cfg.tls13Suites.find((s) => s.code === this.hello.offeredPsk!.suite);
+      if (!pskSuite || pskSuite.hash !== suite.hash) throw fatal(PeerMisbehaved.PskHashMismatch);
+      psk = this.hello.offeredPsk.secret;
       this.resumed = true;
-      this.peerCert = this.offeredPsk.peerCertificate;
+      this.peerCert = this.hello.offeredPsk.peerCertificate;
     }
     let shared: Uint8Array;
     try {
       shared = kx.agree(share);
     } catch {
-      throw fatal(AlertDescription.illegal_parameter, 'invalid server key share');
+      throw fatal(PeerMisbehaved.InvalidKeyShare);
     }
     this.transcript.add(msg.raw);
     const p = this.ctx.provider;
@@ -248,14 +158,14 @@ export class Tls13Client implements Handshaker {
   }
 
   private onHelloRetryRequest(msg: HandshakeMessage, sh: ServerHello): void {
-    if (this.retried) throw fatal(AlertDescription.unexpected_message, 'second HelloRetryRequest');
+    if (this.retried) throw fatal(PeerMisbehaved.SecondHelloRetryRequest);
     this.retried = true;
     for (const t of sh.extensions.keys()) {
-      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.cookie) throw fatal(AlertDescription.unsupported_extension, `extension ${t} in HelloRetryRequest`);
+      if (t !== Ext.key_share && t !== Ext.supported_versions && t !== Ext.cookie) throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in HelloRetryRequest`);
     }
     const ksData = sh.extensions.get(Ext.key_share);
     const cookie = sh.extensions.get(Ext.cookie);
-    if (cookie) this.cookie = new Reader(cookie, 'cookie').vec16(1);
+    if (cookie) this.hello.cookie = new Reader(cookie, 'cookie').vec16(1);
     let newGroup: number | undefined;
     if (ksData) {
       const r = new Reader(ksData, 'key_share');
@@ -263,12 +173,12 @@ export class Tls13Client implements Handshaker {
       r.end();
       const name = groupName(newGroup);
       // RFC 8446 4.2.8: the group must be one we support and not one we already sent a share for.
-      if (!name || !this.cfg.groups.includes(name) || this.shares.has(newGroup)) {
-        throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest asks for an unusable group');
+      if (!name || !this.cfg.groups.includes(name) || this.hello.shares.has(newGroup)) {
+        throw fatal(PeerMisbehaved.RetryRequestForUnusableGroup);
       }
-      this.shares = new Map([[newGroup, this.ctx.provider.keyExchange(name)]]);
+      this.hello.shares = new Map([[newGroup, this.ctx.provider.keyExchange(name)]]);
     } else if (!cookie) {
-      throw fatal(AlertDescription.illegal_parameter, 'HelloRetryRequest would not change the ClientHello');
+      throw fatal(PeerMisbehaved.RetryRequestWithoutChange);
     }
     this.transcript.replaceWithMessageHash(this.ctx.provider, this.suite.hash);
     this.transcript.add(msg.raw);
@@ -283,7 +193,7 @@ export class Tls13Client implements Handshaker {
   }
 
   private onEncryptedExtensions(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.encrypted_extensions) throw fatal(AlertDescription.unexpected_message, 'expected EncryptedExtensions');
+    if (msg.type !== HandshakeType.encrypted_extensions) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected EncryptedExtensions, got ${msg.type}`);
     const r = new Reader(msg.body, 'EncryptedExtensions');
     const er = r.sub16('EncryptedExtensions');
     r.end();
@@ -291,22 +201,22 @@ export class Tls13Client implements Handshaker {
     while (er.remaining > 0) {
       const t = er.u16();
       const d = er.vec16();
-      if (seen.has(t)) throw fatal(AlertDescription.illegal_parameter, `duplicate extension ${t}`);
+      if (seen.has(t)) throw fatal(PeerMisbehaved.DuplicateExtension, `${t} in EncryptedExtensions`);
       seen.add(t);
       if (t === Ext.alpn) {
-        if (!this.cfg.alpn?.length) throw fatal(AlertDescription.unsupported_extension, 'ALPN we did not offer');
+        if (!this.cfg.alpn?.length) throw fatal(PeerMisbehaved.UnsolicitedExtension, 'ALPN in EncryptedExtensions');
         const list = parseAlpn(d);
-        if (list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(AlertDescription.illegal_parameter, 'server chose an ALPN protocol we did not offer');
+        if (list.length !== 1 || !this.cfg.alpn.includes(list[0]!)) throw fatal(PeerMisbehaved.AlpnNotOffered);
         this.alpn = list[0];
       } else if (t === Ext.server_name) {
-        if (!this.cfg.serverName || d.length !== 0) throw fatal(AlertDescription.unsupported_extension, 'unexpected server_name');
+        if (!this.cfg.serverName || d.length !== 0) throw fatal(PeerMisbehaved.UnsolicitedExtension, 'server_name in EncryptedExtensions');
       } else if (t === Ext.record_size_limit) {
         // RFC 8449 4: in TLS 1.3 the limit counts the content type byte.
         this.ctx.setMaxFragment(parseRecordSizeLimit(d) - 1);
       } else if (t === Ext.supported_groups) {
         // Informational only (RFC 8446 4.2.7).
       } else {
-        throw fatal(AlertDescription.unsupported_extension, `extension ${t} in EncryptedExtensions`);
+        throw fatal(PeerMisbehaved.UnsolicitedExtension, `${t} in EncryptedExtensions`);
       }
     }
     this.transcript.add(msg.raw);
@@ -316,30 +226,30 @@ export class Tls13Client implements Handshaker {
   private onCertificateRequest(msg: HandshakeMessage): void {
     const { context, extensions } = parseCertificateRequest13(msg.body);
     const sa = extensions.get(Ext.signature_algorithms);
-    if (!sa) throw fatal(AlertDescription.missing_extension, 'CertificateRequest without signature_algorithms');
+    if (!sa) throw fatal(PeerMisbehaved.MissingSignatureAlgorithms, 'CertificateRequest');
     this.certRequest = { context, sigAlgs: u16List(sa, 'signature_algorithms') };
     this.transcript.add(msg.raw);
     this.state = 'Certificate';
   }
 
   private onCertificate(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the server Certificate');
+    if (msg.type !== HandshakeType.certificate) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Certificate, got ${msg.type}`);
     const { context, chain } = parseCertificate13(msg.body);
-    if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'server Certificate with a request context');
+    if (context.length !== 0) throw fatal(PeerMisbehaved.CertificateRequestContextMismatch);
     this.peerCert = serverCertificate(chain, this.cfg, this.ctx.source);
     this.transcript.add(msg.raw);
     this.state = 'CertificateVerify';
   }
 
   private onCertificateVerify(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected CertificateVerify');
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected CertificateVerify, got ${msg.type}`);
     verifyPeerCertificateVerify(this.ctx.provider, this.suite.hash, this.transcript, this.peerCert!, 'server', msg.body);
     this.transcript.add(msg.raw);
     this.state = 'Finished';
   }
 
   private onFinished(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the server Finished');
+    if (msg.type !== HandshakeType.finished) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Finished, got ${msg.type}`);
     const p = this.ctx.provider;
     const expected = this.ks.finishedMac(this.serverHsSecret, this.transcript.hash(p, this.suite.hash));
     checkFinished(expected, msg.body, 'server');
@@ -390,7 +300,7 @@ export class Tls13Client implements Handshaker {
       }
       return;
     }
-    if (msg.type !== HandshakeType.key_update) throw fatal(AlertDescription.unexpected_message, `unexpected post-handshake message ${msg.type}`);
+    if (msg.type !== HandshakeType.key_update) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} after the handshake`);
     const requested = parseKeyUpdate(msg.body);
     this.serverAppSecret = this.ks.nextTrafficSecret(this.serverAppSecret);
     this.ctx.setReadProtection(protectionFor(this.ctx.provider, this.suite, this.serverAppSecret));

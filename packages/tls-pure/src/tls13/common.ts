@@ -7,7 +7,7 @@ import { Tls13Protection } from '../record/protection.js';
 import { Reader, Writer } from '../bytes.js';
 import { certificateVerifyContent, parseCertificateVerify } from '../messages/certificate.js';
 import { encodeHandshake, HandshakeType } from '../messages/handshake.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { PeerMisbehaved, fatal } from '../alerts.js';
 import type { EngineContext } from '../context.js';
 import { Transcript } from '../transcript.js';
 
@@ -58,10 +58,10 @@ export function verifyPeerCertificateVerify(
   const { scheme, signature } = parseCertificateVerify(body);
   const key = peerCert.publicKey;
   if (!TLS13_SIGNATURE_SCHEMES.includes(scheme) || !schemeFitsKey(scheme, keyKind(key), true)) {
-    throw fatal(AlertDescription.illegal_parameter, `${peer} signed with scheme 0x${scheme.toString(16)}`);
+    throw fatal(PeerMisbehaved.SignatureSchemeNotOffered, `${peer} CertificateVerify, scheme 0x${scheme.toString(16)}`);
   }
   const content = certificateVerifyContent(peer, transcript.hash(p, hash));
-  if (!p.verify(key, scheme, content, signature)) throw fatal(AlertDescription.decrypt_error, `${peer} CertificateVerify does not verify`);
+  if (!p.verify(key, scheme, content, signature)) throw fatal(PeerMisbehaved.BadSignature, `${peer} CertificateVerify`);
 }
 
 /**
@@ -111,7 +111,7 @@ export function parseNewSessionTicket(body: Uint8Array): NewSessionTicket {
     if (t === 42 && d.length === 4) maxEarlyData = new Reader(d).u32();
   }
   // RFC 8446 4.6.1: lifetime at most seven days.
-  if (lifetime > 604800) throw fatal(AlertDescription.illegal_parameter, 'ticket lifetime over seven days');
+  if (lifetime > 604800) throw fatal(PeerMisbehaved.TicketLifetimeTooLong);
   return { lifetime, ageAdd, nonce, ticket, maxEarlyData };
 }
 
@@ -126,6 +126,6 @@ export function parseOfferedPsks(data: Uint8Array): { identities: Array<{ identi
   const br = new Reader(bindersRaw, 'binders');
   const binders: Uint8Array[] = [];
   while (br.remaining > 0) binders.push(br.vec8(32));
-  if (binders.length !== identities.length) throw fatal(AlertDescription.illegal_parameter, 'PSK identities and binders differ in number');
+  if (binders.length !== identities.length) throw fatal(PeerMisbehaved.PskBinderCountMismatch);
   return { identities, binders, bindersLen: bindersRaw.length + 2 };
 }

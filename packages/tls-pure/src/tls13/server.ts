@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { InvalidCertError, type CertKey } from '@proxy/core';
 import { chainDer } from '../cert-chain.js';
-import { AlertDescription, fatal } from '../alerts.js';
+import { AlertDescription, PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import type { ServerConfig } from '../config.js';
@@ -71,7 +71,7 @@ export class Tls13Server implements Handshaker {
 
   onChangeCipherSpec(): void {
     // RFC 8446 5: a CCS is dropped between the first ClientHello and the client Finished.
-    if (this.state === 'Traffic') throw fatal(AlertDescription.unexpected_message, 'ChangeCipherSpec after the handshake');
+    if (this.state === 'Traffic') throw fatal(PeerMisbehaved.UnexpectedChangeCipherSpec, 'after the handshake');
   }
 
   onHandshake(msg: HandshakeMessage): void {
@@ -87,7 +87,7 @@ export class Tls13Server implements Handshaker {
       case 'Traffic':
         return this.onPostHandshake(msg);
       default:
-        throw fatal(AlertDescription.unexpected_message, `unexpected handshake message ${msg.type} in ${this.state}`);
+        throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} in ${this.state}`);
     }
   }
 
@@ -103,28 +103,28 @@ export class Tls13Server implements Handshaker {
     const ext = ch.extensions;
     // RFC 8446 4.1.2: TLS 1.3 ClientHellos carry exactly the null compression method.
     if (ch.compressionMethods.length !== 1 || ch.compressionMethods[0] !== 0) {
-      throw fatal(AlertDescription.illegal_parameter, 'TLS 1.3 ClientHello with compression');
+      throw fatal(PeerMisbehaved.CompressionInTls13);
     }
     const preference = serverSuitePreference(this.cfg.tls13Suites, this.ctx.provider.hardwareAes, ch.cipherSuites);
     const suite = preference.find((s) => ch.cipherSuites.includes(s.code));
-    if (!suite) throw fatal(AlertDescription.handshake_failure, 'no TLS 1.3 cipher suite in common');
-    if (this.retried && suite !== this.suite) throw fatal(AlertDescription.illegal_parameter, 'cipher suite changed after HelloRetryRequest');
+    if (!suite) throw fatal(PeerMisbehaved.NoCommonCipherSuite, 'TLS 1.3');
+    if (this.retried && suite !== this.suite) throw fatal(PeerMisbehaved.CipherSuiteChangedAfterRetry);
     this.suite = suite;
 
     // RFC 8446 9.2: mandatory extensions.
     const hasPsk = ext.has(Ext.pre_shared_key);
-    if (hasPsk && !ext.has(Ext.psk_key_exchange_modes)) throw fatal(AlertDescription.missing_extension, 'pre_shared_key without psk_key_exchange_modes');
+    if (hasPsk && !ext.has(Ext.psk_key_exchange_modes)) throw fatal(PeerMisbehaved.PskWithoutKeyExchangeModes);
     if (!ext.has(Ext.supported_groups) || !ext.has(Ext.key_share)) {
-      throw fatal(AlertDescription.missing_extension, 'ClientHello lacks supported_groups or key_share');
+      throw fatal(PeerMisbehaved.MissingKeyShareOrGroups);
     }
-    if (!ext.has(Ext.signature_algorithms) && !hasPsk) throw fatal(AlertDescription.missing_extension, 'ClientHello lacks signature_algorithms');
+    if (!ext.has(Ext.signature_algorithms) && !hasPsk) throw fatal(PeerMisbehaved.MissingSignatureAlgorithms, 'ClientHello');
     const groups = u16List(ext.get(Ext.supported_groups)!, 'supported_groups');
     const shares = parseClientKeyShares(ext.get(Ext.key_share)!);
     // RFC 8446 4.2.8: every share must be for a group in supported_groups.
-    for (const s of shares) if (!groups.includes(s.group)) throw fatal(AlertDescription.illegal_parameter, 'key_share for a group not in supported_groups');
+    for (const s of shares) if (!groups.includes(s.group)) throw fatal(PeerMisbehaved.KeyShareGroupNotInSupportedGroups);
     const sigAlgs = ext.has(Ext.signature_algorithms) ? u16List(ext.get(Ext.signature_algorithms)!, 'signature_algorithms') : [];
     const sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;
-    if (this.retried && sni !== this.sni) throw fatal(AlertDescription.illegal_parameter, 'server_name changed after HelloRetryRequest');
+    if (this.retried && sni !== this.sni) throw fatal(PeerMisbehaved.ServerNameChangedAfterRetry);
     this.sni = sni;
     if (ext.has(Ext.record_size_limit)) this.recordSizeLimit = parseRecordSizeLimit(ext.get(Ext.record_size_limit)!);
 
@@ -133,7 +133,7 @@ export class Tls13Server implements Handshaker {
     if (ext.has(Ext.alpn) && this.cfg.alpn) {
       const offered = parseAlpn(ext.get(Ext.alpn)!);
       this.alpn = this.cfg.alpn.select(offered);
-      if (!this.alpn) throw fatal(AlertDescription.no_application_protocol, `no ALPN protocol in common (offered ${offered.join(',')})`);
+      if (!this.alpn) throw fatal(PeerMisbehaved.NoCommonAlpn, `offered ${offered.join(',')}`);
     }
 
     // Key share: our preferred group among the client's shares; else retry with a common group.
@@ -141,11 +141,11 @@ export class Tls13Server implements Handshaker {
     const share = usable.map((g) => ({ g, s: shares.find((s) => s.group === GROUP_CODES[g]) })).find((x) => x.s);
     if (this.retried) {
       if (shares.length !== 1 || shares[0]!.group !== GROUP_CODES[this.group!]) {
-        throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello lacks the requested key share');
+        throw fatal(PeerMisbehaved.RetriedHelloWithoutRequestedKeyShare);
       }
     }
     if (!share) {
-      if (usable.length === 0) throw fatal(AlertDescription.handshake_failure, 'no key exchange group in common');
+      if (usable.length === 0) throw fatal(PeerMisbehaved.NoCommonGroup);
       if (ext.has(Ext.early_data)) this.ctx.skipEarlyData('plaintext-appdata');
       return this.sendHelloRetryRequest(msg, usable[0]!);
     }
@@ -160,8 +160,9 @@ export class Tls13Server implements Handshaker {
     if (hasPsk && this.cfg.tickets && this.clientTakesTickets) psk = this.checkPsk(msg, ext.get(Ext.pre_shared_key)!);
     this.transcript.add(msg.raw);
 
-    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, certKey, psk);
-    if (psk) return resume(undefined);
+    // A resumed handshake sends no certificate, but the callback still runs (docs/tls-options.md:
+    // every handshake; a hot-reload or audit hook sees resumptions too); its choice is unused then.
+    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, psk ? undefined : certKey, psk);
     if (this.cfg.certificateCallback) {
       this.state = 'Paused';
       this.ctx.pauseForCertificate({ serverName: sni, peerAddr: this.peerAddr }, resume);
@@ -181,14 +182,14 @@ export class Tls13Server implements Handshaker {
       if (!ticketSuite || ticketSuite.hash !== this.suite.hash || state.sni !== (this.sni ?? '')) continue;
       const truncated = msg.raw.subarray(0, msg.raw.length - offered.bindersLen);
       const expected = pskBinder(p, this.suite.hash, state.secret, this.transcript, truncated);
-      if (!constantTimeEqual(expected, offered.binders[i]!)) throw fatal(AlertDescription.decrypt_error, 'PSK binder does not verify');
+      if (!constantTimeEqual(expected, offered.binders[i]!)) throw fatal(PeerMisbehaved.BadPskBinder);
       return { index: i, state };
     }
     return undefined;
   }
 
   private sendHelloRetryRequest(msg: HandshakeMessage, group: GroupName): void {
-    if (this.retried) throw fatal(AlertDescription.illegal_parameter, 'second ClientHello still lacks a usable key share');
+    if (this.retried) throw fatal(PeerMisbehaved.RetriedHelloWithoutRequestedKeyShare);
     this.retried = true;
     this.group = group;
     this.transcript.add(msg.raw);
@@ -206,16 +207,16 @@ export class Tls13Server implements Handshaker {
   }
 
   private onRetriedClientHello(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.client_hello) throw fatal(AlertDescription.unexpected_message, 'expected the retried ClientHello');
+    if (msg.type !== HandshakeType.client_hello) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ClientHello, got ${msg.type}`);
     const ch = parseClientHello(msg.body);
     if (!constantTimeEqual(ch.sessionId, this.sessionId) || !constantTimeEqual(ch.random, this.clientRandom)) {
-      throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello changed random or session id');
+      throw fatal(PeerMisbehaved.RetriedHelloChanged);
     }
     const versions = ch.extensions.get(Ext.supported_versions);
     if (!versions || !parseClientVersions(versions).includes(0x0304)) {
-      throw fatal(AlertDescription.illegal_parameter, 'retried ClientHello no longer offers TLS 1.3');
+      throw fatal(PeerMisbehaved.RetriedHelloWithoutTls13);
     }
-    if (ch.extensions.has(Ext.early_data)) throw fatal(AlertDescription.illegal_parameter, 'early_data after HelloRetryRequest');
+    if (ch.extensions.has(Ext.early_data)) throw fatal(PeerMisbehaved.EarlyDataAfterRetry);
     this.ctx.skipEarlyData(undefined);
     this.processClientHello(msg, ch);
   }
@@ -236,9 +237,9 @@ export class Tls13Server implements Handshaker {
     const certKey = chosen ?? this.cfg.defaultCert;
     let scheme: number | undefined;
     if (!psk) {
-      if (!certKey) throw fatal(AlertDescription.unrecognized_name, `no certificate for ${this.sni ?? 'this client'}`);
+      if (!certKey) throw fatal(PeerMisbehaved.NoCertificateForName, this.sni ?? 'no SNI');
       scheme = chooseScheme(keyKind(certKey.key), sigAlgs, true);
-      if (scheme === undefined) throw fatal(AlertDescription.handshake_failure, 'no signature scheme in common with the certificate key');
+      if (scheme === undefined) throw fatal(PeerMisbehaved.NoCommonSignatureScheme);
     }
     let kx: KeyExchange;
     let shared: Uint8Array;
@@ -246,7 +247,7 @@ export class Tls13Server implements Handshaker {
       kx = p.keyExchange(this.group!);
       shared = kx.agree(peerShare);
     } catch {
-      throw fatal(AlertDescription.illegal_parameter, 'invalid key share');
+      throw fatal(PeerMisbehaved.InvalidKeyShare);
     }
     this.resumed = psk?.state;
     this.ks = new KeySchedule13(p, this.suite.hash, psk?.state.secret);
@@ -315,9 +316,9 @@ export class Tls13Server implements Handshaker {
   // ---- client authentication ----
 
   private onCertificate(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate) throw fatal(AlertDescription.unexpected_message, 'expected the client Certificate');
+    if (msg.type !== HandshakeType.certificate) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Certificate, got ${msg.type}`);
     const { context, chain } = parseCertificate13(msg.body);
-    if (context.length !== 0) throw fatal(AlertDescription.illegal_parameter, 'certificate_request_context mismatch');
+    if (context.length !== 0) throw fatal(PeerMisbehaved.CertificateRequestContextMismatch);
     this.transcript.add(msg.raw);
     if (chain.length === 0) {
       // RFC 8446 4.4.2.4: an empty Certificate when one is required is certificate_required.
@@ -332,14 +333,14 @@ export class Tls13Server implements Handshaker {
   }
 
   private onCertificateVerify(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.certificate_verify) throw fatal(AlertDescription.unexpected_message, 'expected the client CertificateVerify');
+    if (msg.type !== HandshakeType.certificate_verify) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected CertificateVerify, got ${msg.type}`);
     verifyPeerCertificateVerify(this.ctx.provider, this.suite.hash, this.transcript, this.clientCert!, 'client', msg.body);
     this.transcript.add(msg.raw);
     this.state = 'Finished';
   }
 
   private onFinished(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.finished) throw fatal(AlertDescription.unexpected_message, 'expected the client Finished');
+    if (msg.type !== HandshakeType.finished) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected Finished, got ${msg.type}`);
     const p = this.ctx.provider;
     const expected = this.ks.finishedMac(this.clientHsSecret, this.transcript.hash(p, this.suite.hash));
     checkFinished(expected, msg.body, 'client');
@@ -368,7 +369,7 @@ export class Tls13Server implements Handshaker {
   }
 
   private onPostHandshake(msg: HandshakeMessage): void {
-    if (msg.type !== HandshakeType.key_update) throw fatal(AlertDescription.unexpected_message, `unexpected post-handshake message ${msg.type}`);
+    if (msg.type !== HandshakeType.key_update) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `type ${msg.type} after the handshake`);
     const requested = parseKeyUpdate(msg.body);
     this.clientAppSecret = this.ks.nextTrafficSecret(this.clientAppSecret);
     this.ctx.setReadProtection(protectionFor(this.ctx.provider, this.suite, this.clientAppSecret));

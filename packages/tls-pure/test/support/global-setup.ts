@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { generatePki } from './pki.js';
+import type { TestProject } from 'vitest/node';
+import { generatePkiFiles } from './pki.js';
 
-/** One test PKI per run, shared by every test file (RSA key generation is the slow part). */
-export default function setup(): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'tls-pure-pki-'));
-  generatePki(dir);
-  process.env['PURE_TLS_PKI_DIR'] = dir;
-  return () => rmSync(dir, { recursive: true, force: true });
+/** One test PKI per run (testkit's plus this backend's extra leaves), shared by every test file. */
+export default function setup(project: TestProject): void {
+  project.provide('purePki', generatePkiFiles());
 }
