@@ -23,7 +23,7 @@ export const LIBRARY = 'proxy-tls-pure 0.1.0 (TypeScript)';
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
-  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache',
 ]);
 
 const SUPPORTED_GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
@@ -75,9 +75,12 @@ export function compileServerConfig(
     keylog: keylogWriter(settings.keylog),
     tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
     // TLS 1.2 only: a TLS 1.3-only listener has no use for it.
+    // Off unless asked for: TlsSettings.setSessionIdCache(n) (the contract, every backend), or
+    // this package's own sessionIdCache option, which also sets the lifetime.
     sessionIds: sessionIdCache === false || settings.minVersion === 'TLSv1.3'
+      || (settings.sessionIdCacheSize === 0 && sessionIdCache.maxEntries === undefined && sessionIdCache.lifetimeS === undefined)
       ? undefined
-      : new ServerSessionCache(sessionIdCache.maxEntries, sessionIdCache.lifetimeS),
+      : new ServerSessionCache(sessionIdCache.maxEntries ?? (settings.sessionIdCacheSize || undefined), sessionIdCache.lifetimeS),
   };
 }
 
@@ -130,9 +133,10 @@ export interface PureConfigOptions {
   provider?: 'pure' | 'node' | CryptoProvider;
   /**
    * Acceptors: TLS 1.2 session-ID resumption (RFC 5246) for clients that do not use tickets, a
-   * bounded LRU per acceptor: `maxEntries` (default 10,000) sessions of `lifetimeS` (default
-   * 300 s, nginx's ssl_session_timeout). `false` turns it off. Not shared across worker
-   * processes. TLS 1.3-only listeners have none.
+   * bounded LRU per acceptor: `maxEntries` (default: `TlsSettings.setSessionIdCache`'s size,
+   * else 10,000) sessions of `lifetimeS` (default 300 s, nginx's ssl_session_timeout). Off by
+   * default, as on every backend: `TlsSettings.setSessionIdCache(n)` or this option turns it
+   * on, `false` keeps it off. Not shared across worker processes. TLS 1.3-only listeners have none.
    */
   sessionIdCache?: { maxEntries?: number; lifetimeS?: number } | false;
 }

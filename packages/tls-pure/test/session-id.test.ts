@@ -58,9 +58,20 @@ async function twice(port: number, name: string, extra: string[] = []): Promise<
 }
 
 describe('TLS 1.2 session-ID resumption (clients without tickets)', () => {
-  const settings = () => TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath);
+  // Off by default on every backend; TlsSettings.setSessionIdCache(n) turns it on.
+  const settings = () => TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setSessionIdCache(100);
 
-  it('on by default: the second connection resumes by session id, digest.sessionReused true', async () => {
+  it('off by default: full handshakes', async () => {
+    const srv = await serve(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath), {});
+    try {
+      expect(await twice(srv.port, 'default')).toMatch(/^New, /m);
+      expect(srv.digests.every((d) => !d.sessionReused)).toBe(true);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('setSessionIdCache(100): the second connection resumes by session id, digest.sessionReused true', async () => {
     const srv = await serve(settings(), {});
     try {
       expect(await twice(srv.port, 'on')).toMatch(/^Reused, TLSv1\.2/m);
@@ -73,7 +84,7 @@ describe('TLS 1.2 session-ID resumption (clients without tickets)', () => {
   it('the certificate callback runs on a session-id resumption too', async () => {
     const certKey = CertKey.fromFiles(pki.ecdsa.certPath, pki.ecdsa.keyPath);
     let calls = 0;
-    const srv = await serve(TlsSettings.withCallbacks({ certificate: () => (calls++, certKey) }, certKey), {});
+    const srv = await serve(TlsSettings.withCallbacks({ certificate: () => (calls++, certKey) }, certKey).setSessionIdCache(100), {});
     try {
       expect(await twice(srv.port, 'callback')).toMatch(/^Reused, TLSv1\.2/m);
       expect(calls).toBe(2);
