@@ -102,7 +102,8 @@ typedef int s2n_client_hello_fn(struct s2n_connection *conn, void *ctx);
   X(int, s2n_client_hello_get_server_name_length, (struct s2n_client_hello *ch, uint16_t *length)) \
   X(int, s2n_client_hello_get_server_name, (struct s2n_client_hello *ch, uint8_t *name, uint16_t length, uint16_t *out_length)) \
   X(int, s2n_connection_server_name_extension_used, (struct s2n_connection *conn)) \
-  X(int, s2n_client_hello_get_legacy_protocol_version, (struct s2n_client_hello *ch, uint8_t *out))
+  X(int, s2n_client_hello_get_legacy_protocol_version, (struct s2n_client_hello *ch, uint8_t *out)) \
+  X(int, s2n_error_get_alert, (int error, uint8_t *alert))
 
 #define DECLARE(ret, name, args) typedef ret(*name##_t) args; static name##_t p_##name;
 S2N_FUNCTIONS(DECLARE)
@@ -366,6 +367,7 @@ typedef struct {
   int nnames;
   bool server, hs_done, hello_pending, peer_closed, failed;
   int err;
+  uint64_t bytes_out;
 } conn_t;
 
 static int io_recv(void *ctx, uint8_t *buf, uint32_t len) {
@@ -391,6 +393,7 @@ static int io_recv(void *ctx, uint8_t *buf, uint32_t len) {
 
 static int io_send(void *ctx, const uint8_t *buf, uint32_t len) {
   conn_t *c = ctx;
+  c->bytes_out += len;
   if (buf_append(&c->out, buf, len)) {
     errno = ENOMEM;
     return -1;
@@ -725,19 +728,22 @@ static napi_value int_value(napi_env env, int64_t i) {
   return v;
 }
 
-/* connError(conn) → [name, message, type, receivedAlert, delayNs] */
+/* connError(conn) → [name, message, type, receivedAlert, delayNs, alertForTheError|-1, bytesWrittenSoFar] */
 static napi_value conn_error(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], arr;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = get_conn(env, argv[0]);
   if (!c) return NULL;
-  CHECK(napi_create_array_with_length(env, 5, &arr));
+  CHECK(napi_create_array_with_length(env, 7, &arr));
   napi_set_element(env, arr, 0, str_or_null(env, p_s2n_strerror_name(c->err)));
   napi_set_element(env, arr, 1, str_or_null(env, p_s2n_strerror(c->err, "EN")));
   napi_set_element(env, arr, 2, int_value(env, p_s2n_error_get_type(c->err)));
   napi_set_element(env, arr, 3, int_value(env, p_s2n_connection_get_alert(c->conn)));
   napi_set_element(env, arr, 4, int_value(env, (int64_t)p_s2n_connection_get_delay(c->conn)));
+  uint8_t alert = 0;
+  napi_set_element(env, arr, 5, int_value(env, p_s2n_error_get_alert(c->err, &alert) == 0 ? alert : -1));
+  napi_set_element(env, arr, 6, int_value(env, (int64_t)c->bytes_out));
   return arr;
 }
 
@@ -853,13 +859,9 @@ static napi_value conn_free(napi_env env, napi_callback_info info) {
  * must already have loaded (require('aws-crt/dist/native/binding')).
  */
 static napi_value load(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], v;
+  size_t argc = 2;
+  napi_value argv[2], v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (loaded) {
-    napi_get_null(env, &v);
-    return v;
-  }
   char *path = get_string(env, argv[0], NULL);
   void *h = path ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
   free(path);
@@ -867,6 +869,25 @@ static napi_value load(napi_env env, napi_callback_info info) {
   if (!h) {
     snprintf(msg, sizeof msg, "aws-crt's binary is not loaded in this process (%s)", dlerror());
     napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &v);
+    return v;
+  }
+  /* The reference this dlopen took is kept: Node never unloads the binary anyway. */
+  /* load(path, name): also require `name` (the test of the missing-function path). */
+  napi_valuetype t = napi_undefined;
+  if (argc > 1) napi_typeof(env, argv[1], &t);
+  if (t == napi_string) {
+    char *extra = get_string(env, argv[1], NULL);
+    void *sym = extra ? dlsym(h, extra) : NULL;
+    if (!sym) {
+      snprintf(msg, sizeof msg, "function %s is missing", extra ? extra : "?");
+      free(extra);
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &v);
+      return v;
+    }
+    free(extra);
+  }
+  if (loaded) {
+    napi_get_null(env, &v);
     return v;
   }
   void **slots[] = {

@@ -7,6 +7,7 @@ import { Status, type Handle, type S2nNative } from './native.js';
 
 /** TLS alert descriptions (RFC 8446 6). */
 export const Alert = {
+  UNEXPECTED_MESSAGE: 10,
   HANDSHAKE_FAILURE: 40,
   PROTOCOL_VERSION: 70,
   NO_APPLICATION_PROTOCOL: 120,
@@ -56,6 +57,17 @@ const CERT_REASONS: Record<string, InvalidCertReason> = {
   S2N_ERR_CERT_INVALID: 'verify-failed',
   S2N_ERR_CERT_NOT_VALIDATED: 'verify-failed',
   S2N_ERR_MISSING_CLIENT_CERT: 'no-certificate',
+};
+
+/**
+ * Errors s2n reports as internal (or without an alert) that are malformed input from the peer:
+ * the alert RFC 8446 6.2 names for them.
+ */
+const MALFORMED_INPUT: Record<string, number> = {
+  /** A message shorter than its own length fields. */
+  S2N_ERR_STUFFER_OUT_OF_DATA: 50,
+  /** A record that is not a handshake record before any keys (so it cannot be decrypted). */
+  S2N_ERR_DECRYPT: 10,
 };
 
 /** s2n_error_type values. */
@@ -121,6 +133,9 @@ export class S2nEngine implements TlsEngine {
   /** The failure was ours (an alert we wrote): no s2n blinding, nothing to send after the delay. */
   private ownFailure = false;
   private version = 0;
+  private seenInput = false;
+  /** A server that failed before writing anything sends this fatal alert in plaintext after the delay. */
+  private plaintextAlert: number | undefined;
 
   constructor(options: S2nEngineOptions) {
     this.side = options.side;
@@ -143,6 +158,14 @@ export class S2nEngine implements TlsEngine {
 
   receive(data: Uint8Array): void {
     if (this.failed) return;
+    if (!this.seenInput && data.length > 0) {
+      this.seenInput = true;
+      // A client's first record is a handshake (or an alert) record of TLS's major version 3.
+      // s2n would first wait for as many bytes as a stray "GET / HTTP/1.1" seems to announce.
+      if (this.side === 'server' && ((data[0] !== 0x16 && data[0] !== 0x15) || (data.length > 1 && data[1] !== 0x03))) {
+        this.refuse(Alert.UNEXPECTED_MESSAGE, 'the first record is not a TLS handshake record');
+      }
+    }
     this.apply(this.native.connFeed(this.handle(), data));
   }
 
@@ -156,7 +179,8 @@ export class S2nEngine implements TlsEngine {
   close(): void {
     if (this.closed || !this.conn) return;
     this.closed = true;
-    if (this.failed || (this.peerClosed && this.version < 34)) return;
+    if (this.failed) return;
+    // Also after the peer's close_notify: TLS 1.2 wants ours in answer (RFC 5246 7.2.1).
     this.native.connShutdown(this.conn);
     this.hasOutput = true;
   }
@@ -213,9 +237,17 @@ export class S2nEngine implements TlsEngine {
   }
 
   afterCloseDelay(): void {
-    // s2n writes the fatal alert only now that the blinding delay has passed.
     if (!this.conn || this.ownFailure || this.closed) return;
     this.closed = true;
+    // Nothing sent yet (a server failing on the ClientHello): the error's own fatal alert, in
+    // plaintext as it must be before any keys. s2n itself would send a close_notify (it hides
+    // the reason on purpose); that is what it writes in every later state.
+    if (this.plaintextAlert !== undefined) {
+      this.hasOutput = false;
+      this.ownOutput.push(Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, this.plaintextAlert));
+      return;
+    }
+    // s2n writes its alert only now that the blinding delay has passed.
     this.native.connShutdown(this.conn);
     this.hasOutput = true;
   }
@@ -276,16 +308,22 @@ export class S2nEngine implements TlsEngine {
 
   private throwError(): never {
     this.failed = true;
-    const [name, message, type, receivedAlert] = this.native.connError(this.handle());
+    const [name, message, s2nType, receivedAlert, , s2nAlert, bytesOut] = this.native.connError(this.handle());
     const code = name ?? 'S2N_ERR_UNKNOWN';
+    const override = MALFORMED_INPUT[code];
+    const type = override ? ERR_T_PROTO : s2nType;
+    // A record that does not decrypt once keys are in use is bad_record_mac.
+    const alertForError = code === 'S2N_ERR_DECRYPT' && bytesOut > 0 ? 20 : override ?? s2nAlert;
+    if (this.side === 'server' && bytesOut === 0 && alertForError > 0) this.plaintextAlert = alertForError;
     const text = `${message ?? 'unknown s2n error'} (${code})`;
     const reason = CERT_REASONS[code];
     if (reason) throw new InvalidCertError(reason, text, { source: this.source });
     if (type === ERR_T_ALERT || code === 'S2N_ERR_ALERT') {
       throw new TlsAlertReceivedError(receivedAlert, ALERT_NAMES[receivedAlert] ?? 'unknown', this.source);
     }
-    if (type === ERR_T_PROTO) throw new TlsProtocolError(text, { source: this.source });
-    throw new TlsHandshakeError(text, { source: this.source });
+    const alert = alertForError > 0 ? alertForError : undefined;
+    if (type === ERR_T_PROTO) throw new TlsProtocolError(text, { source: this.source, alert });
+    throw new TlsHandshakeError(text, { source: this.source, alert });
   }
 }
 

@@ -6,7 +6,7 @@ export {
   S2nServerContext, S2nClientContext, POLICIES, PACKAGE_NAME, LIBRARY,
 } from './backend.js';
 export { S2nEngine, parseAlpn } from './engine.js';
-export { s2n, AWS_CRT_VERSION, awsCrtBinaryDir, requiredFunctions, simulatePlatformForTests } from './native.js';
+export { s2n, AWS_CRT_VERSION, awsCrtBinaryDir, requiredFunctions, simulatePlatformForTests, simulateMissingFunctionForTests } from './native.js';
 export type { S2nNative } from './native.js';
 
 // Importing the package registers it: exactly one backend per app (DESIGN.md).

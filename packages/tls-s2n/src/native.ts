@@ -27,7 +27,8 @@ export interface ConfigOptions {
 
 /** The addon's functions (native/s2n_addon.c). */
 export interface S2nNative {
-  load(path: string): string | null;
+  /** null when loaded; else what is missing. `alsoRequire`: one more function to look up (tests). */
+  load(path: string, alsoRequire?: string): string | null;
   functionNames(): string[];
   configNew(options: ConfigOptions): Handle;
   connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null): Handle;
@@ -37,8 +38,8 @@ export interface S2nNative {
   connHelloDone(conn: Handle, config: Handle | null): number;
   connTakeOutput(conn: Handle): Buffer | null;
   connTakePlaintext(conn: Handle): Buffer | null;
-  /** [name, message, type, receivedAlert, delayNs] */
-  connError(conn: Handle): [string | null, string | null, number, number, number];
+  /** [name, message, type, receivedAlert, delayNs, the alert for this error or -1, bytes written so far] */
+  connError(conn: Handle): [string | null, string | null, number, number, number, number, number];
   connDelay(conn: Handle): number;
   /** [serverName, ALPN extension body, supported_versions extension body, legacy version (s2n number)] */
   connHello(conn: Handle): [string | null, Buffer | null, Buffer | null, number];
@@ -79,6 +80,13 @@ let cached: { native: S2nNative } | { error: TlsBackendUnavailableError } | unde
 let platformOverride: { platform: string; arch: string } | undefined;
 export function simulatePlatformForTests(p: { platform: string; arch: string } | undefined): void {
   platformOverride = p;
+  cached = undefined;
+}
+
+/** Test hook: require one more s2n function, as a binary lacking one would (the dlsym-miss path). */
+let extraFunction: string | undefined;
+export function simulateMissingFunctionForTests(name: string | undefined): void {
+  extraFunction = name;
   cached = undefined;
 }
 
@@ -132,7 +140,7 @@ function loadOnce(): { native: S2nNative } | { error: TlsBackendUnavailableError
   } catch (error) {
     return { error: unavailable(`the addon did not load (${(error as Error).message})`, error) };
   }
-  const problem = native.load(binary);
+  const problem = native.load(binary, extraFunction);
   if (problem) return { error: unavailable(problem) };
   return { native };
 }
