@@ -514,6 +514,8 @@ static napi_value conn_new(napi_env env, napi_callback_info info) {
 
 static int status_of(conn_t *c) {
   int s = 0;
+  /* The negotiated version (s2n's number) in bits 8-15, once known. */
+  if (c->hs_done) s |= (p_s2n_connection_get_actual_protocol_version(c->conn) & 0xff) << 8;
   if (c->hs_done) s |= ST_HANDSHAKE_DONE;
   if (c->hello_pending) s |= ST_HELLO;
   if (c->peer_closed) s |= ST_PEER_CLOSED;
@@ -681,7 +683,7 @@ static napi_value conn_hello_done(napi_env env, napi_callback_info info) {
   return status_value(env, c);
 }
 
-/* Hands over a buffer's unread bytes as a new Buffer (one copy), or null. */
+/* Hands over a buffer's unread bytes as a new Buffer (the one copy out), or null. */
 static napi_value take(napi_env env, buf_t *b) {
   napi_value v;
   size_t n = b->len - b->off;
@@ -700,7 +702,9 @@ static napi_value conn_take_output(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = NULL;
   CHECK(napi_get_value_external(env, argv[0], (void **)&c));
-  return take(env, &c->out);
+  napi_value v = take(env, &c->out);
+  if (c->out.cap > 262144) buf_free(&c->out);
+  return v;
 }
 
 static napi_value conn_take_plaintext(napi_env env, napi_callback_info info) {
@@ -710,8 +714,8 @@ static napi_value conn_take_plaintext(napi_env env, napi_callback_info info) {
   conn_t *c = NULL;
   CHECK(napi_get_value_external(env, argv[0], (void **)&c));
   napi_value v = take(env, &c->plain);
-  /* A big buffer from a bulk burst is not kept for an idle connection. */
-  if (c->plain.cap > 65536) buf_free(&c->plain);
+  /* A big buffer from a bulk burst is not kept (a 256 KiB one is: bulk reuses it). */
+  if (c->plain.cap > 262144) buf_free(&c->plain);
   return v;
 }
 

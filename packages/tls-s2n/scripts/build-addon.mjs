@@ -42,7 +42,7 @@ if (!gyp) {
   process.exit(0);
 }
 const env = { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir || '/usr' };
-const r = spawnSync(gyp[0], [...gyp.slice(1), 'rebuild', '--release'], { cwd: root, env, stdio: 'inherit' });
+const r = spawnSync(gyp[0], [...gyp.slice(1), 'rebuild', '--release', '--loglevel=warn'], { cwd: root, env, stdio: 'inherit' });
 if (r.status !== 0) {
   console.warn(`@proxy/tls-s2n: the s2n addon failed to build (node-gyp exit ${r.status}); the backend is unavailable until \`pnpm --filter @proxy/tls-s2n build\` succeeds`);
 }

@@ -270,7 +270,7 @@ export class S2nEngine implements TlsEngine {
     }
     if (status & Status.HANDSHAKE_DONE && !this.handshakeDone) {
       this.handshakeDone = true;
-      this.version = this.native.connInfo(this.handle())[0];
+      this.version = (status >> 8) & 0xff;
     }
     if (status & Status.PEER_CLOSED) this.peerClosed = true;
   }

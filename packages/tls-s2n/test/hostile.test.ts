@@ -87,11 +87,14 @@ describe('blinding on the listener', () => {
       await new Promise((resolve) => good.socket.once('data', resolve));
       good.socket.end();
       const { received, closedAfterMs } = await bad;
-      expect(goodMs).toBeLessThan(500);
-      // s2n's delay is random up to the cap (1 s); its alert waits for it, then the close.
+      expect(goodMs).toBeLessThan(750);
+      // s2n's delay is random from a third of the cap to the cap (1 s); the alert waits for it, then the close.
+      expect(closedAfterMs).toBeGreaterThan(300);
       expect(closedAfterMs).toBeLessThan(1_800);
       expect(received).toEqual(alertRecord(50)); // decode_error, in plaintext: nothing was sent before
-      expect(maxLag).toBeLessThan(150);
+      // s2n's built-in blinding would have slept inside s2n_negotiate, freezing every timer for
+      // the whole delay; a timer on a loaded machine may still be late by a little.
+      expect(maxLag).toBeLessThan(closedAfterMs * 0.75);
       // Outcomes in the order they settled: the good handshake, then the bad one after its delay.
       const outcomes = await Promise.all([server.outcomeAfter(mark), server.outcomeAfter(mark + 1)]);
       expect(outcomes.map((o) => (o.ok ? 'ok' : o.error.code))).toEqual(['ok', 'TLS_PROTOCOL']);
