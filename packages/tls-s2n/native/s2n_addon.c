@@ -103,7 +103,8 @@ typedef int s2n_client_hello_fn(struct s2n_connection *conn, void *ctx);
   X(int, s2n_client_hello_get_server_name, (struct s2n_client_hello *ch, uint8_t *name, uint16_t length, uint16_t *out_length)) \
   X(int, s2n_connection_server_name_extension_used, (struct s2n_connection *conn)) \
   X(int, s2n_client_hello_get_legacy_protocol_version, (struct s2n_client_hello *ch, uint8_t *out)) \
-  X(int, s2n_error_get_alert, (int error, uint8_t *alert))
+  X(int, s2n_error_get_alert, (int error, uint8_t *alert)) \
+  X(int, s2n_connection_release_buffers, (struct s2n_connection *conn))
 
 #define DECLARE(ret, name, args) typedef ret(*name##_t) args; static name##_t p_##name;
 S2N_FUNCTIONS(DECLARE)
@@ -581,6 +582,16 @@ static napi_value status_value(napi_env env, conn_t *c) {
   return v;
 }
 
+/*
+ * An idle connection (all input read, all plaintext handed over) keeps no I/O buffers: s2n's
+ * record buffers (s2n_connection_release_buffers refuses while they hold data) and ours.
+ */
+static void release_if_idle(conn_t *c) {
+  if (!c->hs_done || c->failed || c->in.len > c->in.off) return;
+  p_s2n_connection_release_buffers(c->conn);
+  if (c->in.cap > 0 && c->in.len == c->in.off) buf_free(&c->in);
+}
+
 /* connFeed(conn, data|null) → status */
 static napi_value conn_feed(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -604,6 +615,7 @@ static napi_value conn_feed(napi_env env, napi_callback_info info) {
   }
   drive(c);
   if (keep_rest(c)) return throw_msg(env, "out of memory");
+  release_if_idle(c);
   current_env = NULL;
   return status_value(env, c);
 }
@@ -629,6 +641,7 @@ static napi_value conn_send(napi_env env, napi_callback_info info) {
     }
     done += (size_t)n;
   }
+  if (!c->failed) p_s2n_connection_release_buffers(c->conn);
   current_env = NULL;
   return status_value(env, c);
 }
@@ -703,7 +716,7 @@ static napi_value conn_take_output(napi_env env, napi_callback_info info) {
   conn_t *c = NULL;
   CHECK(napi_get_value_external(env, argv[0], (void **)&c));
   napi_value v = take(env, &c->out);
-  if (c->out.cap > 262144) buf_free(&c->out);
+  buf_free(&c->out);
   return v;
 }
 
@@ -714,8 +727,8 @@ static napi_value conn_take_plaintext(napi_env env, napi_callback_info info) {
   conn_t *c = NULL;
   CHECK(napi_get_value_external(env, argv[0], (void **)&c));
   napi_value v = take(env, &c->plain);
-  /* A big buffer from a bulk burst is not kept (a 256 KiB one is: bulk reuses it). */
-  if (c->plain.cap > 262144) buf_free(&c->plain);
+  /* Not kept for an idle connection; malloc hands a bulk reader the same block back. */
+  buf_free(&c->plain);
   return v;
 }
 
