@@ -164,8 +164,8 @@ static int buf_append(buf_t *b, const uint8_t *data, size_t n) {
 
 static void buf_free(buf_t *b) { free(b->p); b->p = NULL; b->len = b->cap = b->off = 0; }
 
-/* The env of the call in progress: key-log lines reach JavaScript synchronously. */
-static napi_env current_env;
+/* The env of the call in progress (per thread: workers each have theirs): key-log lines reach JavaScript synchronously. */
+static __thread napi_env current_env;
 
 /* ---- configs ---- */
 typedef struct {
@@ -369,6 +369,13 @@ typedef struct {
   bool server, hs_done, hello_pending, peer_closed, failed;
   int err;
   uint64_t bytes_out;
+  /*
+   * During a call from JavaScript: the arrays that records and plaintext go to, one Buffer
+   * each (the one copy across N-API). Outside a call, or without arrays, the buffers above.
+   */
+  napi_env sink_env;
+  napi_value out_arr, plain_arr;
+  uint32_t out_n, plain_n;
 } conn_t;
 
 static int io_recv(void *ctx, uint8_t *buf, uint32_t len) {
@@ -395,6 +402,15 @@ static int io_recv(void *ctx, uint8_t *buf, uint32_t len) {
 static int io_send(void *ctx, const uint8_t *buf, uint32_t len) {
   conn_t *c = ctx;
   c->bytes_out += len;
+  if (c->out_arr) {
+    napi_value b;
+    if (napi_create_buffer_copy(c->sink_env, len, buf, NULL, &b) != napi_ok ||
+        napi_set_element(c->sink_env, c->out_arr, c->out_n++, b) != napi_ok) {
+      errno = ENOMEM;
+      return -1;
+    }
+    return (int)len;
+  }
   if (buf_append(&c->out, buf, len)) {
     errno = ENOMEM;
     return -1;
@@ -545,11 +561,27 @@ static void drive(conn_t *c) {
     c->hs_done = true;
   }
   while (!c->peer_closed) {
-    if (buf_reserve(&c->plain, 16384)) { c->failed = true; return; }
-    ssize_t n = p_s2n_recv(c->conn, c->plain.p + c->plain.len, (ssize_t)(c->plain.cap - c->plain.len), &blocked);
-    if (n > 0) {
-      c->plain.len += (size_t)n;
-      continue;
+    ssize_t n;
+    if (c->plain_arr) {
+      /* One record at most per s2n_recv: decrypted here, then copied once into a Buffer. */
+      static __thread uint8_t scratch[32768];
+      n = p_s2n_recv(c->conn, scratch, sizeof scratch, &blocked);
+      if (n > 0) {
+        napi_value b;
+        if (napi_create_buffer_copy(c->sink_env, (size_t)n, scratch, NULL, &b) != napi_ok ||
+            napi_set_element(c->sink_env, c->plain_arr, c->plain_n++, b) != napi_ok) {
+          c->failed = true;
+          return;
+        }
+        continue;
+      }
+    } else {
+      if (buf_reserve(&c->plain, 16384)) { c->failed = true; return; }
+      n = p_s2n_recv(c->conn, c->plain.p + c->plain.len, (ssize_t)(c->plain.cap - c->plain.len), &blocked);
+      if (n > 0) {
+        c->plain.len += (size_t)n;
+        continue;
+      }
     }
     if (n == 0) {
       c->peer_closed = true;
@@ -576,6 +608,27 @@ static int keep_rest(conn_t *c) {
   return r;
 }
 
+/* Points the connection's output (and plaintext) at the caller's arrays for this call. */
+static void sink_open(napi_env env, conn_t *c, napi_value out_arr, napi_value plain_arr) {
+  c->sink_env = env;
+  c->out_arr = out_arr;
+  c->plain_arr = plain_arr;
+  c->out_n = c->plain_n = 0;
+  if (out_arr) napi_get_array_length(env, out_arr, &c->out_n);
+  if (plain_arr) napi_get_array_length(env, plain_arr, &c->plain_n);
+}
+
+static void sink_close(conn_t *c) {
+  c->sink_env = NULL;
+  c->out_arr = c->plain_arr = NULL;
+}
+
+static napi_value array_arg(napi_env env, size_t argc, napi_value *argv, size_t i) {
+  bool is_array = false;
+  if (i < argc && napi_is_array(env, argv[i], &is_array) == napi_ok && is_array) return argv[i];
+  return NULL;
+}
+
 static napi_value status_value(napi_env env, conn_t *c) {
   napi_value v;
   napi_create_int32(env, status_of(c), &v);
@@ -592,38 +645,40 @@ static void release_if_idle(conn_t *c) {
   if (c->in.cap > 0 && c->in.len == c->in.off) buf_free(&c->in);
 }
 
-/* connFeed(conn, data|null) → status */
+/* connFeed(conn, data|null, outArray?, plaintextArray?) → status; records and plaintext are appended to the arrays */
 static napi_value conn_feed(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = get_conn(env, argv[0]);
   if (!c) return NULL;
   current_env = env;
+  sink_open(env, c, array_arg(env, argc, argv, 2), array_arg(env, argc, argv, 3));
   napi_valuetype t = napi_undefined;
   if (argc > 1) napi_typeof(env, argv[1], &t);
   if (t == napi_object) {
     void *data;
     size_t len;
-    CHECK(napi_get_buffer_info(env, argv[1], &data, &len));
+    if (napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) data = NULL, len = 0;
     if (c->in.len > c->in.off) {
-      if (buf_append(&c->in, data, len)) return throw_msg(env, "out of memory");
+      if (buf_append(&c->in, data, len)) c->failed = true;
     } else {
       c->cur = data;
       c->cur_len = len;
     }
   }
   drive(c);
-  if (keep_rest(c)) return throw_msg(env, "out of memory");
+  if (keep_rest(c)) c->failed = true;
   release_if_idle(c);
+  sink_close(c);
   current_env = NULL;
   return status_value(env, c);
 }
 
-/* connSend(conn, data) → status */
+/* connSend(conn, data, outArray?) → status */
 static napi_value conn_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = get_conn(env, argv[0]);
   if (!c) return NULL;
@@ -631,6 +686,7 @@ static napi_value conn_send(napi_env env, napi_callback_info info) {
   size_t len;
   CHECK(napi_get_buffer_info(env, argv[1], (void **)&data, &len));
   current_env = env;
+  sink_open(env, c, array_arg(env, argc, argv, 2), NULL);
   size_t done = 0;
   while (done < len && !c->failed) {
     s2n_blocked_status blocked;
@@ -642,19 +698,22 @@ static napi_value conn_send(napi_env env, napi_callback_info info) {
     done += (size_t)n;
   }
   if (!c->failed) p_s2n_connection_release_buffers(c->conn);
+  sink_close(c);
   current_env = NULL;
   return status_value(env, c);
 }
 
-/* connShutdown(conn) → 0, or the s2n error number */
+/* connShutdown(conn, outArray?) → 0, or the s2n error number */
 static napi_value conn_shutdown(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], v;
+  size_t argc = 2;
+  napi_value argv[2], v;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = get_conn(env, argv[0]);
   if (!c) return NULL;
   s2n_blocked_status blocked;
+  sink_open(env, c, array_arg(env, argc, argv, 1), NULL);
   int r = p_s2n_shutdown_send(c->conn, &blocked);
+  sink_close(c);
   int e = 0;
   if (r < 0) {
     e = s2n_err();
@@ -664,14 +723,13 @@ static napi_value conn_shutdown(napi_env env, napi_callback_info info) {
   return v;
 }
 
-/* connHelloDone(conn, config|null) → status: resumes a handshake paused in the client-hello callback. */
+/* connHelloDone(conn, config|null, outArray?, plaintextArray?) → status: resumes a handshake paused in the client-hello callback. */
 static napi_value conn_hello_done(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   conn_t *c = get_conn(env, argv[0]);
   if (!c) return NULL;
-  current_env = env;
   c->hello_pending = false;
   if (p_s2n_client_hello_cb_done(c->conn) < 0) {
     fail(c);
@@ -690,8 +748,11 @@ static napi_value conn_hello_done(napi_env env, napi_callback_info info) {
       return status_value(env, c);
     }
   }
+  current_env = env;
+  sink_open(env, c, array_arg(env, argc, argv, 2), array_arg(env, argc, argv, 3));
   drive(c);
-  keep_rest(c);
+  if (keep_rest(c)) c->failed = true;
+  sink_close(c);
   current_env = NULL;
   return status_value(env, c);
 }

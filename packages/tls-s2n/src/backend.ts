@@ -43,7 +43,8 @@ function policyFor(min: TlsVersion, max: TlsVersion): string {
 /** s2n's numbers for protocol versions. */
 const VERSION_NUMBER: Record<TlsVersion, number> = { 'TLSv1.2': 33, 'TLSv1.3': 34 };
 
-let maxBlindingSeconds = defaultBlinding();
+/** Read on first use, not at import: a bad PROXY_TLS_S2N_MAX_BLINDING_SECONDS fails createAcceptor, not the import. */
+let maxBlindingSeconds: number | undefined;
 
 function defaultBlinding(): number {
   const env = process.env['PROXY_TLS_S2N_MAX_BLINDING_SECONDS'];
@@ -65,6 +66,7 @@ export function setMaxBlindingSeconds(seconds: number): void {
 }
 
 export function maxBlindingDelaySeconds(): number {
+  maxBlindingSeconds ??= defaultBlinding();
   return maxBlindingSeconds;
 }
 
@@ -117,7 +119,7 @@ export class S2nServerContext implements ServerHooks {
       // Random keys per acceptor, shared by all its configs: a ticket from one certificate's
       // config resumes on another's.
       ticketKey: settings.sessionTickets ? randomBytes(48) : undefined,
-      maxBlinding: maxBlindingSeconds,
+      maxBlinding: maxBlindingDelaySeconds(),
     };
     this.defaultConfig = this.compile(settings.certKey);
   }

@@ -124,10 +124,11 @@ export class S2nEngine implements TlsEngine {
   private readonly peerAddr: string;
   private readonly sni: string | undefined;
   private readonly source: ErrorSource;
-  private hasOutput = false;
-  private hasPlaintext = false;
-  /** Bytes we write ourselves (alerts s2n would not send), before anything s2n queued. */
-  private readonly ownOutput: Uint8Array[] = [];
+  /** Records to send, as the addon hands them over (one Buffer each). */
+  private out: Buffer[] = [];
+  /** Decrypted application data, one Buffer per record. */
+  private readonly plaintext: Buffer[] = [];
+  private plaintextRead = 0;
   private closed = false;
   private failed = false;
   /** The failure was ours (an alert we wrote): no s2n blinding, nothing to send after the delay. */
@@ -153,7 +154,7 @@ export class S2nEngine implements TlsEngine {
   }
 
   start(): void {
-    if (this.side === 'client') this.apply(this.native.connFeed(this.handle(), null));
+    if (this.side === 'client') this.apply(this.native.connFeed(this.handle(), null, this.out, this.plaintext));
   }
 
   receive(data: Uint8Array): void {
@@ -166,14 +167,14 @@ export class S2nEngine implements TlsEngine {
         this.refuse(Alert.UNEXPECTED_MESSAGE, 'the first record is not a TLS handshake record');
       }
     }
-    this.apply(this.native.connFeed(this.handle(), data));
+    this.apply(this.native.connFeed(this.handle(), data, this.out, this.plaintext));
   }
 
   send(data: Uint8Array): void {
     if (this.closed) throw new TlsProtocolError('send after close', { source: 'internal' });
     // TLS 1.2: s2n answers the peer's close_notify with its own and takes no more data.
     if (this.peerClosed && this.version < 34) return;
-    this.apply(this.native.connSend(this.handle(), data));
+    this.apply(this.native.connSend(this.handle(), data, this.out));
   }
 
   close(): void {
@@ -181,21 +182,29 @@ export class S2nEngine implements TlsEngine {
     this.closed = true;
     if (this.failed) return;
     // Also after the peer's close_notify: TLS 1.2 wants ours in answer (RFC 5246 7.2.1).
-    this.native.connShutdown(this.conn);
-    this.hasOutput = true;
+    this.native.connShutdown(this.conn, this.out);
   }
 
   pullOutput(): Uint8Array | null {
-    if (this.ownOutput.length > 0) return this.ownOutput.shift()!;
-    if (!this.hasOutput || !this.conn) return null;
-    this.hasOutput = false;
-    return this.native.connTakeOutput(this.conn);
+    return this.out.shift() ?? null;
+  }
+
+  /** Every pending record at once, for one corked write. */
+  pullOutputChunks(): Uint8Array[] {
+    const chunks = this.out;
+    this.out = [];
+    return chunks;
   }
 
   pullPlaintext(): Uint8Array | null {
-    if (!this.hasPlaintext || !this.conn) return null;
-    this.hasPlaintext = false;
-    return this.native.connTakePlaintext(this.conn);
+    if (this.plaintextRead >= this.plaintext.length) {
+      if (this.plaintextRead > 0) {
+        this.plaintext.length = 0;
+        this.plaintextRead = 0;
+      }
+      return null;
+    }
+    return this.plaintext[this.plaintextRead++]!;
   }
 
   selectCertificate(certKey: CertKey | undefined): void {
@@ -205,7 +214,7 @@ export class S2nEngine implements TlsEngine {
     if (!certKey && !hooks.hasDefaultCert) {
       this.refuse(Alert.HANDSHAKE_FAILURE, 'no certificate for this client: the certificate callback chose none and there is no default');
     }
-    this.apply(this.native.connHelloDone(this.handle(), certKey ? hooks.configFor(certKey) : null));
+    this.apply(this.native.connHelloDone(this.handle(), certKey ? hooks.configFor(certKey) : null, this.out, this.plaintext));
   }
 
   digest(): SslDigest {
@@ -243,13 +252,11 @@ export class S2nEngine implements TlsEngine {
     // plaintext as it must be before any keys. s2n itself would send a close_notify (it hides
     // the reason on purpose); that is what it writes in every later state.
     if (this.plaintextAlert !== undefined) {
-      this.hasOutput = false;
-      this.ownOutput.push(Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, this.plaintextAlert));
+      this.out = [Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, this.plaintextAlert])];
       return;
     }
     // s2n writes its alert only now that the blinding delay has passed.
-    this.native.connShutdown(this.conn);
-    this.hasOutput = true;
+    this.native.connShutdown(this.conn, this.out);
   }
 
   destroy(): void {
@@ -261,8 +268,6 @@ export class S2nEngine implements TlsEngine {
   // ---- internals ----
 
   private apply(status: number): void {
-    if (status & Status.OUTPUT) this.hasOutput = true;
-    if (status & Status.PLAINTEXT) this.hasPlaintext = true;
     if (status & Status.ERROR) this.throwError();
     if (status & Status.HELLO) {
       this.onClientHello();
@@ -294,15 +299,15 @@ export class S2nEngine implements TlsEngine {
       this.pendingClientHello = { serverName: serverName ? serverName.toLowerCase() : undefined, peerAddr: this.peerAddr };
       return;
     }
-    this.apply(this.native.connHelloDone(this.handle(), null));
+    this.apply(this.native.connHelloDone(this.handle(), null, this.out, this.plaintext));
   }
 
   /** Writes a plaintext fatal alert ourselves and fails (s2n would end without it). */
   private refuse(alert: number, message: string): never {
     this.failed = true;
     this.ownFailure = true;
-    this.hasOutput = false; // nothing of s2n's goes after our alert
-    this.ownOutput.push(Uint8Array.of(0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alert));
+    // Nothing of s2n's goes out, before or after our alert.
+    this.out = [Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alert])];
     throw new TlsProtocolError(message, { alert, source: this.source });
   }
 

@@ -32,10 +32,11 @@ export interface S2nNative {
   functionNames(): string[];
   configNew(options: ConfigOptions): Handle;
   connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null): Handle;
-  connFeed(conn: Handle, data: Uint8Array | null): number;
-  connSend(conn: Handle, data: Uint8Array): number;
-  connShutdown(conn: Handle): number;
-  connHelloDone(conn: Handle, config: Handle | null): number;
+  /** Records s2n writes are appended to `out`, decrypted data to `plaintext`, one Buffer each. */
+  connFeed(conn: Handle, data: Uint8Array | null, out: Buffer[], plaintext: Buffer[]): number;
+  connSend(conn: Handle, data: Uint8Array, out: Buffer[]): number;
+  connShutdown(conn: Handle, out: Buffer[]): number;
+  connHelloDone(conn: Handle, config: Handle | null, out: Buffer[], plaintext: Buffer[]): number;
   connTakeOutput(conn: Handle): Buffer | null;
   connTakePlaintext(conn: Handle): Buffer | null;
   /** [name, message, type, receivedAlert, delayNs, the alert for this error or -1, bytes written so far] */

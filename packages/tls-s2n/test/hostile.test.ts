@@ -1,7 +1,9 @@
 // s2n-specific behaviour with real sockets: self-service blinding on listeners (capped at 1 s,
 // never freezing the event loop), no delay on clients, the alerts we write where s2n would only
 // close, and InvalidCert reasons.
+import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '@proxy/tls-s2n';
@@ -107,6 +109,21 @@ describe('blinding on the listener', () => {
     const { received, closedAfterMs } = await rawExchange(server.port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
     expect(received).toEqual(alertRecord(10));
     expect(closedAfterMs).toBeLessThan(300);
+  });
+
+  it('PROXY_TLS_S2N_MAX_BLINDING_SECONDS sets the cap; a bad value fails createAcceptor, not the import', () => {
+    const script = `
+      import { TlsSettings, tlsBackend } from '@proxy/core';
+      import { maxBlindingDelaySeconds } from '@proxy/tls-s2n';
+      const settings = TlsSettings.intermediate(${JSON.stringify(pki.serverEcdsa.chain)}, ${JSON.stringify(pki.serverEcdsa.key)});
+      try { tlsBackend().createAcceptor(settings); console.log('ok', maxBlindingDelaySeconds()); }
+      catch (e) { console.log(e.code); }`;
+    const run = (value: string): string => execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8',
+      env: { ...process.env, PROXY_TLS_S2N_MAX_BLINDING_SECONDS: value },
+    }).trim();
+    expect(run('3')).toBe('ok 3');
+    expect(run('soon')).toBe('TLS_CONFIG');
   });
 
   it('the cap is set per process: 1..30 s', () => {
