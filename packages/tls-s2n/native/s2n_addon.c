@@ -697,7 +697,10 @@ static napi_value conn_send(napi_env env, napi_callback_info info) {
     }
     done += (size_t)n;
   }
-  if (!c->failed) p_s2n_connection_release_buffers(c->conn);
+  /* After a small write (a response head, a short reply) the connection may well go idle: keep
+   * no buffers. Bulk writes keep s2n's, which it would otherwise free (and wipe) and allocate
+   * again for every write. */
+  if (!c->failed && len <= 4096) p_s2n_connection_release_buffers(c->conn);
   sink_close(c);
   current_env = NULL;
   return status_value(env, c);
