@@ -89,10 +89,12 @@ describe('blinding on the listener', () => {
       await new Promise((resolve) => good.socket.once('data', resolve));
       good.socket.end();
       const { received, closedAfterMs } = await bad;
-      expect(goodMs).toBeLessThan(750);
+      // Bounds with room for a loaded CI machine: what they tell apart is s2n's default blinding
+      // (10-30 s, and a frozen event loop) from the 1 s cap on a timer.
+      expect(goodMs).toBeLessThan(1_000);
       // s2n's delay is random from a third of the cap to the cap (1 s); the alert waits for it, then the close.
       expect(closedAfterMs).toBeGreaterThan(300);
-      expect(closedAfterMs).toBeLessThan(1_800);
+      expect(closedAfterMs).toBeLessThan(3_000);
       expect(received).toEqual(alertRecord(50)); // decode_error, in plaintext: nothing was sent before
       // s2n's built-in blinding would have slept inside s2n_negotiate, freezing every timer for
       // the whole delay; a timer on a loaded machine may still be late by a little.
