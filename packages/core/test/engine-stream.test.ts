@@ -303,6 +303,23 @@ describe('EngineStream errors', () => {
     expect(closedAt).toBeGreaterThanOrEqual(290);
     expect(await rejectedAt).toBeGreaterThanOrEqual(290);
   });
+  it('afterCloseDelay: an alert the engine could only queue after the delay still leaves, before the close', async () => {
+    const server = await startToyServer(cleanup, settings(), { closeDelayMs: 300, alertAfterDelay: true });
+    const socket = await connectTcp(cleanup, server.port);
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    let firstDataAt = -1;
+    socket.on('data', (chunk: Buffer) => {
+      if (firstDataAt < 0) firstDataAt = performance.now() - started;
+      chunks.push(chunk);
+    });
+    socket.write(encodeRecord(0x42));
+    await expect(server.accepted()).rejects.toBeInstanceOf(TlsProtocolError);
+    await once(socket, 'close');
+    expect(firstDataAt).toBeGreaterThanOrEqual(290);
+    expect(Buffer.concat(chunks)).toEqual(encodeRecord(RecordType.ALERT, Uint8Array.of(ALERT_UNEXPECTED_MESSAGE)));
+    expect(server.engines[0]!.afterCloseDelayCalls).toBe(1);
+  });
 });
 
 describe('EngineStream timeouts and the certificate callback', () => {

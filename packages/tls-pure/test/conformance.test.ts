@@ -9,5 +9,14 @@ describeTlsConformance({
   backendPackage: '@proxy/tls-pure',
   binPath: fileURLToPath(new URL('../bin/proxy-tls-pure.js', import.meta.url)),
   expectedBackend: 'pure',
-  peerBins: [{ name: 'openssl', binPath: fileURLToPath(new URL('../../tls-openssl/bin/proxy-tls-openssl.js', import.meta.url)) }],
+  knownIssues: {
+    // The s2n peer, not this backend: s2n has no TLS 1.2 half-close (RFC 5246 7.2.1 has none), so
+    // once its s_client has sent close_notify at the end of stdin it reads nothing more, and the
+    // echo still in flight is lost. The same exchange passes in TLS 1.3, and with s2n as the server.
+    's2n s_client → pure server, TLSv1.2': 's2n reads nothing after its own close_notify in TLS 1.2 (no half-close)',
+  },
+  peerBins: [
+    { name: 'openssl', binPath: fileURLToPath(new URL('../../tls-openssl/bin/proxy-tls-openssl.js', import.meta.url)) },
+    { name: 's2n', binPath: fileURLToPath(new URL('../../tls-s2n/bin/proxy-tls-s2n.js', import.meta.url)) },
+  ],
 });

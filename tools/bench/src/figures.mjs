@@ -87,4 +87,11 @@ export const TARGETS = [
   { figure: 'bulk-chacha', backend: 'pure', absMin: 60, raw: true, text: 'pure: ChaCha20 bulk >= 60 MB/s (raw; MB/CPU-s shown too)' },
   { figure: 'bulk-aes', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: AES-GCM bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
   { figure: 'bulk-chacha', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: ChaCha20 bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
+  ...['hs-ecdsa-tls13', 'hs-ecdsa-tls12', 'hs-rsa-tls13', 'hs-rsa-tls12'].map((figure) => (
+    { figure, backend: 's2n', ref: 'gw-openssl', min: 1.2, text: `s2n: ${figure} handshakes/CPU-s >= 1.2x OpenSSL gateway` })),
+  { figure: 'bulk-aes', backend: 's2n', ref: 'gw-openssl', min: 1.2, text: 's2n: AES-GCM bulk MB/CPU-s >= 1.2x OpenSSL gateway' },
+  { figure: 'bulk-chacha', backend: 's2n', ref: 'gw-openssl', min: 1.2, text: 's2n: ChaCha20 bulk MB/CPU-s >= 1.2x OpenSSL gateway' },
+  { figure: 'ka', backend: 's2n', ref: 'gw-openssl', min: 0.9, text: 's2n: keep-alive req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'h2', backend: 's2n', ref: 'gw-openssl', min: 0.9, text: 's2n: h2 req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'rss', backend: 's2n', ref: 'gw-openssl', maxRatio: 1.0, text: 's2n: RSS per idle connection <= 1.0x OpenSSL gateway' },
 ];

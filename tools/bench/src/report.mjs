@@ -122,6 +122,12 @@ export function evaluateTargets(report) {
       if (tg.absMax !== undefined) {
         measured = `${fmt(raw, 1)} ${fig.unit}`;
         ok = raw <= tg.absMax;
+      } else if (tg.maxRatio !== undefined) {
+        // Lower is better (RSS): the raw value against the reference's.
+        const [refRaw] = values(fig.kind, med(report, fig.id, tg.ref));
+        const r = ratio(raw, refRaw);
+        measured = `${fx(r)} (${fmt(raw, 1)} vs ${fmt(refRaw, 1)} ${fig.unit})`;
+        ok = r <= tg.maxRatio;
       } else if (tg.absMin !== undefined) {
         measured = `${fmt(raw)} ${fig.unit} raw, ${fmt(cpu)} ${fig.perUnit}`;
         ok = raw >= tg.absMin;

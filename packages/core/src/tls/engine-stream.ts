@@ -559,6 +559,15 @@ export class EngineStream extends Duplex implements TlsStream {
 
   private finishFailure(error: Error): void {
     this.closeDelayTimer = undefined;
+    // The engine's last word after the delay (s2n's alert), then one more flush.
+    if (this.engine.afterCloseDelay && !this.engineDestroyed) {
+      try {
+        this.engine.afterCloseDelay();
+        this.flushOutput();
+      } catch {
+        // The connection is closing with `error` anyway.
+      }
+    }
     this.socketClosingAfterFailure = true;
     closeAfterFlush(this.socket);
     if (!this.handshakeFinished) {

@@ -46,6 +46,12 @@ export interface TlsEngine {
   digest(): SslDigest;
   /** Milliseconds to wait before closing after a fatal error (s2n's self-service blinding); 0 otherwise. */
   closeDelayMs(): number;
+  /**
+   * Optional: called once the close delay has passed (at once when it is 0), just before the
+   * adapter closes after a fatal error. An engine that could not write its alert during the
+   * delay (s2n refuses to until then) queues it here; the adapter flushes once more.
+   */
+  afterCloseDelay?(): void;
   /** Frees native resources. Idempotent. */
   destroy(): void;
 }

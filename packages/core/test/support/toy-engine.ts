@@ -50,6 +50,11 @@ export interface ToyEngineOptions {
   askCertificate?: boolean;
   /** What closeDelayMs() reports after a fatal error. */
   closeDelayMs?: number;
+  /**
+   * Hold the alert of a protocol violation until afterCloseDelay() (as s2n does during its
+   * blinding delay); the engine then offers afterCloseDelay.
+   */
+  alertAfterDelay?: boolean;
   /** Offer pullOutputChunks (records handed over as a list), as tls-pure's engine does. */
   chunkedOutput?: boolean;
 }
@@ -61,6 +66,9 @@ export class ToyEngine implements TlsEngine {
   pendingClientHello: ClientHelloInfo | undefined;
   /** Present only with `chunkedOutput`: the adapter checks for the method itself. */
   pullOutputChunks?: () => Uint8Array[];
+  /** Present only with `alertAfterDelay`. */
+  afterCloseDelay?: () => void;
+  afterCloseDelayCalls = 0;
 
   /** Counters the tests assert on. */
   receiveCalls = 0;
@@ -142,7 +150,15 @@ export class ToyEngine implements TlsEngine {
 
   private violation(what: string): never {
     this.failed = true;
-    this.output.push(encodeRecord(RecordType.ALERT, Uint8Array.of(ALERT_UNEXPECTED_MESSAGE)));
+    const alert = encodeRecord(RecordType.ALERT, Uint8Array.of(ALERT_UNEXPECTED_MESSAGE));
+    if (this.options.alertAfterDelay) {
+      this.afterCloseDelay = () => {
+        this.afterCloseDelayCalls++;
+        this.output.push(alert);
+      };
+    } else {
+      this.output.push(alert);
+    }
     throw new TlsProtocolError(`toy engine: ${what}`, {
       alert: ALERT_UNEXPECTED_MESSAGE,
       source: this.side === 'server' ? 'downstream' : 'upstream',

@@ -1,0 +1,28 @@
+// The shared TLS backend conformance suite (@proxy/testkit) against this backend: real peers
+// (openssl, gnutls, curl, Node's tls), this package's bin, and the other backends' bins in
+// separate processes.
+import '@proxy/tls-s2n';
+import { fileURLToPath } from 'node:url';
+import { describeTlsConformance } from '@proxy/testkit';
+
+const bin = (pkg: string, name: string): string => fileURLToPath(new URL(`../../${pkg}/bin/${name}.js`, import.meta.url));
+
+describeTlsConformance({
+  backendPackage: '@proxy/tls-s2n',
+  binPath: bin('tls-s2n', 'proxy-tls-s2n'),
+  expectedBackend: 's2n',
+  knownIssues: {
+    // RFC 5246 7.2.1: TLS 1.2 has no half-close. s2n follows it: once the peer's close_notify is
+    // read it sends no more data (only its own close_notify). These peers send their line and
+    // close_notify back to back, so the echo is dropped whenever both arrive together.
+    'openssl s_client → s2n server, TLSv1.2': 's2n sends nothing but close_notify after the peer\'s close_notify in TLS 1.2 (no half-close)',
+    'pure s_client → s2n server, TLSv1.2': 's2n sends nothing but close_notify after the peer\'s close_notify in TLS 1.2 (no half-close)',
+    'verification off: the expired, wrong-named certificate is accepted':
+      'the connection is accepted, but with s2n_config_disable_x509_verification s2n keeps no peer chain ' +
+      '(s2n_connection_get_peer_cert_chain returns only a validated chain), so digest.peerCertificate is undefined',
+  },
+  peerBins: [
+    { name: 'openssl', binPath: bin('tls-openssl', 'proxy-tls-openssl') },
+    { name: 'pure', binPath: bin('tls-pure', 'proxy-tls-pure') },
+  ],
+});
