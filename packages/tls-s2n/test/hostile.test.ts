@@ -147,7 +147,7 @@ describe('the connector: certificate failures are immediate and typed', () => {
     const error = await connect(port(), trusted(over), sni).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidCertError);
     expect((error as InvalidCertError).reason).toBe(reason);
-    expect((error as InvalidCertError).code).toBe('InvalidCert');
+    expect((error as InvalidCertError).code).toBe('TLS_INVALID_CERT');
     expect(performance.now() - started).toBeLessThan(300);
   });
 
