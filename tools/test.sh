@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh --test-peers
 export NO_COLOR=1
+# tsc -b per package (noUncheckedIndexedAccess, noUnused*) and ESLint's type-aware rules.
+pnpm lint
 
 nodes=${PROXY_TEST_NODES:-"system 24"}
 passed=0 failed=0 skipped=0 status=0

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { ConfigError, ServerConf, type ServerConfYaml, type TlsVersion } from '@proxy/core';
+import { ConfigError, ServerConf, type TlsVersion } from '@proxy/core';
 
 export interface ListenerTlsConfig {
   cert: string;
@@ -66,7 +66,7 @@ export function loadGatewayConfig(path: string): GatewayConfig {
 export function parseGatewayConfig(doc: unknown, origin: string): GatewayConfig {
   if (!isObj(doc)) throw new ConfigError(`${origin}: the top level must be a mapping`, { file: origin });
   const { listeners, routes, ...rest } = doc;
-  const server = ServerConf.fromObject(rest as ServerConfYaml, origin);
+  const server = ServerConf.fromObject(rest, origin);
   if (!Array.isArray(listeners) || listeners.length === 0) {
     throw new ConfigError(`${origin}: "listeners" must be a non-empty list`, { file: origin });
   }

@@ -10,10 +10,10 @@ export async function startDemoOrigin(host = '127.0.0.1'): Promise<{ server: Ser
     const lines = [
       'Hello from the @proxy demo origin.',
       `${req.method} ${req.url} HTTP/${req.httpVersion}`,
-      `host: ${req.headers.host ?? ''}`,
-      `x-forwarded-for: ${req.headers['x-forwarded-for'] ?? ''}`,
-      `x-forwarded-proto: ${req.headers['x-forwarded-proto'] ?? ''}`,
-      `via gateway TLS: ${req.headers['x-proxy-tls'] ?? ''}`,
+      `host: ${String(req.headers.host ?? '')}`,
+      `x-forwarded-for: ${String(req.headers['x-forwarded-for'] ?? '')}`,
+      `x-forwarded-proto: ${String(req.headers['x-forwarded-proto'] ?? '')}`,
+      `via gateway TLS: ${String(req.headers['x-proxy-tls'] ?? '')}`,
       '',
     ];
     const body = lines.join('\n');

@@ -22,7 +22,7 @@ export class OpensslAcceptor implements TlsAcceptor {
 
   constructor(private readonly settings: TlsSettings) {
     this.contexts = new ServerContexts(settings);
-    this.contexts.defaultContext; // compile now, so a bad certificate fails at build time
+    this.contexts.compileDefault(); // now, so a bad certificate fails at build time
     this.keylog = keylogWriter(settings.keylog);
     this.alpn = settings.alpn?.protocols;
     this.groups = settings.groupsFor(HYBRID_GROUP_SUPPORTED);

@@ -34,7 +34,7 @@ export class OpensslConnector implements TlsConnector {
       ecdhCurve: opensslGroupList(options.groups ?? defaultGroups(HYBRID_GROUP_SUPPORTED)),
       ca: options.caPem ?? systemTrustStorePem(),
       rejectUnauthorized: options.verifyCert,
-      ...(options.alpn ? { ALPNProtocols: options.alpn.protocols as string[] } : {}),
+      ...(options.alpn ? { ALPNProtocols: options.alpn.protocols } : {}),
       ...(options.clientCertKey ? { cert: options.clientCertKey.chainPem, key: options.clientCertKey.keyPem } : {}),
     };
     this.keylog = keylogWriter(options.keylog);

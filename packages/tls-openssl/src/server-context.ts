@@ -41,6 +41,11 @@ export class ServerContexts {
     return ctx;
   }
 
+  /** Compiles the default certificate's context now (a bad certificate then fails when the settings are built). */
+  compileDefault(): void {
+    void this.defaultContext;
+  }
+
   get defaultContext(): SecureContext | undefined {
     return this.settings.certKey ? this.contextFor(this.settings.certKey) : undefined;
   }

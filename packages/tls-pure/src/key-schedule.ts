@@ -50,7 +50,7 @@ const constantsByProvider = new WeakMap<CryptoProvider, Map<HashName, FullHandsh
 
 function fullHandshakeConstants(p: CryptoProvider, hash: HashName): FullHandshakeConstants {
   let byHash = constantsByProvider.get(p);
-  if (!byHash) constantsByProvider.set(p, (byHash = new Map()));
+  if (!byHash) constantsByProvider.set(p, (byHash = new Map<HashName, FullHandshakeConstants>()));
   let c = byHash.get(hash);
   if (!c) {
     const zeros = new Uint8Array(HASH_LEN[hash]);
@@ -136,7 +136,7 @@ export function prf12(p: CryptoProvider, hash: HashName, secret: Uint8Array, lab
   let a = labelSeed;
   let done = 0;
   while (done < length) {
-    a = p.hmac(hash, secret, a) as Uint8Array<ArrayBuffer>;
+    a = p.hmac(hash, secret, a);
     const chunk = p.hmac(hash, secret, concat(a, labelSeed));
     out.set(chunk.subarray(0, Math.min(chunk.length, length - done)), done);
     done += chunk.length;

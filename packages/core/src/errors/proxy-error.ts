@@ -20,13 +20,16 @@ export interface ProxyErrorOptions {
  */
 const BRAND = Symbol.for('@proxy/core.error-brand');
 
-const chains = new WeakMap<Function, readonly string[]>();
+/** Any class: the brand walks constructors, never calls them. */
+type AnyClass = abstract new (...args: never[]) => unknown;
 
-function brandChain(ctor: Function): readonly string[] {
+const chains = new WeakMap<AnyClass, readonly string[]>();
+
+function brandChain(ctor: AnyClass): readonly string[] {
   let chain = chains.get(ctor);
   if (!chain) {
     const names: string[] = [];
-    for (let c: Function | null = ctor; c && c !== Error && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+    for (let c: AnyClass | null = ctor; c && c !== Error && (c as unknown) !== Function.prototype; c = Object.getPrototypeOf(c) as AnyClass | null) {
       names.push(c.name);
     }
     chain = Object.freeze(names);

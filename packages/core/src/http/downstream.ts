@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { DownstreamConnection } from '../server/service-app.js';
 import type { RequestHead } from './messages.js';
 import type { HeaderMap } from './header-map.js';
@@ -35,7 +35,7 @@ export type ExchangeHandler = (exchange: DownstreamExchange) => void;
 
 /** Per-connection bookkeeping for graceful shutdown. */
 export interface DownstreamServer {
-  serve(stream: import('node:stream').Duplex, conn: DownstreamConnection): void;
+  serve(stream: Duplex, conn: DownstreamConnection): void;
   /** Stop reuse of idle connections, let in-flight exchanges finish; resolves when all connections closed. */
   drain(): Promise<void>;
   /** Closes every remaining connection at once. */

@@ -143,7 +143,7 @@ class H2SessionState {
     this.probing = true;
     const timer = setTimeout(() => this.kill('did not answer a liveness PING'), this.options.pingTimeoutMs);
     timer.unref();
-    let sent = false;
+    let sent: boolean;
     try {
       sent = this.session.ping((err) => {
         clearTimeout(timer);
@@ -329,11 +329,11 @@ class H2Exchange implements DownstreamExchange {
   private ended = false;
 
   constructor(private readonly stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, readonly conn: DownstreamConnection) {
-    const authority = (headers[':authority'] as string | undefined) ?? (headers.host as string | undefined) ?? '';
-    const map = HeaderMap.fromObject(headers as Record<string, string | string[] | undefined>);
+    const authority = (headers[':authority']) ?? (headers.host) ?? '';
+    const map = HeaderMap.fromObject(headers);
     this.req = new RequestHead(
-      (headers[':method'] as string | undefined) ?? 'GET',
-      (headers[':path'] as string | undefined) ?? '/',
+      (headers[':method']) ?? 'GET',
+      (headers[':path']) ?? '/',
       authority,
       map,
     );

@@ -102,7 +102,7 @@ export class H2UpstreamRequest implements UpstreamRequest {
 
   private readonly onResponse = (headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void => {
     const status = Number(headers[':status']);
-    const head = new ResponseHead(status, HeaderMap.fromObject(headers as Record<string, string | string[] | undefined>));
+    const head = new ResponseHead(status, HeaderMap.fromObject(headers));
     this.headSeen = true;
     this.sink.onUpstreamHead(head, this.stream.endAfterHeaders);
     this.stream.on('data', this.onData);

@@ -544,7 +544,7 @@ export class EngineStream extends Duplex implements TlsStream {
     }
     this.failing = true;
     this.updateSocketFlow();
-    let delay = 0;
+    let delay: number;
     try {
       delay = this.engine.closeDelayMs();
     } catch {

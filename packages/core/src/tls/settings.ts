@@ -20,9 +20,9 @@ export interface TlsCallbacks {
    * Chooses the certificate for this handshake (SNI selection, hot reload). Return undefined to
    * use the settings' default certificate; with no default the handshake fails with an alert.
    */
-  certificate?(hello: ClientHelloInfo): CertKey | undefined | Promise<CertKey | undefined>;
+  certificate?: (hello: ClientHelloInfo) => CertKey | undefined | Promise<CertKey | undefined>;
   /** Runs once the handshake is done; what it returns becomes `digest.extension`. */
-  handshakeComplete?(digest: SslDigest): unknown;
+  handshakeComplete?: (digest: SslDigest) => unknown;
 }
 
 export interface ClientAuth {

@@ -161,7 +161,7 @@ function readManifest(dir: string): Manifest {
   try {
     const parsed: unknown = JSON.parse(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-    return parsed as Manifest;
+    return parsed;
   } catch (error) {
     throw new ConfigError(`${file} is not valid package.json: ${(error as Error).message}`, { file, cause: error });
   }
@@ -252,7 +252,10 @@ export function runCheckBackend(argv: readonly string[], cwd: string, output: Ch
   try {
     const check = checkBackend(path.resolve(cwd, dir ?? '.'), { allowNone });
     for (const warning of check.warnings) output.err(warning);
-    for (const line of check.lines) (check.ok ? output.out : output.err)(line);
+    for (const line of check.lines) {
+      if (check.ok) output.out(line);
+      else output.err(line);
+    }
     return check.exitCode;
   } catch (error) {
     output.err(`${PREFIX} ${(error as Error).message}`);

@@ -30,9 +30,9 @@ export class H2Connection {
     readonly maxStreams: number,
     authority: string,
   ) {
-    this.session = http2.connect(authority, { createConnection: () => transport as never });
+    this.session = http2.connect(authority, { createConnection: () => transport });
     this.session.on('error', () => {});
-    this.session.on('remoteSettings', (s) => {
+    this.session.on('remoteSettings', (s: http2.Settings) => {
       if (s.maxConcurrentStreams !== undefined) this.remoteMaxStreams = s.maxConcurrentStreams;
     });
     this.session.once('goaway', this.markGone);

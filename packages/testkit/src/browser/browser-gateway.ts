@@ -56,8 +56,8 @@ async function startDemoGateway(appMain: string, cacheDir: string): Promise<Runn
         resolve(Number(m[1]));
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`gateway exited (${code}):\n${out}`)));
   });
   return { child, port };

@@ -22,7 +22,7 @@ export class BackendTestServer {
 
   static async start(settings: TlsSettings, mode: 'http' | 'echo' = 'http'): Promise<BackendTestServer> {
     const acceptor = tlsBackend().createAcceptor(settings);
-    let self: BackendTestServer | undefined;
+    let self: BackendTestServer | undefined = undefined;
     const server = createServer((socket) => {
       const started = Date.now();
       self!.sockets.add(socket);

@@ -84,27 +84,27 @@ export function configAndTimeoutCases(ctx: SuiteContext): void {
       expect((caught as Error).message).toContain(file);
     };
 
-    ctx.test('a missing certificate file: TlsConfigError naming it', async () => {
+    ctx.test('a missing certificate file: TlsConfigError naming it', () => {
       const { bad, serverEcdsa } = ctx.pki();
       expectConfigError(() => TlsSettings.intermediate(bad.missing, serverEcdsa.key), bad.missing);
     });
 
-    ctx.test('a certificate file that is not PEM: TlsConfigError naming it', async () => {
+    ctx.test('a certificate file that is not PEM: TlsConfigError naming it', () => {
       const { bad, serverEcdsa } = ctx.pki();
       expectConfigError(() => TlsSettings.intermediate(bad.notPem, serverEcdsa.key), bad.notPem);
     });
 
-    ctx.test('a key file that is not PEM: TlsConfigError naming it', async () => {
+    ctx.test('a key file that is not PEM: TlsConfigError naming it', () => {
       const { bad, serverEcdsa } = ctx.pki();
       expectConfigError(() => TlsSettings.modern(serverEcdsa.chain, bad.emptyFile), bad.emptyFile);
     });
 
-    ctx.test('a key that does not match the certificate: TlsConfigError naming the key file', async () => {
+    ctx.test('a key that does not match the certificate: TlsConfigError naming the key file', () => {
       const { serverEcdsa, serverRsa } = ctx.pki();
       expectConfigError(() => TlsSettings.intermediate(serverEcdsa.chain, serverRsa.key), serverRsa.key);
     });
 
-    ctx.test('a client CA file that is missing: TlsConfigError naming it', async () => {
+    ctx.test('a client CA file that is missing: TlsConfigError naming it', () => {
       const { bad, serverEcdsa } = ctx.pki();
       expectConfigError(
         () => TlsSettings.intermediate(serverEcdsa.chain, serverEcdsa.key).setClientAuth({ ca: bad.missing, required: true }),
@@ -112,7 +112,7 @@ export function configAndTimeoutCases(ctx: SuiteContext): void {
       );
     });
 
-    ctx.test('features the backend does not declare are refused when compiled (TlsFeatureUnsupportedError)', async () => {
+    ctx.test('features the backend does not declare are refused when compiled (TlsFeatureUnsupportedError)', () => {
       const { serverEcdsa, caFile } = ctx.pki();
       const backend = tlsBackend();
       for (const [feature, build] of Object.entries(SETTINGS_NEEDING) as Array<[TlsFeature, SettingsBuilder]>) {

@@ -58,11 +58,11 @@ export interface SuiteContext {
    * One case, recorded in the feature matrix under the enclosing area. `requires` lists the
    * features it needs beyond the area's; a backend without them records it as "unsupported".
    */
-  test(name: string, fn: () => Promise<void>, timeoutMs?: number, options?: { requires?: readonly TlsFeature[] }): void;
+  test(name: string, fn: () => Promise<void> | void, timeoutMs?: number, options?: { requires?: readonly TlsFeature[] }): void;
   /** Whether the backend declares every one of these features. */
   supports(...features: TlsFeature[]): boolean;
   /** vitest's beforeAll, left out when the enclosing area is skipped (its servers may need missing features). */
-  beforeAll(fn: () => Promise<unknown> | unknown, timeoutMs?: number): void;
+  beforeAll(fn: () => unknown, timeoutMs?: number): void;
 }
 
 export function createSuiteContext(opts: TlsConformanceOptions, recorder: FeatureMatrixRecorder): SuiteContext {

@@ -200,7 +200,7 @@ http {
     try {
       await Promise.all([waitForPort(tlsPort, 5000), waitForPort(mtlsPort, 5000), waitForPort(h2Port, 5000)]);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${nginxLog}`);
+      throw new Error(`${(e as Error).message}\n${nginxLog}`, { cause: e });
     }
   });
 
@@ -479,7 +479,7 @@ http {
       'fill=socket.create_connection(s.getsockname())',
       'print(s.getsockname()[1]); sys.stdout.flush(); time.sleep(30)',
     ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const blackholePort = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const blackholePort = await new Promise<number>((resolve) => py.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
     // Accepts, reads nothing, answers nothing: the ClientHello goes unanswered.
     const muted = new Set<net.Socket>();
     const mute = net.createServer((s) => {

@@ -223,7 +223,7 @@ export class LegitLoad {
       req.on('response', (h) => {
         status = Number(h[':status']);
       });
-      req.on('error', (e) => {
+      req.on('error', (e: Error) => {
         clearTimeout(t);
         reject(e);
       });

@@ -50,7 +50,7 @@ export function describeGracefulShutdown(opts: GracefulShutdownOptions): void {
           lastStreamId = Infinity;
           session = http2.connect(`https://localhost:${g.port}`, { rejectUnauthorized: false });
           session.on('error', () => {});
-          session.on('goaway', (_code, last) => {
+          session.on('goaway', (_code: number, last: number) => {
             lastStreamId = last;
           });
         }

@@ -1,5 +1,6 @@
 import type { SslDigestJson } from '@proxy/core/tools';
-import { PeerProcess, runPeer, startPeer } from './peer-process.js';
+import type { PeerProcess} from './peer-process.js';
+import { runPeer, startPeer } from './peer-process.js';
 
 /**
  * A backend's own bin (`proxy-tls-openssl s_server|s_client ...`, see @proxy/core/tools) in a

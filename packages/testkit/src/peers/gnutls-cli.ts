@@ -1,4 +1,5 @@
-import { PeerProcess, runPeer, startPeer } from './peer-process.js';
+import type { PeerProcess} from './peer-process.js';
+import { runPeer, startPeer } from './peer-process.js';
 import { freePort } from './ports.js';
 import type { TlsVersionFlag } from './openssl-cli.js';
 

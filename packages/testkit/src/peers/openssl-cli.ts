@@ -1,4 +1,5 @@
-import { PeerProcess, runPeer, startPeer } from './peer-process.js';
+import type { PeerProcess} from './peer-process.js';
+import { runPeer, startPeer } from './peer-process.js';
 
 /** Peers from the `openssl` 3.0 command line: s_client and s_server. */
 

@@ -138,7 +138,7 @@ export class RawH2Client {
         }
         resolve(new RawH2Client(socket));
       });
-      socket.once('error', (err) => {
+      socket.once('error', (err: Error) => {
         clearTimeout(timer);
         reject(err);
       });

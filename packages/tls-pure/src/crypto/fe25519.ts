@@ -162,13 +162,13 @@ export function feToBytes(out: Uint8Array, a: Fe): void {
     }
     const c = Math.floor(t[FE_LIMBS - 1]! * INV_RADIX);
     t[FE_LIMBS - 1] = t[FE_LIMBS - 1]! - c * RADIX;
-    t[0] = t[0]! + 19 * c;
+    t[0] = t[0] + 19 * c;
   }
   // value in [0, 2^255); q = 1 exactly when value >= p, i.e. value + 19 >= 2^255.
-  let q = Math.floor((t[0]! + 19) * INV_RADIX);
+  let q = Math.floor((t[0] + 19) * INV_RADIX);
   for (let i = 1; i < FE_LIMBS; i++) q = Math.floor((t[i]! + q) * INV_RADIX);
   // value - q * p = value + 19 q - q 2^255: add 19 q, carry, drop the bit 2^255.
-  t[0] = t[0]! + 19 * q;
+  t[0] = t[0] + 19 * q;
   for (let i = 0; i < FE_LIMBS - 1; i++) {
     const c = Math.floor(t[i]! * INV_RADIX);
     t[i] = t[i]! - c * RADIX;
@@ -266,7 +266,7 @@ export function feMul(o: Fe, a: Fe, b: Fe): void {
   let t12 = a0 * b12 + a1 * b11 + a2 * b10 + a3 * b9 + a4 * b8 + a5 * b7 + a6 * b6 + a7 * b5 + a8 * b4 + a9 * b3 + a10 * b2 + a11 * b1 + a12 * b0 + a13 * b14x19 + a14 * b13x19;
   let t13 = a0 * b13 + a1 * b12 + a2 * b11 + a3 * b10 + a4 * b9 + a5 * b8 + a6 * b7 + a7 * b6 + a8 * b5 + a9 * b4 + a10 * b3 + a11 * b2 + a12 * b1 + a13 * b0 + a14 * b14x19;
   let t14 = a0 * b14 + a1 * b13 + a2 * b12 + a3 * b11 + a4 * b10 + a5 * b9 + a6 * b8 + a7 * b7 + a8 * b6 + a9 * b5 + a10 * b4 + a11 * b3 + a12 * b2 + a13 * b1 + a14 * b0;
-  let carryA = 0, carryB = 0, carryC = 0; // the interleaved carry chains
+  let carryA: number, carryB: number, carryC: number; // the interleaved carry chains
   carryA = Math.floor(t0 * 7.62939453125e-6); t0 -= carryA * 131072; t1 += carryA;
   carryB = Math.floor(t5 * 7.62939453125e-6); t5 -= carryB * 131072; t6 += carryB;
   carryC = Math.floor(t10 * 7.62939453125e-6); t10 -= carryC * 131072; t11 += carryC;
@@ -355,7 +355,7 @@ export function feSqr(o: Fe, a: Fe): void {
   let t12 = a0x2 * a12 + a1x2 * a11 + a2x2 * a10 + a3x2 * a9 + a4x2 * a8 + a5x2 * a7 + a6 * a6 + a13 * a14x38;
   let t13 = a0x2 * a13 + a1x2 * a12 + a2x2 * a11 + a3x2 * a10 + a4x2 * a9 + a5x2 * a8 + a6x2 * a7 + a14 * a14x19;
   let t14 = a0x2 * a14 + a1x2 * a13 + a2x2 * a12 + a3x2 * a11 + a4x2 * a10 + a5x2 * a9 + a6x2 * a8 + a7 * a7;
-  let carryA = 0, carryB = 0, carryC = 0; // the interleaved carry chains
+  let carryA: number, carryB: number, carryC: number; // the interleaved carry chains
   carryA = Math.floor(t0 * 7.62939453125e-6); t0 -= carryA * 131072; t1 += carryA;
   carryB = Math.floor(t5 * 7.62939453125e-6); t5 -= carryB * 131072; t6 += carryB;
   carryC = Math.floor(t10 * 7.62939453125e-6); t10 -= carryC * 131072; t11 += carryC;
@@ -408,7 +408,7 @@ export function feMulSmall(o: Fe, a: Fe, k: number): void {
   let t12 = a[12]! * k;
   let t13 = a[13]! * k;
   let t14 = a[14]! * k;
-  let carryA = 0, carryB = 0, carryC = 0; // the interleaved carry chains
+  let carryA: number, carryB: number, carryC: number; // the interleaved carry chains
   carryA = Math.floor(t0 * 7.62939453125e-6); t0 -= carryA * 131072; t1 += carryA;
   carryB = Math.floor(t5 * 7.62939453125e-6); t5 -= carryB * 131072; t6 += carryB;
   carryC = Math.floor(t10 * 7.62939453125e-6); t10 -= carryC * 131072; t11 += carryC;
@@ -461,7 +461,7 @@ export function feMulSmallAdd(o: Fe, a: Fe, k: number, addend: Fe): void {
   let t12 = a[12]! * k + addend[12]!;
   let t13 = a[13]! * k + addend[13]!;
   let t14 = a[14]! * k + addend[14]!;
-  let carryA = 0, carryB = 0, carryC = 0; // the interleaved carry chains
+  let carryA: number, carryB: number, carryC: number; // the interleaved carry chains
   carryA = Math.floor(t0 * 7.62939453125e-6); t0 -= carryA * 131072; t1 += carryA;
   carryB = Math.floor(t5 * 7.62939453125e-6); t5 -= carryB * 131072; t6 += carryB;
   carryC = Math.floor(t10 * 7.62939453125e-6); t10 -= carryC * 131072; t11 += carryC;

@@ -109,7 +109,7 @@ export const nodeCryptoProvider: CryptoProvider = {
   verify(key, scheme, message, signature) {
     try {
       const { alg, opts } = signOptions(key, scheme);
-      return nc.verify(alg, message, opts as nc.VerifyKeyObjectInput, signature);
+      return nc.verify(alg, message, opts, signature);
     } catch {
       return false;
     }

@@ -458,10 +458,10 @@ function carryFold(t: Fe): void {
     c = Math.floor(v * INV_LIMB);
     t[i] = v - c * LIMB;
   }
-  t[14] += c;
-  t[12] -= c;
-  t[6] -= c;
-  t[0] += c;
+  t[14]! += c;
+  t[12]! -= c;
+  t[6]! -= c;
+  t[0]! += c;
 }
 
 const difference = fe();

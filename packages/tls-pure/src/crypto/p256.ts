@@ -93,7 +93,7 @@ function finishAddition(out: Projective): void {
  * Used to build the table only. Limbs entering a multiplication stay below 15 * 2^16.
  */
 function addProjective(out: Projective, p: Projective, q: Projective): void {
-  const { x: x3, y: y3, z: z3 } = out;
+  const { x: x3, y: y3 } = out;
   feMul(t0, p.x, q.x);
   feMul(t1, p.y, q.y);
   feMul(t2, p.z, q.z);
@@ -122,7 +122,7 @@ function addProjective(out: Projective, p: Projective, q: Projective): void {
  * 15 * 2^16 (p from feMul, q's limbs below 2^16 in magnitude).
  */
 function addMixed(out: Projective, p: Projective, qx: Fe, qy: Fe): void {
-  const { x: x3, y: y3, z: z3 } = out;
+  const { y: y3 } = out;
   feMul(t0, p.x, qx);
   feMul(t1, p.y, qy);
   feAdd(t3, qx, qy);

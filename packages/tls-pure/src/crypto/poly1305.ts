@@ -85,7 +85,7 @@ export class Poly1305 {
       h4 += ((w2 >>> 24) | (w3 << 8)) & MASK;
       h5 += (w3 >>> 14) + hibit * 262144; // 2^128 is bit 18 of limb 5
       // h * r mod (2^130 - 5): columns of the schoolbook product, wrapped terms times 20.
-      let d0 = h0 * r0! + h1 * t5 + h2 * t4 + h3 * t3 + h4 * t2 + h5 * t1;
+      const d0 = h0 * r0! + h1 * t5 + h2 * t4 + h3 * t3 + h4 * t2 + h5 * t1;
       let d1 = h0 * r1! + h1 * r0! + h2 * t5 + h3 * t4 + h4 * t3 + h5 * t2;
       let d2 = h0 * r2! + h1 * r1! + h2 * r0! + h3 * t5 + h4 * t4 + h5 * t3;
       let d3 = h0 * r3! + h1 * r2! + h2 * r1! + h3 * r0! + h4 * t5 + h5 * t4;

@@ -75,6 +75,12 @@ const binary = (b: Uint8Array): string => Buffer.from(b).toString('binary');
 const fromBinary = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'binary'));
 const HLEN: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
+/** RSASSA-PSS with MGF1 and a salt the hash's length (RFC 8446 4.2.3). @types/node-forge types the scheme as `any`. */
+function pssScheme(hash: HashName): forge.pki.rsa.SignatureScheme {
+  const mgf: unknown = forge.mgf.mgf1.create(forgeMd(hash));
+  return forge.pss.create({ md: forgeMd(hash), mgf, saltLength: HLEN[hash] });
+}
+
 /** GHASH whose key table is built once and reused for every record (reset between messages). */
 class ReusableGhash extends GHASH {
   reset(): this {
@@ -144,7 +150,7 @@ class GcmAead implements Aead {
     this.ghash.reset().update(aad).update(ct).update(lengths).digestInto(out);
     // E_K(J0) masks the hash; ctr32 advances j0 to inc32(J0), the first payload counter.
     const mask = aesUnsafe.ctr32(this.xk, false, j0, ZERO_BLOCK);
-    for (let i = 0; i < 16; i++) out[i] ^= mask[i]!;
+    for (let i = 0; i < 16; i++) out[i]! ^= mask[i]!;
     return out;
   }
 
@@ -300,8 +306,7 @@ function sign(key: KeyObject, scheme: number, message: Uint8Array, random: (n: n
   const md = forgeMd(info.hash);
   md.update(binary(message));
   if (info.algo === 'pss') {
-    const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });
-    return fromBinary(k.priv!.sign(md, pss));
+    return fromBinary(k.priv!.sign(md, pssScheme(info.hash)));
   }
   return fromBinary(k.priv!.sign(md));
 }
@@ -331,8 +336,7 @@ export const pureCryptoProvider: CryptoProvider = {
       if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1') || info.hash === 'sha224') return false;
       const hashed = digest(info.hash, message);
       if (info.algo === 'pss') {
-        const pss = forge.pss.create({ md: forgeMd(info.hash), mgf: forge.mgf.mgf1.create(forgeMd(info.hash)), saltLength: HLEN[info.hash] });
-        return k.pub.verify(binary(hashed), binary(signature), pss);
+        return k.pub.verify(binary(hashed), binary(signature), pssScheme(info.hash));
       }
       return k.pub.verify(binary(hashed), binary(signature), 'RSASSA-PKCS1-V1_5');
     } catch {

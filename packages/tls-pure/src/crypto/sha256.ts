@@ -154,9 +154,9 @@ export class HmacSha256 {
     // RFC 2104 section 2: keys longer than the block are hashed first, shorter ones zero-padded.
     const k = new Uint8Array(64);
     k.set(key.length > 64 ? sha256(key) : key);
-    for (let i = 0; i < 64; i++) k[i] ^= 0x36;
+    for (let i = 0; i < 64; i++) k[i]! ^= 0x36;
     this.inner = new Sha256().update(k);
-    for (let i = 0; i < 64; i++) k[i] ^= 0x36 ^ 0x5c;
+    for (let i = 0; i < 64; i++) k[i]! ^= 0x36 ^ 0x5c;
     this.outer = new Sha256().update(k);
     k.fill(0);
   }

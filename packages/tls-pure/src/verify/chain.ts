@@ -38,7 +38,7 @@ function extensionsOf(cert: X509Certificate): Map<string, CertExtension> {
     const asn = forge.asn1.fromDer(forge.util.createBuffer(cert.raw.toString('binary')));
     const tbs = (asn.value as forge.asn1.Asn1[])[0]!;
     for (const part of tbs.value as forge.asn1.Asn1[]) {
-      if (part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || part.type !== 3) continue;
+      if (part.tagClass !== forge.asn1.Class.CONTEXT_SPECIFIC || (part.type as number) !== 3) continue;
       for (const ext of (part.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]) {
         const fields = ext.value as forge.asn1.Asn1[];
         const oid = forge.asn1.derToOid(forge.util.createBuffer(fields[0]!.value as string));

@@ -38,7 +38,7 @@ function normalizeIp(ip: string): string {
     const [head, tail] = ip.split('::') as [string, string | undefined];
     const h = head ? head.split(':') : [];
     const t = tail !== undefined && tail !== '' ? tail.split(':') : [];
-    const fill = tail === undefined ? [] : Array(8 - h.length - t.length).fill('0');
+    const fill: string[] = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0');
     return [...h, ...fill, ...t].map((p) => parseInt(p, 16).toString(16)).join(':');
   }
   return ip;
