@@ -39,4 +39,4 @@ export function ianaBulkFromGnutls(cipher: string): string {
   return cipher.replace(/-/g, '_');
 }
 
-export const IANA_GROUPS = ['x25519', 'x448', 'secp256r1', 'secp384r1', 'secp521r1'] as const;
+export const IANA_GROUPS = ['x25519', 'x448', 'secp256r1', 'secp384r1', 'secp521r1', 'X25519MLKEM768'] as const;
