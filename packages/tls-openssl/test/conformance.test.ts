@@ -9,5 +9,8 @@ describeTlsConformance({
   binPath: fileURLToPath(new URL('../bin/proxy-tls-openssl.js', import.meta.url)),
   expectedBackend: 'openssl',
   // The other backends of this repo, in separate processes (the root build builds them all).
-  peerBins: [{ name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/bin/proxy-tls-pure.js', import.meta.url)) }],
+  peerBins: [
+    { name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/bin/proxy-tls-pure.js', import.meta.url)) },
+    { name: 'boringssl', binPath: fileURLToPath(new URL('../../tls-boring/bin/proxy-tls-boring.js', import.meta.url)) },
+  ],
 });

@@ -9,5 +9,8 @@ describeTlsConformance({
   backendPackage: '@proxy/tls-pure',
   binPath: fileURLToPath(new URL('../bin/proxy-tls-pure.js', import.meta.url)),
   expectedBackend: 'pure',
-  peerBins: [{ name: 'openssl', binPath: fileURLToPath(new URL('../../tls-openssl/bin/proxy-tls-openssl.js', import.meta.url)) }],
+  peerBins: [
+    { name: 'openssl', binPath: fileURLToPath(new URL('../../tls-openssl/bin/proxy-tls-openssl.js', import.meta.url)) },
+    { name: 'boringssl', binPath: fileURLToPath(new URL('../../tls-boring/bin/proxy-tls-boring.js', import.meta.url)) },
+  ],
 });
