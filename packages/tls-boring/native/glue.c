@@ -43,10 +43,13 @@ typedef struct bg_buf {
 struct bg_conn {
   bg_ctx *ctx;
   SSL *ssl;
-  BIO *rbio, *wbio;
+  /* Input of the current receive call, read in place; what BoringSSL leaves of it waits in pending. */
+  const uint8_t *in_ptr;
+  size_t in_len;
+  bg_buf pending;
+  size_t pending_off;
   int hs_done, peer_closed, want_cert, cert_selected, failed, closed;
   int sent_alert, received_alert;
-  bg_buf plain;
   bg_buf keylog;
   SSL_SESSION *session;
   int new_session;
@@ -54,6 +57,11 @@ struct bg_conn {
 };
 
 static int conn_index = -1;
+static BIO_METHOD *conn_bio_method = NULL;
+
+/* Output and plaintext of the current call. JS runs one call at a time and copies both out
+ * before it returns, so one pair of buffers serves every connection (nothing per idle one). */
+static bg_buf g_out, g_plain;
 
 static int buf_reserve(bg_buf *b, size_t extra) {
   if (b->cap - b->len >= extra) return 1;
@@ -70,6 +78,64 @@ static void buf_free(bg_buf *b) {
   free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
+}
+
+static int buf_append(bg_buf *b, const void *p, size_t n) {
+  if (!buf_reserve(b, n)) return 0;
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+  return 1;
+}
+
+/* The connection's BIO: reads the caller's input in place, writes into g_out. */
+static int conn_bio_read(BIO *bio, char *out, int n) {
+  bg_conn *c = BIO_get_data(bio);
+  BIO_clear_retry_flags(bio);
+  if (n <= 0) return 0;
+  size_t want = (size_t)n;
+  if (c->pending.len > c->pending_off) {
+    size_t avail = c->pending.len - c->pending_off;
+    size_t k = avail < want ? avail : want;
+    memcpy(out, c->pending.p + c->pending_off, k);
+    c->pending_off += k;
+    if (c->pending_off == c->pending.len) {
+      c->pending.len = c->pending_off = 0;
+      if (c->pending.cap > 16384) buf_free(&c->pending);
+    }
+    return (int)k;
+  }
+  if (c->in_len > 0) {
+    size_t k = c->in_len < want ? c->in_len : want;
+    memcpy(out, c->in_ptr, k);
+    c->in_ptr += k;
+    c->in_len -= k;
+    return (int)k;
+  }
+  BIO_set_retry_read(bio);
+  return -1;
+}
+
+static int conn_bio_write(BIO *bio, const char *in, int n) {
+  BIO_clear_retry_flags(bio);
+  if (n <= 0) return 0;
+  if (!buf_append(&g_out, in, (size_t)n)) return -1;
+  return n;
+}
+
+static long conn_bio_ctrl(BIO *bio, int cmd, long larg, void *parg) {
+  (void)bio; (void)larg; (void)parg;
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int conn_bio_create(BIO *bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+/* Every entry point starts with empty call buffers. */
+static void begin_call(void) {
+  g_out.len = 0;
+  g_plain.len = 0;
 }
 
 const char *bg_library_version(void) { return OpenSSL_version(OPENSSL_VERSION); }
@@ -146,6 +212,14 @@ static int cert_cb(SSL *ssl, void *arg) {
 
 bg_ctx *bg_ctx_new(int server) {
   if (conn_index < 0) conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+  if (!conn_bio_method) {
+    conn_bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "proxy-tls-boring");
+    if (!conn_bio_method) return NULL;
+    BIO_meth_set_create(conn_bio_method, conn_bio_create);
+    BIO_meth_set_read(conn_bio_method, conn_bio_read);
+    BIO_meth_set_write(conn_bio_method, conn_bio_write);
+    BIO_meth_set_ctrl(conn_bio_method, conn_bio_ctrl);
+  }
   bg_ctx *ctx = calloc(1, sizeof *ctx);
   if (!ctx) return NULL;
   ctx->ssl_ctx = SSL_CTX_new(TLS_method());
@@ -283,18 +357,15 @@ bg_conn *bg_conn_new(bg_ctx *ctx, const char *sni, const char *const *hosts, siz
   if (!c) return NULL;
   c->sent_alert = c->received_alert = -1;
   c->ssl = SSL_new(ctx->ssl_ctx);
-  c->rbio = BIO_new(BIO_s_mem());
-  c->wbio = BIO_new(BIO_s_mem());
-  if (!c->ssl || !c->rbio || !c->wbio) {
+  BIO *bio = BIO_new(conn_bio_method);
+  if (!c->ssl || !bio) {
     if (c->ssl) SSL_free(c->ssl);
-    if (c->rbio) BIO_free(c->rbio);
-    if (c->wbio) BIO_free(c->wbio);
+    if (bio) BIO_free(bio);
     free(c);
     return NULL;
   }
-  /* An empty memory BIO reads as "retry later", not end of file. */
-  BIO_set_mem_eof_return(c->rbio, -1);
-  SSL_set_bio(c->ssl, c->rbio, c->wbio);
+  BIO_set_data(bio, c);
+  SSL_set_bio(c->ssl, bio, bio); /* one reference, owned by the SSL */
   SSL_set_ex_data(c->ssl, conn_index, c);
   c->ctx = ctx;
   ctx->refs++;
@@ -321,9 +392,9 @@ fail:
 
 void bg_conn_free(bg_conn *c) {
   if (!c) return;
-  SSL_free(c->ssl); /* frees both BIOs */
+  SSL_free(c->ssl); /* frees the BIO */
   if (c->session) SSL_SESSION_free(c->session);
-  buf_free(&c->plain);
+  buf_free(&c->pending);
   buf_free(&c->keylog);
   if (c->ctx) ctx_unref(c->ctx);
   free(c);
@@ -389,15 +460,15 @@ static int drive(bg_conn *c) {
     }
   }
   while (!c->peer_closed) {
-    if (!buf_reserve(&c->plain, 16384)) {
+    if (!buf_reserve(&g_plain, 16384)) {
       c->failed = 1;
       c->error.kind = BG_ERR_INTERNAL;
       snprintf(c->error.message, sizeof c->error.message, "out of memory");
       break;
     }
-    int n = SSL_read(c->ssl, c->plain.p + c->plain.len, (int)(c->plain.cap - c->plain.len));
+    int n = SSL_read(c->ssl, g_plain.p + g_plain.len, (int)(g_plain.cap - g_plain.len));
     if (n > 0) {
-      c->plain.len += (size_t)n;
+      g_plain.len += (size_t)n;
       continue;
     }
     int err = SSL_get_error(c->ssl, n);
@@ -415,20 +486,38 @@ static int drive(bg_conn *c) {
   return status(c);
 }
 
-int bg_conn_start(bg_conn *c) { return drive(c); }
-
-int bg_conn_receive(bg_conn *c, const uint8_t *data, size_t len) {
-  if (c->failed) return status(c);
-  if (len && BIO_write(c->rbio, data, (int)len) != (int)len) {
-    c->failed = 1;
-    c->error.kind = BG_ERR_INTERNAL;
-    snprintf(c->error.message, sizeof c->error.message, "could not buffer input");
-    return status(c);
-  }
+int bg_conn_start(bg_conn *c) {
+  begin_call();
   return drive(c);
 }
 
+int bg_conn_receive(bg_conn *c, const uint8_t *data, size_t len) {
+  begin_call();
+  if (c->failed) return status(c);
+  c->in_ptr = data;
+  c->in_len = len;
+  int st = drive(c);
+  /* Keep what BoringSSL did not read yet (a partial record, input held during a pause). */
+  if (c->in_len > 0 && !c->failed) {
+    if (c->pending_off > 0) {
+      memmove(c->pending.p, c->pending.p + c->pending_off, c->pending.len - c->pending_off);
+      c->pending.len -= c->pending_off;
+      c->pending_off = 0;
+    }
+    if (!buf_append(&c->pending, c->in_ptr, c->in_len)) {
+      c->failed = 1;
+      c->error.kind = BG_ERR_INTERNAL;
+      snprintf(c->error.message, sizeof c->error.message, "out of memory");
+      st = status(c);
+    }
+  }
+  c->in_ptr = NULL;
+  c->in_len = 0;
+  return st;
+}
+
 int bg_conn_send(bg_conn *c, const uint8_t *data, size_t len) {
+  begin_call();
   if (c->failed) return status(c);
   if (len == 0) return status(c);
   int n = SSL_write(c->ssl, data, (int)len);
@@ -437,6 +526,7 @@ int bg_conn_send(bg_conn *c, const uint8_t *data, size_t len) {
 }
 
 int bg_conn_close(bg_conn *c) {
+  begin_call();
   if (c->failed || c->closed) return status(c);
   c->closed = 1;
   if (c->hs_done) SSL_shutdown(c->ssl);
@@ -445,6 +535,7 @@ int bg_conn_close(bg_conn *c) {
 }
 
 int bg_conn_select_cert(bg_conn *c, bg_certkey *ck) {
+  begin_call();
   if (c->failed) return status(c);
   c->want_cert = 0;
   c->cert_selected = 1;
@@ -469,23 +560,27 @@ int bg_conn_select_cert(bg_conn *c, bg_certkey *ck) {
 }
 
 void bg_conn_output(bg_conn *c, const uint8_t **p, size_t *len) {
-  if (!BIO_mem_contents(c->wbio, p, len)) {
-    *p = NULL;
-    *len = 0;
-  }
+  (void)c;
+  *p = g_out.p;
+  *len = g_out.len;
 }
 
-void bg_conn_output_clear(bg_conn *c) { BIO_reset(c->wbio); }
+void bg_conn_output_clear(bg_conn *c) {
+  (void)c;
+  g_out.len = 0;
+  if (g_out.cap > (4u << 20)) buf_free(&g_out);
+}
 
 void bg_conn_plaintext(bg_conn *c, const uint8_t **p, size_t *len) {
-  *p = c->plain.p;
-  *len = c->plain.len;
+  (void)c;
+  *p = g_plain.p;
+  *len = g_plain.len;
 }
 
 void bg_conn_plaintext_clear(bg_conn *c) {
-  c->plain.len = 0;
-  /* Idle connections keep no large buffer. */
-  if (c->plain.cap > 65536) buf_free(&c->plain);
+  (void)c;
+  g_plain.len = 0;
+  if (g_plain.cap > (4u << 20)) buf_free(&g_plain);
 }
 
 void bg_conn_keylog(bg_conn *c, const char **p, size_t *len) {
