@@ -87,4 +87,13 @@ export const TARGETS = [
   { figure: 'bulk-chacha', backend: 'pure', absMin: 60, raw: true, text: 'pure: ChaCha20 bulk >= 60 MB/s (raw; MB/CPU-s shown too)' },
   { figure: 'bulk-aes', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: AES-GCM bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
   { figure: 'bulk-chacha', backend: 'pure-node', ref: 'gw-openssl', min: 0.7, text: 'pure, node:crypto provider: ChaCha20 bulk MB/CPU-s >= 0.7x OpenSSL gateway' },
+  { figure: 'hs-ecdsa-tls13', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (ECDSA, TLS 1.3) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-ecdsa-tls12', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (ECDSA, TLS 1.2) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-rsa-tls13', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (RSA, TLS 1.3) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-rsa-tls12', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (RSA, TLS 1.2) >= 1.0x OpenSSL gateway' },
+  { figure: 'bulk-aes', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: AES-GCM bulk MB/CPU-s >= 1.0x OpenSSL gateway' },
+  { figure: 'bulk-chacha', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: ChaCha20 bulk MB/CPU-s >= 1.0x OpenSSL gateway' },
+  { figure: 'ka', backend: 'boringssl', ref: 'gw-openssl', min: 0.9, text: 'boringssl: keep-alive req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'h2', backend: 'boringssl', ref: 'gw-openssl', min: 0.9, text: 'boringssl: h2 req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'rss', backend: 'boringssl', ref: 'gw-openssl', max: 1, text: 'boringssl: RSS per idle TLS connection <= 1.0x OpenSSL gateway' },
 ];

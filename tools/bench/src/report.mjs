@@ -125,6 +125,12 @@ export function evaluateTargets(report) {
       } else if (tg.absMin !== undefined) {
         measured = `${fmt(raw)} ${fig.unit} raw, ${fmt(cpu)} ${fig.perUnit}`;
         ok = raw >= tg.absMin;
+      } else if (tg.max !== undefined) {
+        // A lower-is-better figure (RSS) against a reference subject, raw values.
+        const [refRaw] = values(fig.kind, med(report, fig.id, tg.ref));
+        const r = ratio(raw, refRaw);
+        measured = `${fx(r)} (${fmt(raw, 1)} vs ${fmt(refRaw, 1)} ${fig.unit})`;
+        ok = r <= tg.max;
       } else {
         const [, refCpu] = values(fig.kind, med(report, fig.id, tg.ref));
         const r = ratio(cpu, refCpu);
