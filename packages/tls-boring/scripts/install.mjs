@@ -40,7 +40,10 @@ const candidates = [
   '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
   join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'),
 ].filter((p) => p && existsSync(p));
-const env = { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir || '/usr' };
+// Node's headers: npm_config_nodedir (tools/setup.sh exports /usr), else this node's own prefix.
+const prefix = dirname(dirname(process.execPath));
+const nodedir = process.env.npm_config_nodedir || (existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : '/usr');
+const env = { ...process.env, npm_config_nodedir: nodedir };
 const [cmd, args] = candidates.length > 0 ? [process.execPath, [candidates[0], 'rebuild']] : ['node-gyp', ['rebuild']];
 const r = spawnSync(cmd, args, { cwd: pkg, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (r.status !== 0) {
