@@ -129,7 +129,8 @@ static void block_finalize(napi_env env, void *data, void *hint) {
 }
 
 static napi_value block_buffer(napi_env env, const void *p, size_t len) {
-  if (len > BLOCK_SIZE) return copy_buffer(env, p, len);
+  /* Small ones come from the allocator's caches without faults; a finalizer would cost more. */
+  if (len < 8192 || len > BLOCK_SIZE) return copy_buffer(env, p, len);
   void *block = n_free_blocks > 0 ? free_blocks[--n_free_blocks] : malloc(BLOCK_SIZE);
   if (!block) return copy_buffer(env, p, len);
   memcpy(block, p, len);
