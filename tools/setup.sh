@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 npm_config_nodedir="${npm_config_nodedir:-/usr}"
 
 if [[ "${1:-}" == "--test-peers" ]]; then
-  # openssl s_client/s_server, gnutls-cli/serv, curl (h2), nginx (TLS origin). tools/bench
-  # installs its own load generators (tools/bench/setup.sh).
-  want=(openssl gnutls-bin curl nginx-light ca-certificates)
+  # openssl s_client/s_server, gnutls-cli/serv, curl (h2), nginx (TLS origin), Chromium and
+  # NSS's certutil (the browser test). tools/bench installs its own load generators
+  # (tools/bench/setup.sh).
+  want=(openssl gnutls-bin curl nginx-light ca-certificates chromium libnss3-tools)
   missing=()
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if ((${#missing[@]})); then

@@ -52,7 +52,7 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
   upstreamRequestFilter(session: Session, upstream: RequestHead): void {
     const d = session.digest;
     upstream.headers.set('x-forwarded-proto', d ? 'https' : 'http');
-    if (d) upstream.headers.set('x-proxy-tls', `${d.backend} ${d.version} ${d.cipher} ${d.group ?? '-'} alpn=${d.alpn ?? '-'}`);
+    if (d) upstream.headers.set('x-proxy-tls', `${d.backend} ${d.version} ${d.cipher} ${d.group ?? '-'} alpn=${d.alpn ?? '-'} resumed=${d.sessionReused ? 'yes' : 'no'}`);
   }
 
   /** Picks the route once per request (kept in ctx for upstreamPeer); no route answers 404. */

@@ -20,7 +20,9 @@ export function defaultCacheDir(): string {
  * openssl binary. The key file is written with mode 0600.
  */
 export function ensureSelfSignedCert(dir = defaultCacheDir()): CertFiles {
-  const files = { cert: join(dir, 'localhost.crt'), key: join(dir, 'localhost.key') };
+  // "-v2": the first version wrote "@proxy" as a PrintableString, which may not hold "@";
+  // Chromium refuses such a certificate (ERR_SSL_SERVER_CERT_BAD_FORMAT), so it is not reused.
+  const files = { cert: join(dir, 'localhost-v2.crt'), key: join(dir, 'localhost-v2.key') };
   if (existsSync(files.cert) && existsSync(files.key)) {
     try {
       const cert = new X509Certificate(readFileSync(files.cert));
@@ -37,7 +39,12 @@ export function ensureSelfSignedCert(dir = defaultCacheDir()): CertFiles {
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
-  const name = [{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: '@proxy demo gateway' }];
+  // UTF8String (RFC 5280 4.1.2.4): PrintableString has no "@", and strict parsers check. (forge
+  // types valueTagClass as a class, but it takes the universal tag number.)
+  const name: forge.pki.CertificateField[] = [
+    { name: 'commonName', value: 'localhost' },
+    { name: 'organizationName', value: '@proxy demo gateway', valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class },
+  ];
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([

@@ -8,6 +8,8 @@ export * from './peers/curl.js';
 export * from './peers/node-tls.js';
 export * from './peers/backend-bin.js';
 export * from './peers/dribble-relay.js';
+export * from './peers/raw-h2.js';
+export * from './peers/pq-node.js';
 export { BackendTestServer, type AcceptOutcome } from './conformance/backend-server.js';
 export {
   backendConnect, clientOptions, exchange, tcpConnect, type ConformanceArea, type TlsConformanceOptions,
@@ -19,3 +21,5 @@ export * from './conformance/names.js';
 export * from './conformance/results.js';
 export { describeTlsConformance } from './conformance/suite.js';
 export { describeUpstreamConformance, type UpstreamConformanceOptions } from './conformance/upstream-nginx.js';
+export { describeHostileH2, type HostileH2Options } from './hostile/hostile-h2.js';
+export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewayOptions } from './browser/browser-gateway.js';

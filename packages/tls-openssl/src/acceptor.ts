@@ -8,18 +8,22 @@ import { peekClientHello, serverSelectedGroup } from './client-hello.js';
 import { digestOf } from './digest.js';
 import { mapTlsError, VERIFY_REASONS } from './errors.js';
 import { ServerContexts } from './server-context.js';
+import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 
 /** A compiled listener configuration on Node's tls. */
 export class OpensslAcceptor implements TlsAcceptor {
   private readonly contexts: ServerContexts;
   private readonly keylog: KeylogCallback | undefined;
   private readonly alpn: readonly string[] | undefined;
+  /** The groups the server context was given, in its preference order (for the digest's group). */
+  private readonly groups: readonly string[];
 
   constructor(private readonly settings: TlsSettings) {
     this.contexts = new ServerContexts(settings);
     this.contexts.defaultContext; // compile now, so a bad certificate fails at build time
     this.keylog = keylogWriter(settings.keylog);
     this.alpn = settings.alpn?.protocols;
+    this.groups = settings.groupsFor(HYBRID_GROUP_SUPPORTED);
   }
 
   accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
@@ -80,7 +84,7 @@ export class OpensslAcceptor implements TlsAcceptor {
           if (settings.clientAuth && s.getPeerX509Certificate() && !s.authorized) {
             return fail(new InvalidCertError(VERIFY_REASONS[String(s.authorizationError)] ?? 'verify-failed', String(s.authorizationError), { source: 'downstream' }));
           }
-          const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, settings.groups, s.getProtocol() ?? ''));
+          const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, this.groups, s.getProtocol() ?? ''));
           const complete = settings.callbacks.handshakeComplete;
           Promise.resolve(complete ? complete(digest) : undefined).then((extension) => {
             if (done) return;

@@ -1,14 +1,16 @@
 import { createRequire } from 'node:module';
 import {
-  TlsFeatureUnsupportedError, type TlsBackend, type TlsClientOptions, type TlsFeature, type TlsSettings,
+  HYBRID_GROUP_FEATURES, TlsFeatureUnsupportedError, type TlsBackend, type TlsClientOptions, type TlsFeature, type TlsSettings,
 } from '@proxy/core';
 import { OpensslAcceptor } from './acceptor.js';
 import { OpensslConnector } from './connector.js';
+import { HYBRID_GROUP_SUPPORTED, noteClassicalKeyExchange } from './hybrid-groups.js';
 
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'native',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+  ...(HYBRID_GROUP_SUPPORTED ? ['group-x25519mlkem768' as const] : []),
 ]);
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
@@ -23,9 +25,15 @@ export const opensslBackend: TlsBackend = {
     for (const f of settings.requiredFeatures()) {
       if (!FEATURES.has(f)) throw new TlsFeatureUnsupportedError('openssl', f);
     }
+    noteClassicalKeyExchange();
     return new OpensslAcceptor(settings);
   },
   createConnector(options: TlsClientOptions) {
+    for (const g of options.groups ?? []) {
+      const feature = HYBRID_GROUP_FEATURES.get(g);
+      if (feature && !FEATURES.has(feature)) throw new TlsFeatureUnsupportedError('openssl', feature, `OpenSSL ${process.versions.openssl} has no ${g}`);
+    }
+    noteClassicalKeyExchange();
     return new OpensslConnector(options);
   },
 };

@@ -1,12 +1,13 @@
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate, type ConnectionOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
-  INTERMEDIATE_TLS12_SUITES, InvalidCertError, TLS13_SUITES, TlsHandshakeTimeoutError, keylogWriter, systemTrustStorePem,
+  INTERMEDIATE_TLS12_SUITES, InvalidCertError, defaultGroups, TLS13_SUITES, TlsHandshakeTimeoutError, keylogWriter, systemTrustStorePem,
   type ConnectTarget, type KeylogCallback, type TlsClientOptions, type TlsConnector, type TlsStream,
 } from '@proxy/core';
 import { digestOf } from './digest.js';
 import { mapTlsError } from './errors.js';
-import { opensslCipherList } from './names.js';
+import { opensslCipherList, opensslGroupList } from './names.js';
+import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 
 /** The client's cipher list is the same for every connector: built once. */
 const CLIENT_CIPHERS = opensslCipherList(INTERMEDIATE_TLS12_SUITES, TLS13_SUITES);
@@ -21,6 +22,7 @@ export class OpensslConnector implements TlsConnector {
       minVersion: options.minVersion,
       maxVersion: options.maxVersion,
       ciphers: CLIENT_CIPHERS,
+      ecdhCurve: opensslGroupList(options.groups ?? defaultGroups(HYBRID_GROUP_SUPPORTED)),
       ca: options.caPem ?? systemTrustStorePem(),
       rejectUnauthorized: options.verifyCert,
       ...(options.alpn ? { ALPNProtocols: options.alpn.protocols as string[] } : {}),

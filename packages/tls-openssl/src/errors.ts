@@ -1,5 +1,5 @@
 import {
-  InvalidCertError, TlsAlertReceivedError, TlsHandshakeError, type ErrorSource, type InvalidCertReason,
+  InvalidCertError, TlsAlertReceivedError, alertByName, TlsHandshakeError, type ErrorSource, type InvalidCertReason,
 } from '@proxy/core';
 
 /** OpenSSL X509 verification results (as Node names them) to InvalidCert reasons. */
@@ -29,15 +29,6 @@ export const VERIFY_REASONS: Readonly<Record<string, InvalidCertReason>> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
 };
 
-/** Alerts by their OpenSSL reason text, for errors raised on receipt of an alert. */
-const ALERT_CODES: Record<string, number> = {
-  handshake_failure: 40, bad_certificate: 42, unsupported_certificate: 43, certificate_revoked: 44,
-  certificate_expired: 45, certificate_unknown: 46, illegal_parameter: 47, unknown_ca: 48,
-  access_denied: 49, decode_error: 50, decrypt_error: 51, protocol_version: 70,
-  insufficient_security: 71, internal_error: 80, inappropriate_fallback: 86, missing_extension: 109,
-  unrecognized_name: 112, certificate_required: 116, no_application_protocol: 120,
-};
-
 /** Turns what Node's tls emitted into the typed error every backend raises. */
 export function mapTlsError(err: unknown, source: ErrorSource): TlsHandshakeError {
   if (err instanceof TlsHandshakeError) return err;
@@ -49,7 +40,7 @@ export function mapTlsError(err: unknown, source: ErrorSource): TlsHandshakeErro
   const alertMatch = /ALERT_([A-Z_]+)$/.exec(code);
   if (alertMatch) {
     const name = alertMatch[1]!.toLowerCase();
-    const alert = ALERT_CODES[name];
+    const alert = alertByName(name);
     if (alert !== undefined) {
       const received = new TlsAlertReceivedError(alert, name, source);
       (received as { cause?: unknown }).cause = err;

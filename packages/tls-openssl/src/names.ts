@@ -25,6 +25,7 @@ const GROUP_OPENSSL: Record<string, string> = {
   secp384r1: 'P-384',
   secp521r1: 'P-521',
   x448: 'X448',
+  X25519MLKEM768: 'X25519MLKEM768',
 };
 
 export function opensslGroupList(groups: readonly string[]): string {
@@ -38,6 +39,7 @@ export const GROUP_BY_CODE: ReadonlyMap<number, string> = new Map([
   [0x0019, 'secp521r1'],
   [0x001d, 'x25519'],
   [0x001e, 'x448'],
+  [0x11ec, 'X25519MLKEM768'],
 ]);
 
 /** Names Node's getEphemeralKeyInfo() reports, to IANA names. */
@@ -49,6 +51,7 @@ export function groupFromNodeName(name: string | undefined): string | undefined 
     case 'prime256v1': return 'secp256r1';
     case 'secp384r1': return 'secp384r1';
     case 'secp521r1': return 'secp521r1';
+    case 'X25519MLKEM768': return 'X25519MLKEM768';
     default: return name.toLowerCase();
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, constants } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { CertKey, TlsSettings } from '@proxy/core';
+import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 import { opensslCipherList, opensslGroupList } from './names.js';
 
 /**
@@ -16,7 +17,7 @@ export class ServerContexts {
       minVersion: settings.minVersion,
       maxVersion: settings.maxVersion,
       ciphers: opensslCipherList(settings.tls12Suites, settings.tls13Suites),
-      ecdhCurve: opensslGroupList(settings.groups),
+      ecdhCurve: opensslGroupList(settings.groupsFor(HYBRID_GROUP_SUPPORTED)),
       // Mozilla intermediate: the client picks among our (all strong) suites.
       honorCipherOrder: false,
       // Ties resumed sessions to this listener's configuration (required with client auth).

@@ -58,6 +58,11 @@ export class Listener {
     return (this.server?.address() as AddressInfo | null) ?? undefined;
   }
 
+  /** TCP connections accepted here and not yet closed, whatever stage they are in (filter, handshake, HTTP). */
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
   /** Stops accepting; open connections are left to the app's graceful shutdown. */
   close(): void {
     // net.Server.close's callback waits for every connection to end; stopping the accept is immediate.

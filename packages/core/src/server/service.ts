@@ -52,6 +52,11 @@ export class Service {
     return this.listeners.map((l) => l.address).filter((a): a is AddressInfo => a !== undefined);
   }
 
+  /** TCP connections open on this service's endpoints, from accept to close (a socket no session holds still counts). */
+  get openSockets(): number {
+    return this.listeners.reduce((n, l) => n + l.openSockets, 0);
+  }
+
   /** Stops accepting. */
   closeListeners(): void {
     for (const l of this.listeners) l.close();

@@ -47,6 +47,11 @@ export interface TlsClientOptions {
   maxVersion: TlsVersion;
   keylog: KeylogTarget | undefined;
   handshakeTimeoutMs: number | undefined;
+  /**
+   * Key-exchange groups to offer, IANA names, preference order; undefined: the backend's
+   * default (X25519MLKEM768 first where the library has it, then x25519, secp256r1, secp384r1).
+   */
+  groups?: readonly string[] | undefined;
 }
 
 export interface ConnectTarget {

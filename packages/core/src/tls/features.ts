@@ -18,4 +18,6 @@ export type TlsFeature =
   | 'client-certificate'
   | 'custom-ca'
   | 'verify-disable'
-  | 'no-sni';
+  | 'no-sni'
+  /** The hybrid post-quantum key exchange X25519MLKEM768 (0x11EC), listener and connector. */
+  | 'group-x25519mlkem768';

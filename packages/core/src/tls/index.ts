@@ -1,3 +1,4 @@
+export * from './alerts.js';
 export * from './alpn.js';
 export * from './backend.js';
 export * from './cert-key.js';

@@ -48,8 +48,40 @@ export const TLS13_SUITES: readonly string[] = [
   'TLS_CHACHA20_POLY1305_SHA256',
 ];
 
-/** Key-exchange groups offered and accepted, preference order (IANA names). */
+/** Classical key-exchange groups offered and accepted, preference order (IANA names). */
 export const DEFAULT_GROUPS: readonly string[] = ['x25519', 'secp256r1', 'secp384r1'];
+
+/**
+ * The hybrid post-quantum group (ML-KEM-768 + X25519, code point 0x11EC, IANA name
+ * "X25519MLKEM768") that Chrome, Firefox, Safari, Go and OpenSSL 3.5 offer by default.
+ */
+export const X25519MLKEM768 = 'X25519MLKEM768';
+
+/** Hybrid post-quantum groups by IANA name, with the feature a backend declares for each. */
+export const HYBRID_GROUP_FEATURES: ReadonlyMap<string, TlsFeature> = new Map([[X25519MLKEM768, 'group-x25519mlkem768']]);
+
+/** Every group name `setGroups` accepts (IANA TLS Supported Groups names). */
+export const KNOWN_GROUPS: ReadonlySet<string> = new Set([
+  'x25519', 'x448', 'secp256r1', 'secp384r1', 'secp521r1', ...HYBRID_GROUP_FEATURES.keys(),
+]);
+
+/**
+ * The groups a backend offers when the user chose none: the hybrid first where the library has
+ * it, then the classical ones; where it has not, the classical list alone.
+ */
+export function defaultGroups(hybridSupported: boolean): readonly string[] {
+  return hybridSupported ? [X25519MLKEM768, ...DEFAULT_GROUPS] : DEFAULT_GROUPS;
+}
+
+/** Checks a user's group list (non-empty, known names, no repeats); throws TlsConfigError. */
+export function checkGroupList(groups: readonly string[], what: string): readonly string[] {
+  if (groups.length === 0) throw new TlsConfigError(`${what}: the group list is empty`);
+  for (const g of groups) {
+    if (!KNOWN_GROUPS.has(g)) throw new TlsConfigError(`${what}: unknown key-exchange group ${JSON.stringify(g)} (known: ${[...KNOWN_GROUPS].join(', ')})`);
+  }
+  if (new Set(groups).size !== groups.length) throw new TlsConfigError(`${what}: a group is listed twice`);
+  return [...groups];
+}
 
 /** nginx's ssl_handshake_timeout default. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 60_000;
@@ -64,7 +96,14 @@ export class TlsSettings {
   maxVersion: TlsVersion;
   readonly tls12Suites: readonly string[] = INTERMEDIATE_TLS12_SUITES;
   readonly tls13Suites: readonly string[] = TLS13_SUITES;
-  readonly groups: readonly string[] = DEFAULT_GROUPS;
+  /**
+   * The groups set with `setGroups`, or the classical default. Backends call `groupsFor` to
+   * learn what to offer: with no user list, the hybrid post-quantum group comes first where the
+   * library supports it.
+   */
+  groups: readonly string[] = DEFAULT_GROUPS;
+  /** True once `setGroups` was called: the list is then honoured exactly or refused. */
+  groupsSetByUser = false;
   /** undefined: none set; HTTP services then advertise h2 + http/1.1. */
   alpn: Alpn | undefined;
   clientAuth: { ca: readonly X509Certificate[]; caPem: string; required: boolean } | undefined;
@@ -144,6 +183,24 @@ export class TlsSettings {
     return this;
   }
 
+  /**
+   * Key-exchange groups, preference order, IANA names (`x25519`, `secp256r1`, `secp384r1`,
+   * `secp521r1`, `x448`, `X25519MLKEM768`). Without this call a backend offers
+   * X25519MLKEM768 first where its library can, then x25519, secp256r1, secp384r1; call it with
+   * a classical list to turn post-quantum key exchange off. A backend that lacks a listed group
+   * refuses the settings with TlsFeatureUnsupportedError.
+   */
+  setGroups(groups: readonly string[]): this {
+    this.groups = checkGroupList(groups, 'TlsSettings.setGroups');
+    this.groupsSetByUser = true;
+    return this;
+  }
+
+  /** What a backend offers: the user's list, or the default for a library with or without the hybrid group. */
+  groupsFor(hybridSupported: boolean): readonly string[] {
+    return this.groupsSetByUser ? this.groups : defaultGroups(hybridSupported);
+  }
+
   /** Turn session tickets (resumption) off or on. */
   setSessionTickets(enabled: boolean): this {
     this.sessionTickets = enabled;
@@ -170,6 +227,12 @@ export class TlsSettings {
     if (this.callbacks.certificate) f.add('certificate-callback');
     if (!this.sessionTickets) f.add('disable-session-tickets');
     if (this.nativeHooks.length > 0) f.add('native');
+    if (this.groupsSetByUser) {
+      for (const g of this.groups) {
+        const feature = HYBRID_GROUP_FEATURES.get(g);
+        if (feature) f.add(feature);
+      }
+    }
     return f;
   }
 }

@@ -21,7 +21,8 @@ export type ConformanceArea =
   | 'connector'
   | 'bin'
   | 'connection-filter'
-  | 'interop';
+  | 'interop'
+  | 'post-quantum';
 
 export interface TlsConformanceOptions {
   /** The npm package of the backend, e.g. "@proxy/tls-openssl"; the test file imports it first. */

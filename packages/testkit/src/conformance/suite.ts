@@ -10,6 +10,7 @@ import { connectorCases } from './connector-cases.js';
 import { createSuiteContext, type TlsConformanceOptions } from './context.js';
 import { interopCases, peerBinsFrom } from './interop-cases.js';
 import { keylogCases } from './keylog-cases.js';
+import { pqCases } from './pq-cases.js';
 import { FeatureMatrixRecorder } from './results.js';
 import { serverHandshakeCases } from './server-handshake-cases.js';
 import { sessionAndDataCases } from './session-and-data-cases.js';
@@ -65,6 +66,7 @@ export function describeTlsConformance(opts: TlsConformanceOptions): void {
     connectorCases(ctx);
     binCases(ctx);
     connectionFilterCases(ctx);
+    pqCases(ctx);
     interopCases(ctx, peerBinsFrom(opts.peerBins));
   });
 }
