@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import {
   EngineTlsAcceptor, EngineTlsConnector, INTERMEDIATE_TLS12_SUITES, TLS13_SUITES, TlsConfigError, TlsFeatureUnsupportedError,
-  DEFAULT_GROUPS, keylogWriter, systemTrustStorePem,
+  defaultGroups, keylogWriter, systemTrustStorePem,
   type CertKey, type ConnectTarget, type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsBackend,
   type TlsClientOptions, type TlsConnector, type TlsFeature, type TlsSettings, type TlsVersion,
 } from '@proxy/core';
@@ -117,7 +117,8 @@ export function compileServer(settings: TlsSettings): CompiledServer {
     }
   }
   const ctx = newCtx(n, true, settings.minVersion, settings.maxVersion);
-  setSuitesAndGroups(n, ctx, settings.tls12Suites, settings.tls13Suites, settings.groups, settings.maxVersion === 'TLSv1.3');
+  // No hybrid post-quantum group in this BoringSSL: the classical default unless the user chose.
+  setSuitesAndGroups(n, ctx, settings.tls12Suites, settings.tls13Suites, settings.groupsFor(false), settings.maxVersion === 'TLSv1.3');
   if (settings.alpn && !n.ctxSetAlpn(ctx, settings.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${settings.alpn}`);
   if (settings.certKey && !n.ctxSetCertKey(ctx, certKeyHandle(n, settings.certKey))) {
     throw new TlsConfigError(`BoringSSL refused the certificate of ${settings.certKey.origin}: ${n.lastError()}`);
@@ -171,7 +172,7 @@ export interface CompiledClient {
 export function compileClient(options: TlsClientOptions): CompiledClient {
   const n = native();
   const ctx = newCtx(n, false, options.minVersion, options.maxVersion);
-  setSuitesAndGroups(n, ctx, INTERMEDIATE_TLS12_SUITES, TLS13_SUITES, DEFAULT_GROUPS, options.maxVersion === 'TLSv1.3');
+  setSuitesAndGroups(n, ctx, INTERMEDIATE_TLS12_SUITES, TLS13_SUITES, options.groups ?? defaultGroups(false), options.maxVersion === 'TLSv1.3');
   if (options.alpn && !n.ctxSetAlpn(ctx, options.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${options.alpn}`);
   if (options.verifyCert) {
     const pem = options.caPem ?? (options.ca ? options.ca.map((c) => c.toString()).join('\n') : systemTrustStorePem());

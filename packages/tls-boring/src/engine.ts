@@ -17,6 +17,9 @@ export const GROUP_NAMES: ReadonlyMap<number, string> = new Map([
   [0x0019, 'secp521r1'],
 ]);
 
+/** The largest plaintext chunk handed to the reader: one TLS record (RFC 8446 5.1). */
+const MAX_PLAINTEXT_CHUNK = 16384;
+
 export interface BoringEngineOptions {
   side: 'client' | 'server';
   source: ErrorSource;
@@ -146,7 +149,12 @@ export class BoringEngine implements TlsEngine {
   private absorb(result: NativeResult): void {
     const [status, output, plaintext, keylog, session] = result;
     if (output) this.output.push(output);
-    if (plaintext) this.plaintext.push(plaintext);
+    if (plaintext) {
+      // One record's worth at a time, as the other backends deliver it: a reader that stops
+      // part-way (nghttp2 giving up on a flood) then still sees the records before that point.
+      if (plaintext.length <= MAX_PLAINTEXT_CHUNK) this.plaintext.push(plaintext);
+      else for (let o = 0; o < plaintext.length; o += MAX_PLAINTEXT_CHUNK) this.plaintext.push(plaintext.subarray(o, o + MAX_PLAINTEXT_CHUNK));
+    }
     if (keylog && this.opts.keylog) {
       for (const line of keylog.split('\n')) if (line) this.opts.keylog(line);
     }
