@@ -40,9 +40,7 @@ describe('BoringSSL engine in memory', () => {
 
   it('groups map to IANA names (P-256 → secp256r1, P-384 → secp384r1)', () => {
     for (const [group, name] of [['secp256r1', 'secp256r1'], ['secp384r1', 'secp384r1']] as const) {
-      const settings = ecdsa();
-      (settings as { groups: readonly string[] }).groups = [group];
-      const { client, server } = pair(settings, clientOptions(pki));
+      const { client, server } = pair(ecdsa().setGroups([group]), clientOptions(pki));
       expect(pump(client, server)).toEqual({});
       expect(server.digest().group).toBe(name);
     }
@@ -177,9 +175,9 @@ describe('BoringSSL engine in memory', () => {
   it('settings the library cannot honour throw TlsFeatureUnsupportedError when compiled', () => {
     const withNative = ecdsa().native(() => {});
     expect(() => compileServer(withNative)).toThrow(TlsFeatureUnsupportedError);
-    const badGroups = ecdsa();
-    (badGroups as { groups: readonly string[] }).groups = ['x448'];
-    expect(() => compileServer(badGroups)).toThrow(TlsFeatureUnsupportedError);
+    expect(() => compileServer(ecdsa().setGroups(['x448']))).toThrow(TlsFeatureUnsupportedError);
+    expect(() => compileServer(ecdsa().setGroups(['X25519MLKEM768', 'x25519']))).toThrow(TlsFeatureUnsupportedError);
+    expect(() => compileClient(clientOptions(pki, { groups: ['X25519MLKEM768'] }))).toThrow(TlsFeatureUnsupportedError);
     const badSuites = ecdsa();
     (badSuites as { tls13Suites: readonly string[] }).tls13Suites = ['TLS_AES_128_GCM_SHA256'];
     expect(() => compileServer(badSuites)).toThrow(TlsFeatureUnsupportedError);

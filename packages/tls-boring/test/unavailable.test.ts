@@ -26,7 +26,7 @@ describe('without the native build', () => {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, PROXY_TLS_BORING_ADDON: '/nonexistent/tls_boring.node', CERT: pki.serverEcdsa.chain, KEY: pki.serverEcdsa.key },
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 60_000,
     });
     const out = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(out.name).toBe('boringssl');
@@ -40,5 +40,5 @@ describe('without the native build', () => {
       expect(out[what].message).toContain('android-platform-external-boringssl');
       expect(out[what].message).toContain('bash tools/setup.sh');
     }
-  });
+  }, 90_000);
 });
