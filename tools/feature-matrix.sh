@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-PROXY_CONFORMANCE_OUT="$out" NO_COLOR=1 npx vitest run --project tls-openssl --project tls-pure --project tls-s2n conformance
+PROXY_CONFORMANCE_OUT="$out" NO_COLOR=1 npx vitest run --project tls-openssl --project tls-pure --project tls-s2n --project tls-boring conformance
 node packages/testkit/dist/feature-matrix-cli.js "$out" docs/feature-matrix.md
 echo "wrote docs/feature-matrix.md from $(ls "$out" | tr '\n' ' ')"

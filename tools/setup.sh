@@ -27,5 +27,11 @@ pnpm_major=${pnpm_want#pnpm@}; pnpm_major=${pnpm_major%%.*}
 if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != "$pnpm_major".* ]]; then
   npm install -g "$pnpm_want"
 fi
+# BoringSSL for @proxy/tls-boring, built statically from Debian's source package into
+# .cache/boringssl/<version>/ (reused when there) before `pnpm install` builds the addon. A
+# failure only warns: the package then raises TlsBackendUnavailableError on first use.
+bash packages/tls-boring/scripts/build-boringssl.sh ||
+  echo "setup: WARNING: BoringSSL could not be built; @proxy/tls-boring will be unavailable" >&2
+
 pnpm install --frozen-lockfile
 pnpm build

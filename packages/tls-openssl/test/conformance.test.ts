@@ -18,5 +18,6 @@ describeTlsConformance({
   peerBins: [
     { name: 'pure', binPath: fileURLToPath(new URL('../../tls-pure/bin/proxy-tls-pure.js', import.meta.url)) },
     { name: 's2n', binPath: fileURLToPath(new URL('../../tls-s2n/bin/proxy-tls-s2n.js', import.meta.url)) },
+    { name: 'boringssl', binPath: fileURLToPath(new URL('../../tls-boring/bin/proxy-tls-boring.js', import.meta.url)) },
   ],
 });

@@ -94,12 +94,17 @@ describe('connection filter', () => {
 
   it('stamps state that the session sees, and a slow filter does not hold up other connections', async () => {
     let n = 0;
+    let firstFiltered!: () => void;
+    const firstArrived = new Promise<void>((resolve) => (firstFiltered = resolve));
     const filter: ConnectionFilter = {
       async filter(peer, ctx) {
         const mine = ++n;
         ctx.state['order'] = mine;
         ctx.state['peerIp'] = peer.ip;
-        if (mine === 1) await new Promise((r) => setTimeout(r, 1500));
+        if (mine === 1) {
+          firstFiltered();
+          await new Promise((r) => setTimeout(r, 1500));
+        }
         return true;
       },
     };
@@ -107,7 +112,8 @@ describe('connection filter', () => {
     try {
       const started = Date.now();
       const slow = curl({ port: tlsPort, http: '1.1', caFile: pki.caFile, path: '/state' }).then((r) => ({ r, at: Date.now() - started }));
-      await new Promise((r) => setTimeout(r, 100));
+      // The second client starts once the first is inside the filter (a fixed delay raced curl's start-up on a loaded machine).
+      await firstArrived;
       const fast = await curl({ port: tlsPort, http: '2', caFile: pki.caFile, path: '/state' });
       const fastAt = Date.now() - started;
       expect(JSON.parse(fast.body)).toEqual({ state: { order: 2, peerIp: '127.0.0.1' }, sni: 'localhost', backend: 'openssl' });

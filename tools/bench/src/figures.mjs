@@ -94,4 +94,13 @@ export const TARGETS = [
   { figure: 'ka', backend: 's2n', ref: 'gw-openssl', min: 0.9, text: 's2n: keep-alive req/CPU-s >= 0.9x OpenSSL gateway' },
   { figure: 'h2', backend: 's2n', ref: 'gw-openssl', min: 0.9, text: 's2n: h2 req/CPU-s >= 0.9x OpenSSL gateway' },
   { figure: 'rss', backend: 's2n', ref: 'gw-openssl', maxRatio: 1.0, text: 's2n: RSS per idle connection <= 1.0x OpenSSL gateway' },
+  { figure: 'hs-ecdsa-tls13', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (ECDSA, TLS 1.3) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-ecdsa-tls12', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (ECDSA, TLS 1.2) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-rsa-tls13', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (RSA, TLS 1.3) >= 1.0x OpenSSL gateway' },
+  { figure: 'hs-rsa-tls12', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: handshakes/CPU-s (RSA, TLS 1.2) >= 1.0x OpenSSL gateway' },
+  { figure: 'bulk-aes', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: AES-GCM bulk MB/CPU-s >= 1.0x OpenSSL gateway' },
+  { figure: 'bulk-chacha', backend: 'boringssl', ref: 'gw-openssl', min: 1, text: 'boringssl: ChaCha20 bulk MB/CPU-s >= 1.0x OpenSSL gateway' },
+  { figure: 'ka', backend: 'boringssl', ref: 'gw-openssl', min: 0.9, text: 'boringssl: keep-alive req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'h2', backend: 'boringssl', ref: 'gw-openssl', min: 0.9, text: 'boringssl: h2 req/CPU-s >= 0.9x OpenSSL gateway' },
+  { figure: 'rss', backend: 'boringssl', ref: 'gw-openssl', maxRatio: 1.0, text: 'boringssl: RSS per idle TLS connection <= 1.0x OpenSSL gateway' },
 ];

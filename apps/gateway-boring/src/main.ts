@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+// The demo TLS gateway on the BoringSSL backend: apps/gateway with another import.
+import '@proxy/tls-boring';
+import { runGateway } from '@proxy/gateway';
+
+runGateway(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`gateway: ${(err as Error).message}\n`);
+  process.exit(1);
+});
