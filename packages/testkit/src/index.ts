@@ -23,3 +23,4 @@ export { describeTlsConformance } from './conformance/suite.js';
 export { describeUpstreamConformance, type UpstreamConformanceOptions } from './conformance/upstream-nginx.js';
 export { describeHostileH2, type HostileH2Options } from './hostile/hostile-h2.js';
 export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewayOptions } from './browser/browser-gateway.js';
+export { describeHandshakeFailedHook } from './ops/handshake-failed.js';

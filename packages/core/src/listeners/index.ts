@@ -2,3 +2,4 @@ export * from './address.js';
 export * from './connection-filter.js';
 export * from './listener.js';
 export * from './connection-info.js';
+export * from './handshake-observer.js';

@@ -18,6 +18,8 @@ import { errorStatus, toProxyError } from './error-status.js';
 import { h2RequestHeaders, serializeRequestHead, upstreamRequestHead } from './forwarding-headers.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
+import { metrics, requestRoute, secondsSince } from '../metrics/metrics.js';
+import { accessLog } from '../log/access-log.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants;
 
@@ -144,6 +146,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   private responseHead: ResponseHead | undefined;
   /** Runs while the upstream refuses request bytes (peer writeTimeout). */
   private writeTimer: NodeJS.Timeout | undefined;
+  /** For metrics and the access log. */
+  private readonly startedAt = process.hrtime.bigint();
+  private bytesOut = 0;
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -426,6 +431,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
   }
 
   onUpstreamBody(chunk: Buffer): void {
+    this.bytesOut += chunk.length;
     if (!this.ex.write(chunk)) {
       this.pauseUpstream();
       this.ex.onDrain(this.onDownstreamDrain);
@@ -602,6 +608,9 @@ class ProxyTask<Ctx> implements H1ResponseSink {
     if (this.done) return;
     this.done = true;
     if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    const seconds = secondsSince(this.startedAt);
+    metrics.requestDone(this.session.responseStatus, requestRoute(this.session), seconds, err);
+    if (accessLog.enabled) accessLog.request(this.session, err, seconds, this.bytesOut, this.peer?.address);
     if (this.app.logging) {
       try {
         this.app.logging(this.session, err, this.ctx);

@@ -14,6 +14,10 @@ export interface ServerConfYaml {
   grace_period_seconds?: number;
   graceful_shutdown_timeout_seconds?: number;
   max_retries?: number;
+  // operations (issue 14)
+  metrics?: string;
+  log_format?: 'text' | 'json';
+  access_log?: string;
   [extension: string]: unknown;
 }
 
@@ -21,6 +25,8 @@ const KNOWN_KEYS = new Set([
   'version', 'threads', 'pid_file', 'error_log', 'ca_file', 's2n_config_cache_size',
   'upstream_keepalive_pool_size', 'grace_period_seconds', 'graceful_shutdown_timeout_seconds', 'max_retries',
 ]);
+// operations (issue 14)
+for (const k of ['metrics', 'log_format', 'access_log']) KNOWN_KEYS.add(k);
 
 /**
  * Server-wide configuration (Pingora's ServerConf). Field names are camelCase here and
@@ -46,6 +52,12 @@ export class ServerConf {
   gracefulShutdownTimeoutSeconds = 5;
   /** How many times failToConnect may mark an error retryable before the request fails. */
   maxRetries = 16;
+  /** "host:port" of the Prometheus endpoint (GET /metrics); undefined: no metrics. */
+  metrics: string | undefined;
+  /** Log lines as readable text or JSON lines. */
+  logFormat: 'text' | 'json' = 'text';
+  /** Access log: "off", "stderr", "stdout" or a file path. */
+  accessLog = 'off';
   /** Keys this class does not know, kept for user extensions. */
   readonly extensions: Record<string, unknown> = {};
 
@@ -105,6 +117,14 @@ export class ServerConf {
     conf.gracePeriodSeconds = num('grace_period_seconds', 0) ?? conf.gracePeriodSeconds;
     conf.gracefulShutdownTimeoutSeconds = num('graceful_shutdown_timeout_seconds', 0) ?? conf.gracefulShutdownTimeoutSeconds;
     conf.maxRetries = num('max_retries', 0) ?? conf.maxRetries;
+    conf.metrics = str('metrics');
+    const logFormat = str('log_format');
+    if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') {
+      throw new ConfigError(`${origin}: log_format must be text or json, got ${JSON.stringify(logFormat)}`, { file: origin });
+    }
+    conf.logFormat = logFormat ?? conf.logFormat;
+    if ((y['access_log'] as unknown) === false) y = { ...y, access_log: 'off' };
+    conf.accessLog = str('access_log') ?? conf.accessLog;
     for (const [k, v] of Object.entries(y)) if (!KNOWN_KEYS.has(k)) conf.extensions[k] = v;
     conf.validate();
     return conf;

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { TlsConfigError } from '../errors/index.js';
+import { TlsConfigError, type ProxyError } from '../errors/index.js';
 import { Alpn } from './alpn.js';
 import { CertKey } from './cert-key.js';
 import type { SslDigest, TlsVersion } from './digest.js';
@@ -23,6 +23,23 @@ export interface TlsCallbacks {
   certificate?(hello: ClientHelloInfo): CertKey | undefined | Promise<CertKey | undefined>;
   /** Runs once the handshake is done; what it returns becomes `digest.extension`. */
   handshakeComplete?(digest: SslDigest): unknown;
+  /**
+   * Runs when a downstream handshake fails, on every backend (core's listener calls it), with
+   * the peer address, the SNI if the ClientHello showed one, and the typed error
+   * (TlsHandshakeError or a subclass: InvalidCertError, TlsAlertReceivedError, ...). It must
+   * not throw; what it returns is ignored. Also settable with `setHandshakeFailed`.
+   */
+  handshakeFailed?(info: HandshakeFailureInfo, error: ProxyError): void;
+}
+
+/** What the handshakeFailed hook learns of the failed connection. */
+export interface HandshakeFailureInfo {
+  /** "ip:port" of the client. */
+  peerAddr: string;
+  /** "ip:port" of the listener. */
+  localAddr: string;
+  /** The SNI host name, lower-case, when the ClientHello was seen and carried one. */
+  serverName: string | undefined;
 }
 
 export interface ClientAuth {
@@ -199,6 +216,12 @@ export class TlsSettings {
   /** What a backend offers: the user's list, or the default for a library with or without the hybrid group. */
   groupsFor(hybridSupported: boolean): readonly string[] {
     return this.groupsSetByUser ? this.groups : defaultGroups(hybridSupported);
+  }
+
+  /** Sets the handshake-failure hook (see TlsCallbacks.handshakeFailed) on any profile. */
+  setHandshakeFailed(hook: NonNullable<TlsCallbacks['handshakeFailed']>): this {
+    this.callbacks.handshakeFailed = hook;
+    return this;
   }
 
   /** Turn session tickets (resumption) off or on. */
