@@ -24,3 +24,4 @@ export { describeUpstreamConformance, type UpstreamConformanceOptions } from './
 export { describeHostileH2, type HostileH2Options } from './hostile/hostile-h2.js';
 export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewayOptions } from './browser/browser-gateway.js';
 export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
+export { describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type Sample } from './ops/gateway-ops.js';

@@ -440,6 +440,7 @@ class ProxyTask<Ctx> implements H1ResponseSink {
 
   onUpstreamEnd(last: Buffer | undefined): void {
     if (this.done) return;
+    if (last) this.bytesOut += last.length;
     this.ex.end(last);
     // The upstream may answer before the request body ended (an early 413): stop forwarding it.
     // An unfinished request leaves the h1 connection unusable, which release() sees.

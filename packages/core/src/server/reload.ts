@@ -74,7 +74,7 @@ export class ReloadCoordinator {
     if (!this.sighup) {
       this.sighup = () => {
         log.info('SIGHUP received: reloading');
-        void this.reload().then((ok) => log.info(ok ? 'reload applied' : 'reload refused (see above); the previous configuration keeps serving'));
+        void this.reload().then((ok) => log.info(ok ? 'reload applied' : 'reload not applied (see the error above); the previous configuration keeps serving'));
       };
       process.on('SIGHUP', this.sighup);
     }
