@@ -289,6 +289,53 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       await stop(gw);
     }, 60_000);
 
+    it('reload: with threads: 2 the primary forwards SIGHUP to every worker', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-reload2-'));
+      const cert = join(dir, 'cert.pem');
+      const key = join(dir, 'key.pem');
+      copyFileSync(pki.serverEcdsa.chain, cert);
+      copyFileSync(pki.serverEcdsa.key, key);
+      const gw = await start([
+        'threads: 2',
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${cert}", key: "${key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n'), dir, 2);
+      copyFileSync(pki.serverRsa.chain, cert);
+      copyFileSync(pki.serverRsa.key, key);
+      gw.child.kill('SIGHUP');
+      const reloaded = (): number => gw.output().split('\n').filter((l) => l.includes('reloaded ')).length;
+      await expect.poll(reloaded, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => gw.output().includes('reload applied'), { timeout: 5000 }).toBe(true);
+      const rsaSerial = new X509Certificate(pki.serverRsa.certPem).serialNumber.toUpperCase();
+      // Both workers: every new handshake, wherever the kernel sends it, shows the new certificate.
+      for (let i = 0; i < 8; i++) expect(await serialOf(gw.httpsPort)).toBe(rsaSerial);
+      await stop(gw);
+    }, 60_000);
+
+    it('reload: reload_certs_seconds picks up renewed certificate files without a signal', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-poll-'));
+      const cert = join(dir, 'cert.pem');
+      const key = join(dir, 'key.pem');
+      copyFileSync(pki.serverEcdsa.chain, cert);
+      copyFileSync(pki.serverEcdsa.key, key);
+      const gw = await start([
+        'reload_certs_seconds: 0.2',
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${cert}", key: "${key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n'), dir);
+      copyFileSync(pki.serverRsa.key, key);
+      copyFileSync(pki.serverRsa.chain, cert);
+      const rsaSerial = new X509Certificate(pki.serverRsa.certPem).serialNumber.toUpperCase();
+      await expect.poll(() => serialOf(gw.httpsPort), { timeout: 10_000, interval: 200 }).toBe(rsaSerial);
+      await stop(gw);
+    }, 60_000);
+
     it('reload: bad YAML is refused with the config error and the routes keep working', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gw-reload-yaml-'));
       const gw = await start([
