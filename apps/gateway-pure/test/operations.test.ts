@@ -2,4 +2,4 @@
 import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
-describeGatewayOperations({ main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'pure' });
+describeGatewayOperations({ main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'pure', ticketKeyRotation: true });

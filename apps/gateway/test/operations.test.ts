@@ -2,4 +2,4 @@
 import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
-describeGatewayOperations({ main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl' });
+describeGatewayOperations({ main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl', ticketKeyRotation: false });

@@ -89,3 +89,31 @@ describe('metrics hooks', () => {
     expect(failureLabels(new Error('plain'))).toEqual({ code: 'UNKNOWN', reason: '' });
   });
 });
+
+describe('session ticket keys', () => {
+  it('takes 48- and 80-byte keys, refuses other lengths, repeats and unreadable files, and needs the features', async () => {
+    const { TlsSettings, TlsConfigError, loadTicketKeyFiles, ticketKey48 } = await import('../src/index.js');
+    const { writeFileSync } = await import('node:fs');
+    const { randomBytes } = await import('node:crypto');
+    const dir = mkdtempSync(join(tmpdir(), 'ops-tk-'));
+    const k80 = randomBytes(80);
+    const k48 = randomBytes(48);
+    writeFileSync(join(dir, 'a.key'), k80);
+    writeFileSync(join(dir, 'b.key'), k48);
+    writeFileSync(join(dir, 'bad.key'), randomBytes(32));
+    expect(loadTicketKeyFiles([join(dir, 'a.key'), join(dir, 'b.key')])).toEqual([k80, k48]);
+    expect(() => loadTicketKeyFiles([join(dir, 'bad.key')])).toThrow(TlsConfigError);
+    expect(() => loadTicketKeyFiles([join(dir, 'missing.key')])).toThrow(TlsConfigError);
+    expect(() => loadTicketKeyFiles([join(dir, 'a.key'), join(dir, 'a.key')])).toThrow(TlsConfigError);
+    expect(ticketKey48(k48)).toEqual(k48);
+    expect(ticketKey48(k80)).toEqual(Buffer.concat([k80.subarray(0, 32), k80.subarray(48, 64)]));
+    // Settings built only to look at what they require; the test PKI is not needed for that.
+    const s = Object.create(TlsSettings.prototype) as InstanceType<typeof TlsSettings>;
+    Object.assign(s, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', callbacks: {}, nativeHooks: [], sessionTickets: true, groupsSetByUser: false });
+    s.setTicketKeys([k80]);
+    expect(s.requiredFeatures().has('session-ticket-keys')).toBe(true);
+    expect(s.requiredFeatures().has('session-ticket-key-rotation')).toBe(false);
+    s.setTicketKeys([k80, k48]);
+    expect(s.requiredFeatures().has('session-ticket-key-rotation')).toBe(true);
+  });
+});

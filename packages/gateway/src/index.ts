@@ -4,3 +4,4 @@ export * from './routes.js';
 export * from './run.js';
 export * from './self-signed.js';
 export * from './reload.js';
+export * from './ticket-keys.js';

@@ -83,7 +83,7 @@ export interface GatewayReloadOptions {
   app: SwappableApp;
   config: GatewayConfig;
   /** Builds a listener's TLS settings (reads and checks the certificate and key). */
-  tlsSettingsOf: (l: ListenerConfig) => TlsSettings | undefined;
+  tlsSettingsOf: (l: ListenerConfig, config: GatewayConfig) => TlsSettings | undefined;
   /** Builds the routes' ProxyHttp. */
   routesOf: (config: GatewayConfig) => ProxyHttp<unknown>;
 }
@@ -124,7 +124,7 @@ export class GatewayReloader {
       throw new ConfigError(`${this.o.source}: listeners (addresses, or TLS on/off) changed; that needs a restart`, { file: this.o.source });
     }
     const commits = next.listeners.map((l, i) => {
-      const tls = this.o.tlsSettingsOf(l);
+      const tls = this.o.tlsSettingsOf(l, next);
       return tls ? endpoints[i]!.prepareTls(tls) : undefined;
     });
     const routes = this.o.routesOf(next);

@@ -4,6 +4,7 @@ import { startDemoOrigin } from './demo-origin.js';
 import { ALPN_BY_NAME, RouteTable } from './routes.js';
 import { ensureSelfSignedCert } from './self-signed.js';
 import { GatewayReloader, SwappableApp, reloadCertsSeconds } from './reload.js';
+import { ticketKeyFilesOf, withTicketKeys } from './ticket-keys.js';
 
 export interface GatewayArgs {
   config: string | undefined;
@@ -61,7 +62,7 @@ export function buildGateway(config: GatewayConfig): { server: Server; service: 
   const app = new SwappableApp(new RouteTable(config.routes));
   const service = httpProxyService(config.server, app, 'gateway');
   for (const l of config.listeners) {
-    const tls = tlsSettingsOf(l);
+    const tls = withTicketKeys(tlsSettingsOf(l), ticketKeyFilesOf(config, 'config'));
     if (tls) service.addTls(l.address, tls);
     else service.addTcp(l.address);
   }
@@ -84,7 +85,8 @@ export async function runGateway(argv: readonly string[]): Promise<Server> {
   const reloader = new GatewayReloader({
     load: configPath ? () => loadGatewayConfig(configPath) : () => config,
     source: configPath ?? 'the demo config',
-    server, service, app, config, tlsSettingsOf,
+    server, service, app, config,
+    tlsSettingsOf: (l, c) => withTicketKeys(tlsSettingsOf(l), ticketKeyFilesOf(c, configPath ?? 'demo config')),
     routesOf: (c) => new RouteTable(c.routes),
   });
   server.onReload(reloader.reload);

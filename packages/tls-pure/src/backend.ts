@@ -22,7 +22,7 @@ export const LIBRARY = 'proxy-tls-pure 0.1.0 (TypeScript)';
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
-  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-ticket-keys', 'session-ticket-key-rotation',
 ]);
 
 const SUPPORTED_GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
@@ -70,7 +70,7 @@ export function compileServerConfig(settings: TlsSettings, provider: CryptoProvi
     certificateCallback: !!settings.callbacks.certificate,
     clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,
     keylog: keylogWriter(settings.keylog),
-    tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
+    tickets: settings.sessionTickets ? new TicketKeys(provider, settings.ticketKeys) : undefined,
   };
 }
 

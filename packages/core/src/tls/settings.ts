@@ -6,6 +6,7 @@ import type { SslDigest, TlsVersion } from './digest.js';
 import type { TlsFeature } from './features.js';
 import type { KeylogTarget, KeylogCallback } from './keylog.js';
 import { parseCertificates, readPemFile } from './pem.js';
+import { checkTicketKeys } from './ticket-keys.js';
 
 /** What the server knows of a ClientHello when it must pick a certificate. */
 export interface ClientHelloInfo {
@@ -127,6 +128,8 @@ export class TlsSettings {
   keylog: KeylogTarget | undefined;
   handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
   sessionTickets = true;
+  /** Session ticket keys (nginx's 48/80-byte format) from setTicketKeys; undefined: the backend's own per-process key. */
+  ticketKeys: readonly Buffer[] | undefined;
   readonly nativeHooks: Array<(builder: unknown) => void> = [];
 
   private constructor(profile: TlsSettings['profile'], certKey: CertKey | undefined, callbacks: TlsCallbacks) {
@@ -224,6 +227,17 @@ export class TlsSettings {
     return this;
   }
 
+  /**
+   * Session ticket keys shared by every process given the same ones (workers, a fleet of
+   * hosts): nginx's `ssl_session_ticket_key` format, 48 or 80 bytes each; the first encrypts new
+   * tickets, the others only decrypt (rotation). Backends that hold one key declare
+   * `session-ticket-keys` only and refuse a longer list.
+   */
+  setTicketKeys(keys: readonly Buffer[]): this {
+    this.ticketKeys = checkTicketKeys(keys, 'TlsSettings.setTicketKeys');
+    return this;
+  }
+
   /** Turn session tickets (resumption) off or on. */
   setSessionTickets(enabled: boolean): this {
     this.sessionTickets = enabled;
@@ -250,6 +264,10 @@ export class TlsSettings {
     if (this.callbacks.certificate) f.add('certificate-callback');
     if (!this.sessionTickets) f.add('disable-session-tickets');
     if (this.nativeHooks.length > 0) f.add('native');
+    if (this.ticketKeys && this.sessionTickets) {
+      f.add('session-ticket-keys');
+      if (this.ticketKeys.length > 1) f.add('session-ticket-key-rotation');
+    }
     if (this.groupsSetByUser) {
       for (const g of this.groups) {
         const feature = HYBRID_GROUP_FEATURES.get(g);

@@ -7,7 +7,7 @@ import { Agent, request as httpsRequest } from 'node:https';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ export interface GatewayOperationsOptions {
   main: string;
   /** The backend name the digest reports ("openssl", "pure", ...). */
   backend: string;
+  /** The backend holds several session ticket keys (feature session-ticket-key-rotation). */
+  ticketKeyRotation: boolean;
 }
 
 interface RunningGateway {
@@ -138,6 +140,25 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
         resolve(serial.toUpperCase());
       });
       s.once('error', reject);
+    });
+  }
+
+  /** One request on a new connection, offering `session`; whether it resumed, and the newest ticket it got. */
+  function tlsSession(port: number, session?: Buffer): Promise<{ reused: boolean; session: Buffer | undefined }> {
+    return new Promise((resolve, reject) => {
+      let latest: Buffer | undefined;
+      let reused = false;
+      const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: pki.caPem, session, ALPNProtocols: ['http/1.1'] }, () => {
+        reused = s.isSessionReused();
+        s.write('GET /t HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+      });
+      s.on('session', (t: Buffer) => {
+        latest = t;
+      });
+      s.on('data', () => undefined);
+      s.once('error', reject);
+      s.once('close', () => resolve({ reused, session: latest }));
+      s.setTimeout(5000, () => s.destroy(new Error('timed out')));
     });
   }
 
@@ -334,6 +355,69 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       const rsaSerial = new X509Certificate(pki.serverRsa.certPem).serialNumber.toUpperCase();
       await expect.poll(() => serialOf(gw.httpsPort), { timeout: 10_000, interval: 200 }).toBe(rsaSerial);
       await stop(gw);
+    }, 60_000);
+
+    it('ticket keys: with a shared key file a ticket from one worker resumes on the other (threads: 2)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-tickets-'));
+      const k1 = join(dir, 'k1.key');
+      writeFileSync(k1, randomBytes(80), { mode: 0o600 });
+      const gw = await start([
+        'threads: 2',
+        `session_ticket_key_files: ["${k1}"]`,
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${pki.serverEcdsa.chain}", key: "${pki.serverEcdsa.key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n'), dir, 2);
+      const first = await tlsSession(gw.httpsPort);
+      expect(first.reused).toBe(false);
+      expect(first.session).toBeDefined();
+      // The primary hands connections to the workers in turn: these land on both.
+      const again = [];
+      for (let i = 0; i < 4; i++) again.push((await tlsSession(gw.httpsPort, first.session)).reused);
+      expect(again).toEqual([true, true, true, true]);
+      await stop(gw);
+    }, 60_000);
+
+    it('ticket keys: two gateway processes given the same key file resume each other\'s tickets; rotation by replacing files and reloading', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-tickets2-'));
+      const k1 = join(dir, 'k1.key');
+      const k2 = join(dir, 'k2.key');
+      const k3 = join(dir, 'k3.key');
+      for (const k of [k1, k2, k3]) writeFileSync(k, randomBytes(80), { mode: 0o600 });
+      const yaml = (files: string[]): string => [
+        `session_ticket_key_files: [${files.map((f) => `"${f}"`).join(', ')}]`,
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${pki.serverEcdsa.chain}", key: "${pki.serverEcdsa.key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n');
+      const dirA = mkdtempSync(join(dir, 'a-'));
+      const dirB = mkdtempSync(join(dir, 'b-'));
+      const a = await start(yaml([k1]), dirA);
+      const b = await start(yaml([k1]), dirB);
+      const fromA = await tlsSession(a.httpsPort);
+      expect(fromA.reused).toBe(false);
+      expect((await tlsSession(b.httpsPort, fromA.session)).reused).toBe(true);
+      const fromB = await tlsSession(b.httpsPort);
+      expect((await tlsSession(a.httpsPort, fromB.session)).reused).toBe(true);
+
+      // Rotation on A: k2 encrypts, k1 still decrypts where the backend holds several keys.
+      writeFileSync(join(dirA, 'gateway.yaml'), yaml([k2, k1]));
+      a.child.kill('SIGHUP');
+      await expect.poll(() => a.output().includes('reloaded '), { timeout: 5000 }).toBe(true);
+      expect((await tlsSession(a.httpsPort, fromA.session)).reused).toBe(o.ticketKeyRotation);
+      const afterRotation = await tlsSession(a.httpsPort);
+      // After the overlap (k1 gone) the old ticket no longer resumes; the newer one does while k2 is listed.
+      writeFileSync(join(dirA, 'gateway.yaml'), yaml([k3, k2]));
+      a.child.kill('SIGHUP');
+      await expect.poll(() => a.output().split('\n').filter((l) => l.includes('reloaded ')).length, { timeout: 5000 }).toBe(2);
+      expect((await tlsSession(a.httpsPort, fromA.session)).reused).toBe(false);
+      if (o.ticketKeyRotation) expect((await tlsSession(a.httpsPort, afterRotation.session)).reused).toBe(true);
+      await stop(a);
+      await stop(b);
     }, 60_000);
 
     it('reload: bad YAML is refused with the config error and the routes keep working', async () => {
