@@ -11,6 +11,7 @@ import { socketAddress, type ConnectionFilter } from './connection-filter.js';
 import { connectionInfo } from './connection-info.js';
 import { metrics } from '../metrics/metrics.js';
 import { HandshakeObserver } from './handshake-observer.js';
+import { ticketKeyShare } from '../server/ticket-key-share.js';
 
 export interface EndpointOptions {
   addr: string;
@@ -41,7 +42,9 @@ export class Listener {
     const { tls } = this.endpoint;
     if (tls) {
       if (!tls.alpn && this.defaultAlpn) tls.setAlpn(this.defaultAlpn);
+      ticketKeyShare.apply(tls);
       this.acceptor = tlsBackend().createAcceptor(tls);
+      this.unsubscribe = ticketKeyShare.onRotate(this.onTicketKeysRotated);
     }
     const { host, port } = parseListenAddress(this.endpoint.addr);
     const server = createServer({ pauseOnConnect: true, noDelay: true, keepAlive: true }, (socket) => this.onConnection(socket));
@@ -75,6 +78,7 @@ export class Listener {
   prepareTls(tls: TlsSettings): () => void {
     if (!this.endpoint.tls) throw new ConfigError(`listener ${this.endpoint.addr} is plain TCP: it has no TLS settings to replace`);
     if (!tls.alpn && this.defaultAlpn) tls.setAlpn(this.defaultAlpn);
+    ticketKeyShare.apply(tls);
     const acceptor = tlsBackend().createAcceptor(tls);
     return () => {
       this.acceptor = acceptor;
@@ -82,8 +86,22 @@ export class Listener {
     };
   }
 
+  private unsubscribe: (() => void) | undefined;
+
+  /** The shared session ticket keys rotated: recompile when this listener uses them. */
+  private readonly onTicketKeysRotated = (): void => {
+    const tls = this.endpoint.tls;
+    if (!tls || !ticketKeyShare.apply(tls)) return;
+    try {
+      this.prepareTls(tls)();
+    } catch (err) {
+      log.error(`listener ${this.endpoint.addr}: the rotated session ticket keys were refused; the previous ones stay`, err);
+    }
+  };
+
   /** Stops accepting; open connections are left to the app's graceful shutdown. */
   close(): void {
+    this.unsubscribe?.();
     // net.Server.close's callback waits for every connection to end; stopping the accept is immediate.
     if (this.server?.listening) this.server.close();
   }

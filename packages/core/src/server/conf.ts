@@ -18,6 +18,7 @@ export interface ServerConfYaml {
   metrics?: string;
   log_format?: 'text' | 'json';
   access_log?: string;
+  session_ticket_rotation_seconds?: number;
   [extension: string]: unknown;
 }
 
@@ -26,7 +27,7 @@ const KNOWN_KEYS = new Set([
   'upstream_keepalive_pool_size', 'grace_period_seconds', 'graceful_shutdown_timeout_seconds', 'max_retries',
 ]);
 // operations (issue 14)
-for (const k of ['metrics', 'log_format', 'access_log']) KNOWN_KEYS.add(k);
+for (const k of ['metrics', 'log_format', 'access_log', 'session_ticket_rotation_seconds']) KNOWN_KEYS.add(k);
 
 /**
  * Server-wide configuration (Pingora's ServerConf). Field names are camelCase here and
@@ -58,6 +59,8 @@ export class ServerConf {
   logFormat: 'text' | 'json' = 'text';
   /** Access log: "off", "stderr", "stdout" or a file path. */
   accessLog = 'off';
+  /** Session ticket keys (made by the primary, shared by the workers) rotate this often; 0: never. */
+  sessionTicketRotationSeconds = 0;
   /** Keys this class does not know, kept for user extensions. */
   readonly extensions: Record<string, unknown> = {};
 
@@ -125,6 +128,7 @@ export class ServerConf {
     conf.logFormat = logFormat ?? conf.logFormat;
     if ((y['access_log'] as unknown) === false) y = { ...y, access_log: 'off' };
     conf.accessLog = str('access_log') ?? conf.accessLog;
+    conf.sessionTicketRotationSeconds = num('session_ticket_rotation_seconds', 0) ?? conf.sessionTicketRotationSeconds;
     for (const [k, v] of Object.entries(y)) if (!KNOWN_KEYS.has(k)) conf.extensions[k] = v;
     conf.validate();
     return conf;

@@ -8,6 +8,7 @@ import { accessLog } from '../log/access-log.js';
 import { MetricsEndpoint } from '../metrics/endpoint.js';
 import { metrics } from '../metrics/metrics.js';
 import { ReloadCoordinator, type ReloadHandler } from './reload.js';
+import { ticketKeyShare } from './ticket-key-share.js';
 
 /** Worker messages to the primary. */
 type WorkerMessage = { type: 'proxy:listening' } | { type: 'proxy:start-failed'; message: string };
@@ -47,6 +48,11 @@ export class Server {
   }
 
   private async startOperations(): Promise<void> {
+    // Session ticket keys: the primary owns them when there are workers; one process makes its own to rotate them.
+    const rotation = this.conf.sessionTicketRotationSeconds;
+    if (this.isSupervisor) ticketKeyShare.startPrimary(rotation);
+    else if (cluster.isWorker) await ticketKeyShare.startWorker();
+    else if (rotation > 0) ticketKeyShare.startLocal(rotation);
     if (!this.isSupervisor) accessLog.configure(this.conf.accessLog, this.conf.logFormat);
     if (this.conf.metrics === undefined) return;
     if (!this.isSupervisor) metrics.enable();
@@ -117,6 +123,7 @@ export class Server {
     }
     if (this.conf.pidFile && cluster.isPrimary) rmSync(this.conf.pidFile, { force: true });
     this.reloader.unlisten();
+    ticketKeyShare.stop();
     await this.metricsEndpoint?.close();
     await Promise.all([log.flush(), accessLog.flush()]);
   }

@@ -380,6 +380,45 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       await stop(gw);
     }, 60_000);
 
+    it('ticket keys: with threads: 2 and no key files the primary hands the same keys to both workers', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-tickets-primary-'));
+      const gw = await start([
+        'threads: 2',
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${pki.serverEcdsa.chain}", key: "${pki.serverEcdsa.key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n'), dir, 2);
+      const first = await tlsSession(gw.httpsPort);
+      const again = [];
+      for (let i = 0; i < 4; i++) again.push((await tlsSession(gw.httpsPort, first.session)).reused);
+      expect(again).toEqual([true, true, true, true]);
+      await stop(gw);
+    }, 60_000);
+
+    it('ticket keys: session_ticket_rotation_seconds rotates; old tickets resume for one more period where the backend holds two keys, then not', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-tickets-rotate-'));
+      const gw = await start([
+        'session_ticket_rotation_seconds: 3',
+        'listeners:',
+        `  - { address: "127.0.0.1:0", tls: { cert: "${pki.serverEcdsa.chain}", key: "${pki.serverEcdsa.key}" } }`,
+        'routes:',
+        `  - { upstream: "127.0.0.1:${originPort}" }`,
+        '',
+      ].join('\n'), dir);
+      const rotations = (): number => gw.output().split('\n').filter((l) => l.includes('session ticket keys rotated')).length;
+      await expect.poll(rotations, { timeout: 6000, interval: 50 }).toBeGreaterThanOrEqual(1);
+      const n = rotations();
+      const ticket = await tlsSession(gw.httpsPort);
+      expect((await tlsSession(gw.httpsPort, ticket.session)).reused).toBe(true);
+      await expect.poll(rotations, { timeout: 6000, interval: 50 }).toBe(n + 1);
+      expect((await tlsSession(gw.httpsPort, ticket.session)).reused).toBe(o.ticketKeyRotation);
+      await expect.poll(rotations, { timeout: 6000, interval: 50 }).toBe(n + 2);
+      expect((await tlsSession(gw.httpsPort, ticket.session)).reused).toBe(false);
+      await stop(gw);
+    }, 60_000);
+
     it('ticket keys: two gateway processes given the same key file resume each other\'s tickets; rotation by replacing files and reloading', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gw-tickets2-'));
       const k1 = join(dir, 'k1.key');
