@@ -28,7 +28,7 @@ export class Server {
 
   constructor(readonly conf: ServerConf = new ServerConf()) {
     if (conf.errorLog) log.file = conf.errorLog;
-    log.format = conf.logFormat;
+    if (conf.logFormat === 'json') log.format = 'json';
   }
 
   /** Runs on `reload()` and SIGHUP (in every worker when threads > 1); returns false, after logging why, to refuse. */
