@@ -4,4 +4,6 @@ export * from './proxy/index.js';
 export * from './upstream/index.js';
 export * from './listeners/index.js';
 export * from './server/index.js';
+export * from './metrics/index.js';
+export * from './log/index.js';
 export { log, type LogLevel } from './log.js';

@@ -25,6 +25,8 @@ export interface RouteConfig {
   /** Path prefix. */
   path: string;
   upstream: string;
+  /** The route's label in metrics; default host + path prefix. */
+  name?: string | undefined;
   tls: boolean;
   sni: string | undefined;
   verify: boolean;
@@ -115,6 +117,7 @@ function parseRoute(r: unknown, where: string): RouteConfig {
     host: opt(r, 'host', 'string', where)?.toLowerCase(),
     path: opt(r, 'path', 'string', where) ?? '/',
     upstream: req(r, 'upstream', 'string', where),
+    name: opt(r, 'name', 'string', where),
     tls: opt(r, 'tls', 'boolean', where) ?? false,
     sni: opt(r, 'sni', 'string', where),
     verify,

@@ -1,4 +1,4 @@
-import { Alpn, CertKey, HttpPeer, readPemFile, type ProxyHttp, type RequestHead, type Session } from '@proxy/core';
+import { Alpn, CertKey, HttpPeer, readPemFile, setRequestRoute, type ProxyHttp, type RequestHead, type Session } from '@proxy/core';
 import type { RouteConfig } from './config.js';
 
 /** The config's ALPN names as the Alpn lists they stand for (routes and listeners). */
@@ -23,7 +23,11 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
 
   constructor(routes: readonly RouteConfig[]) {
     this.routes = routes.map(compileRoute);
+    routes.forEach((r, i) => this.labels.set(this.routes[i]!.peer, r.name ?? `${r.host ?? '*'}${r.path}`));
   }
+
+  /** The metrics label of each route (its `name`, else host + path prefix), by its peer. */
+  private readonly labels = new Map<HttpPeer, string>();
 
   newCtx(): RouteCtx {
     return { peer: undefined };
@@ -59,6 +63,7 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
   requestFilter(session: Session, ctx: RouteCtx): boolean {
     const host = hostWithoutPort(session.req.authority);
     ctx.peer = this.match(host, session.req.path);
+    if (ctx.peer) setRequestRoute(session, this.labels.get(ctx.peer) ?? '');
     if (ctx.peer) return false;
     session.respond(404, { 'content-type': 'text/plain' }, `no route for ${host}${session.req.path}\n`);
     return true;

@@ -3,6 +3,8 @@ import { loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type Listene
 import { startDemoOrigin } from './demo-origin.js';
 import { ALPN_BY_NAME, RouteTable } from './routes.js';
 import { ensureSelfSignedCert } from './self-signed.js';
+import { GatewayReloader, SwappableApp, reloadCertsSeconds } from './reload.js';
+import { ticketKeyFilesOf, withTicketKeys } from './ticket-keys.js';
 
 export interface GatewayArgs {
   config: string | undefined;
@@ -43,7 +45,7 @@ export async function demoConfig(args: GatewayArgs): Promise<GatewayConfig> {
   }, 'demo config');
 }
 
-function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
+export function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
   const t = l.tls;
   if (!t) return undefined;
   const settings = t.minVersion === 'TLSv1.3' ? TlsSettings.modern(t.cert, t.key) : TlsSettings.intermediate(t.cert, t.key);
@@ -56,16 +58,17 @@ function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
 }
 
 /** Builds the gateway's Server from a configuration, without starting it. */
-export function buildGateway(config: GatewayConfig): { server: Server; service: Service } {
-  const service = httpProxyService(config.server, new RouteTable(config.routes), 'gateway');
+export function buildGateway(config: GatewayConfig): { server: Server; service: Service; app: SwappableApp } {
+  const app = new SwappableApp(new RouteTable(config.routes));
+  const service = httpProxyService(config.server, app, 'gateway');
   for (const l of config.listeners) {
-    const tls = tlsSettingsOf(l);
+    const tls = withTicketKeys(tlsSettingsOf(l), ticketKeyFilesOf(config, 'config'));
     if (tls) service.addTls(l.address, tls);
     else service.addTcp(l.address);
   }
   const server = new Server(config.server);
   server.addService(service);
-  return { server, service };
+  return { server, service, app };
 }
 
 /**
@@ -76,8 +79,20 @@ export function buildGateway(config: GatewayConfig): { server: Server; service: 
 export async function runGateway(argv: readonly string[]): Promise<Server> {
   const args = parseGatewayArgs(argv);
   const config = args.config ? loadGatewayConfig(args.config) : await demoConfig(args);
-  const { server, service } = buildGateway(config);
+  const { server, service, app } = buildGateway(config);
+  // Reload (SIGHUP, server.reload()): re-read the file (or the demo's certificate) and swap in what is new.
+  const configPath = args.config;
+  const reloader = new GatewayReloader({
+    load: configPath ? () => loadGatewayConfig(configPath) : () => config,
+    source: configPath ?? 'the demo config',
+    server, service, app, config,
+    tlsSettingsOf: (l, c) => withTicketKeys(tlsSettingsOf(l), ticketKeyFilesOf(c, configPath ?? 'demo config')),
+    routesOf: (c) => new RouteTable(c.routes),
+  });
+  server.onReload(reloader.reload);
+  const pollSeconds = reloadCertsSeconds(config, configPath ?? 'demo config');
   await server.runForever();
+  if (pollSeconds !== undefined && !server.isSupervisor) reloader.startPolling(pollSeconds);
   if (!server.isSupervisor) {
     const backend = tlsBackend();
     const bound = service.addresses();

@@ -27,3 +27,5 @@ export { describeBrowserGateway, BROWSER_ARTIFACTS, CHROMIUM, type BrowserGatewa
 export { describeHostileH1, underLoad, HOSTILE_LIMITS, type HostileH1Options } from './hostile/hostile-h1.js';
 export { LegitLoad, rawExchange, rawTls, startHostileGateway, type HostileGateway, type RawResult } from './hostile/gateway.js';
 export { describeGracefulShutdown } from './hostile/graceful-shutdown.js';
+export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
+export { describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type Sample } from './ops/gateway-ops.js';

@@ -10,6 +10,8 @@ const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'session-id-cache', 'native',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+  // Node's tls holds one ticket key per context: no 'session-ticket-key-rotation'.
+  'session-ticket-keys',
   ...(HYBRID_GROUP_SUPPORTED ? ['group-x25519mlkem768' as const] : []),
 ]);
 

@@ -1,6 +1,6 @@
 import { createHash, constants } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
-import type { CertKey, TlsSettings } from '@proxy/core';
+import { ticketKey48, type CertKey, type TlsSettings } from '@proxy/core';
 import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 import { opensslCipherList, opensslGroupList } from './names.js';
 
@@ -27,6 +27,8 @@ export class ServerContexts {
     // Client-initiated renegotiation is refused (a no_renegotiation warning, as nginx does): a
     // renegotiation flood costs the server a full handshake each time.
     base.secureOptions = constants.SSL_OP_NO_RENEGOTIATION | (settings.sessionTickets ? 0 : constants.SSL_OP_NO_TICKET);
+    // Shared ticket keys (one: Node takes a single 48-byte key; see ticketKey48 for 80-byte keys).
+    if (settings.sessionTickets && settings.ticketKeys?.[0]) base.ticketKeys = ticketKey48(settings.ticketKeys[0]);
     // The escape hatch: hooks see (and may change) the options object Node builds the context from.
     for (const hook of settings.nativeHooks) hook(base);
     this.base = base;

@@ -23,7 +23,7 @@ export const LIBRARY = 'proxy-tls-pure 0.1.0 (TypeScript)';
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
-  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache', 'session-ticket-keys', 'session-ticket-key-rotation',
 ]);
 
 const SUPPORTED_GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
@@ -73,7 +73,7 @@ export function compileServerConfig(
     certificateCallback: !!settings.callbacks.certificate,
     clientAuth: settings.clientAuth ? { trust: settings.clientAuth.ca, required: settings.clientAuth.required } : undefined,
     keylog: keylogWriter(settings.keylog),
-    tickets: settings.sessionTickets ? new TicketKeys(provider) : undefined,
+    tickets: settings.sessionTickets ? new TicketKeys(provider, settings.ticketKeys) : undefined,
     // TLS 1.2 only: a TLS 1.3-only listener has no use for it.
     // Off unless asked for: TlsSettings.setSessionIdCache(n) (the contract, every backend), or
     // this package's own sessionIdCache option, which also sets the lifetime.

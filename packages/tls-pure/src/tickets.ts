@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import { X509Certificate as X509 } from 'node:crypto';
+import { X509Certificate as X509, createHash } from 'node:crypto';
 import type { CryptoProvider } from './crypto/provider.js';
 import { Reader, Writer, concat } from './bytes.js';
 
@@ -25,9 +25,23 @@ export class TicketKeys {
   readonly lifetimeS = 7200;
   private readonly name: Uint8Array;
   private readonly key: Uint8Array;
-  constructor(private readonly p: CryptoProvider) {
-    this.name = p.random(16);
-    this.key = p.random(32);
+  /** Keys that only decrypt (rotation), by hex name; the encrypting one is `name`/`key`. */
+  private readonly older = new Map<string, Uint8Array>();
+  /**
+   * `shared`: TlsSettings.setTicketKeys keys (nginx's 48/80-byte format), the first encrypting;
+   * each key's ChaCha20-Poly1305 key is SHA-256 of its secret part, so every process given the
+   * same bytes seals and opens the same tickets. Absent: a random per-process key.
+   */
+  constructor(private readonly p: CryptoProvider, shared?: readonly Buffer[]) {
+    if (shared && shared.length > 0) {
+      const [first, ...rest] = shared.map((k) => ({ name: k.subarray(0, 16), key: createHash('sha256').update(k.subarray(16)).digest() }));
+      this.name = first!.name;
+      this.key = first!.key;
+      for (const k of rest) this.older.set(Buffer.from(k.name).toString('hex'), k.key);
+    } else {
+      this.name = p.random(16);
+      this.key = p.random(32);
+    }
   }
 
   seal(s: TicketState): Uint8Array {
@@ -41,8 +55,10 @@ export class TicketKeys {
   /** The state in a ticket we issued, or undefined for anything else (never an error). */
   open(ticket: Uint8Array): TicketState | undefined {
     if (ticket.length < 16 + 12 + 16) return undefined;
-    if (!Buffer.from(ticket.subarray(0, 16)).equals(Buffer.from(this.name))) return undefined;
-    const plain = this.p.aead('chacha20-poly1305', this.key).open(ticket.subarray(16, 28), this.name, ticket.subarray(28));
+    const name = ticket.subarray(0, 16);
+    const key = Buffer.from(name).equals(Buffer.from(this.name)) ? this.key : this.older.get(Buffer.from(name).toString('hex'));
+    if (!key) return undefined;
+    const plain = this.p.aead('chacha20-poly1305', key).open(ticket.subarray(16, 28), name, ticket.subarray(28));
     if (!plain) return undefined;
     try {
       const r = new Reader(plain, 'ticket');

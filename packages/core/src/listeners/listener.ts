@@ -6,9 +6,13 @@ import type { TlsSettings } from '../tls/settings.js';
 import type { ServiceApp } from '../server/service-app.js';
 import { log } from '../log.js';
 import { limitCounters } from '../http/limit-counters.js';
+import { ConfigError } from '../errors/index.js';
 import { parseListenAddress } from './address.js';
 import { socketAddress, type ConnectionFilter } from './connection-filter.js';
 import { connectionInfo } from './connection-info.js';
+import { metrics } from '../metrics/metrics.js';
+import { HandshakeObserver } from './handshake-observer.js';
+import { ticketKeyShare } from '../server/ticket-key-share.js';
 
 export interface EndpointOptions {
   addr: string;
@@ -43,7 +47,9 @@ export class Listener {
     const { tls } = this.endpoint;
     if (tls) {
       if (!tls.alpn && this.defaultAlpn) tls.setAlpn(this.defaultAlpn);
+      ticketKeyShare.apply(tls);
       this.acceptor = tlsBackend().createAcceptor(tls);
+      this.unsubscribe = ticketKeyShare.onRotate(this.onTicketKeysRotated);
     }
     const { host, port } = parseListenAddress(this.endpoint.addr);
     const server = createServer({ pauseOnConnect: true, noDelay: true, keepAlive: true }, (socket) => this.onConnection(socket));
@@ -80,8 +86,39 @@ export class Listener {
     return this.sockets.size;
   }
 
+  /**
+   * Reload, first half: compiles new TLS settings (throwing TlsConfigError or
+   * TlsFeatureUnsupportedError, and changing nothing, when they do not compile) and returns the
+   * second half, which makes new handshakes use them. Connections already open keep what they
+   * negotiated.
+   */
+  prepareTls(tls: TlsSettings): () => void {
+    if (!this.endpoint.tls) throw new ConfigError(`listener ${this.endpoint.addr} is plain TCP: it has no TLS settings to replace`);
+    if (!tls.alpn && this.defaultAlpn) tls.setAlpn(this.defaultAlpn);
+    ticketKeyShare.apply(tls);
+    const acceptor = tlsBackend().createAcceptor(tls);
+    return () => {
+      this.acceptor = acceptor;
+      this.endpoint.tls = tls;
+    };
+  }
+
+  private unsubscribe: (() => void) | undefined;
+
+  /** The shared session ticket keys rotated: recompile when this listener uses them. */
+  private readonly onTicketKeysRotated = (): void => {
+    const tls = this.endpoint.tls;
+    if (!tls || !ticketKeyShare.apply(tls)) return;
+    try {
+      this.prepareTls(tls)();
+    } catch (err) {
+      log.error(`listener ${this.endpoint.addr}: the rotated session ticket keys were refused; the previous ones stay`, err);
+    }
+  };
+
   /** Stops accepting; open connections are left to the app's graceful shutdown. */
   close(): void {
+    this.unsubscribe?.();
     // net.Server.close's callback waits for every connection to end; stopping the accept is immediate.
     if (this.server?.listening) this.server.close();
   }
@@ -94,6 +131,8 @@ export class Listener {
   private onConnection(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    metrics.connectionOpened();
+    socket.once('close', () => metrics.connectionClosed(socket.bytesRead, socket.bytesWritten));
     // Errors on a dying socket must not reach the process; the paths below report what matters.
     socket.on('error', noop);
     const info = connectionInfo(socket);
@@ -148,9 +187,13 @@ export class Listener {
       this.app.handleConnection(socket, { info, digest: undefined });
       return;
     }
+    const observer = new HandshakeObserver(socket, info, this.endpoint.tls!, tlsBackend().name);
     this.acceptor.accept(socket, info).then(
-      (stream) => this.app.handleConnection(stream, { info, digest: stream.digest }),
-      (err: unknown) => log.debug(`TLS handshake with ${info.peerAddr} failed`, err),
+      (stream) => {
+        observer.succeeded(stream);
+        this.app.handleConnection(stream, { info, digest: stream.digest });
+      },
+      (err: unknown) => observer.failed(err),
     );
   }
 }

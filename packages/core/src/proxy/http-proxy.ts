@@ -18,6 +18,8 @@ import type { UpstreamRequest, UpstreamSink } from './upstream-request.js';
 import type { ProxyHttp } from './proxy-http.js';
 import { Session } from './session.js';
 import { log } from '../log.js';
+import { metrics, requestRoute, secondsSince } from '../metrics/metrics.js';
+import { accessLog } from '../log/access-log.js';
 
 
 /**
@@ -163,6 +165,9 @@ class ProxyTask<Ctx> implements UpstreamSink {
   private writeTimer: NodeJS.Timeout | undefined;
   /** When the request reached the proxy (ms), for the retry budget and the failure log. */
   private readonly startedAt = Date.now();
+  /** For metrics and the access log. */
+  private readonly startedAtNs = process.hrtime.bigint();
+  private bytesOut = 0;
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -438,6 +443,7 @@ class ProxyTask<Ctx> implements UpstreamSink {
   }
 
   onUpstreamBody(chunk: Buffer): void {
+    this.bytesOut += chunk.length;
     if (!this.ex.write(chunk)) {
       this.pauseUpstream();
       this.ex.onDrain(this.onDownstreamDrain);
@@ -446,6 +452,7 @@ class ProxyTask<Ctx> implements UpstreamSink {
 
   onUpstreamEnd(last: Buffer | undefined): void {
     if (this.done) return;
+    if (last) this.bytesOut += last.length;
     this.ex.end(last);
     // The upstream may answer before the request body ended (an early 413): stop forwarding it.
     // An unfinished request leaves the h1 connection unusable, which release() sees.
@@ -577,6 +584,9 @@ class ProxyTask<Ctx> implements UpstreamSink {
     this.done = true;
     if (err?.source === 'upstream') this.logUpstreamFailure(err);
     if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    const seconds = secondsSince(this.startedAtNs);
+    metrics.requestDone(this.session.responseStatus, requestRoute(this.session), seconds, err);
+    if (accessLog.enabled) accessLog.request(this.session, err, seconds, this.bytesOut, this.peer?.address);
     if (this.app.logging) {
       try {
         this.app.logging(this.session, err, this.ctx);

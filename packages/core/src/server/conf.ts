@@ -15,6 +15,11 @@ export interface ServerConfYaml {
   grace_period_seconds?: number;
   graceful_shutdown_timeout_seconds?: number;
   max_retries?: number;
+  // operations (issue 14)
+  metrics?: string;
+  log_format?: 'text' | 'json';
+  access_log?: string;
+  session_ticket_rotation_seconds?: number;
   [extension: string]: unknown;
 }
 
@@ -50,6 +55,8 @@ const KNOWN_KEYS = new Set<string>([
   'upstream_keepalive_pool_size', 'grace_period_seconds', 'graceful_shutdown_timeout_seconds', 'max_retries',
   'allow_cidrs', 'deny_cidrs', ...Object.keys(LIMIT_KEYS),
 ]);
+// operations (issue 14)
+for (const k of ['metrics', 'log_format', 'access_log', 'session_ticket_rotation_seconds']) KNOWN_KEYS.add(k);
 
 /**
  * Server-wide configuration (Pingora's ServerConf). Field names are camelCase here and
@@ -125,6 +132,14 @@ export class ServerConf {
   allowCidrs: string[] = [];
   /** Clients in these CIDRs are refused. */
   denyCidrs: string[] = [];
+  /** "host:port" of the Prometheus endpoint (GET /metrics); undefined: no metrics. */
+  metrics: string | undefined;
+  /** Log lines as readable text or JSON lines. */
+  logFormat: 'text' | 'json' = 'text';
+  /** Access log: "off", "stderr", "stdout" or a file path. */
+  accessLog = 'off';
+  /** Session ticket keys (made by the primary, shared by the workers) rotate this often; 0: never. */
+  sessionTicketRotationSeconds = 0;
   /** Keys this class does not know, kept for user extensions. */
   readonly extensions: Record<string, unknown> = {};
 
@@ -198,6 +213,15 @@ export class ServerConf {
     };
     conf.allowCidrs = cidrs('allow_cidrs') ?? conf.allowCidrs;
     conf.denyCidrs = cidrs('deny_cidrs') ?? conf.denyCidrs;
+    conf.metrics = str('metrics');
+    const logFormat = str('log_format');
+    if (logFormat !== undefined && logFormat !== 'text' && logFormat !== 'json') {
+      throw new ConfigError(`${origin}: log_format must be text or json, got ${JSON.stringify(logFormat)}`, { file: origin });
+    }
+    conf.logFormat = logFormat ?? conf.logFormat;
+    if ((y['access_log'] as unknown) === false) y = { ...y, access_log: 'off' };
+    conf.accessLog = str('access_log') ?? conf.accessLog;
+    conf.sessionTicketRotationSeconds = num('session_ticket_rotation_seconds', 0) ?? conf.sessionTicketRotationSeconds;
     for (const [k, v] of Object.entries(y)) if (!KNOWN_KEYS.has(k)) conf.extensions[k] = v;
     conf.validate();
     return conf;

@@ -1,8 +1,14 @@
 import cluster from 'node:cluster';
 import { writeFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { log } from '../log.js';
 import { ServerConf } from './conf.js';
 import type { Service } from './service.js';
+import { accessLog } from '../log/access-log.js';
+import { MetricsEndpoint } from '../metrics/endpoint.js';
+import { metrics } from '../metrics/metrics.js';
+import { ReloadCoordinator, type ReloadHandler } from './reload.js';
+import { ticketKeyShare } from './ticket-key-share.js';
 
 /** Worker messages to the primary. */
 type WorkerMessage = { type: 'proxy:listening' } | { type: 'proxy:start-failed'; message: string };
@@ -16,9 +22,44 @@ type WorkerMessage = { type: 'proxy:listening' } | { type: 'proxy:start-failed';
 export class Server {
   private readonly services: Service[] = [];
   private stopping: Promise<void> | undefined;
+  /** Operations (issue 14): the metrics endpoint and SIGHUP reload. */
+  private metricsEndpoint: MetricsEndpoint | undefined;
+  private readonly reloader = new ReloadCoordinator(() => this.isSupervisor);
 
   constructor(readonly conf: ServerConf = new ServerConf()) {
     if (conf.errorLog) log.file = conf.errorLog;
+    if (conf.logFormat === 'json') log.format = 'json';
+  }
+
+  /** Runs on `reload()` and SIGHUP (in every worker when threads > 1); returns false, after logging why, to refuse. */
+  onReload(handler: ReloadHandler): this {
+    this.reloader.add(handler);
+    return this;
+  }
+
+  /** Re-reads what the reload handlers cover; resolves true when every process applied it, false when one refused. */
+  reload(): Promise<boolean> {
+    return this.reloader.reload();
+  }
+
+  /** The bound metrics endpoint, when ServerConf `metrics` is set and this process serves it. */
+  get metricsAddress(): AddressInfo | undefined {
+    return this.metricsEndpoint?.address;
+  }
+
+  private async startOperations(): Promise<void> {
+    // Session ticket keys: the primary owns them when there are workers; one process makes its own to rotate them.
+    const rotation = this.conf.sessionTicketRotationSeconds;
+    if (this.isSupervisor) ticketKeyShare.startPrimary(rotation);
+    else if (cluster.isWorker) await ticketKeyShare.startWorker();
+    else if (rotation > 0) ticketKeyShare.startLocal(rotation);
+    if (!this.isSupervisor) accessLog.configure(this.conf.accessLog, this.conf.logFormat);
+    if (this.conf.metrics === undefined) return;
+    if (!this.isSupervisor) metrics.enable();
+    if (cluster.isPrimary) {
+      this.metricsEndpoint = new MetricsEndpoint(this.conf.metrics, this.isSupervisor);
+      await this.metricsEndpoint.start();
+    }
   }
 
   addService(service: Service): this {
@@ -34,6 +75,7 @@ export class Server {
   /** Binds every service (or, as a supervisor, forks workers and waits until each has bound). */
   async start(): Promise<void> {
     if (this.conf.pidFile && cluster.isPrimary) writeFileSync(this.conf.pidFile, `${process.pid}\n`);
+    await this.startOperations();
     if (this.isSupervisor) return this.startWorkers();
     for (const s of this.services) await s.start();
     if (cluster.isWorker) process.send?.({ type: 'proxy:listening' } satisfies WorkerMessage);
@@ -80,6 +122,10 @@ export class Server {
       await Promise.all(this.services.map((s) => s.stop(gracefulShutdownTimeoutSeconds * 1000)));
     }
     if (this.conf.pidFile && cluster.isPrimary) rmSync(this.conf.pidFile, { force: true });
+    this.reloader.unlisten();
+    ticketKeyShare.stop();
+    await this.metricsEndpoint?.close();
+    await Promise.all([log.flush(), accessLog.flush()]);
   }
 
   /** Starts, then stops gracefully on SIGTERM or SIGINT and exits the process. */
@@ -93,6 +139,7 @@ export class Server {
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    this.reloader.listen();
     try {
       await this.start();
     } catch (err) {

@@ -45,6 +45,11 @@ export class Service {
     return this.limits;
   }
 
+  /** The endpoints, in the order they were added (reload replaces their TLS settings). */
+  get endpoints(): readonly Listener[] {
+    return this.listeners;
+  }
+
   /** Runs on every accepted connection, before any TLS byte. */
   setConnectionFilter(filter: ConnectionFilter): this {
     this.filter = filter;

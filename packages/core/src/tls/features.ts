@@ -22,4 +22,8 @@ export type TlsFeature =
   | 'verify-disable'
   | 'no-sni'
   /** The hybrid post-quantum key exchange X25519MLKEM768 (0x11EC), listener and connector. */
-  | 'group-x25519mlkem768';
+  | 'group-x25519mlkem768'
+  /** TlsSettings.setTicketKeys with one key: tickets any process given the same key can open. */
+  | 'session-ticket-keys'
+  /** setTicketKeys with several keys: the first encrypts, the others still decrypt (rotation). */
+  | 'session-ticket-key-rotation';

@@ -14,3 +14,4 @@ export * from './trust-store.js';
 export * from './engine-stream.js';
 export * from './engine-acceptor.js';
 export * from './client-options.js';
+export * from './ticket-keys.js';

@@ -1,11 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
-import { TlsConfigError } from '../errors/index.js';
+import { TlsConfigError, type ProxyError } from '../errors/index.js';
 import { Alpn } from './alpn.js';
 import { CertKey } from './cert-key.js';
 import type { SslDigest, TlsVersion } from './digest.js';
 import type { TlsFeature } from './features.js';
 import type { KeylogTarget, KeylogCallback } from './keylog.js';
 import { parseCertificates, readPemFile } from './pem.js';
+import { checkTicketKeys } from './ticket-keys.js';
 
 /** What the server knows of a ClientHello when it must pick a certificate. */
 export interface ClientHelloInfo {
@@ -23,6 +24,23 @@ export interface TlsCallbacks {
   certificate?: (hello: ClientHelloInfo) => CertKey | undefined | Promise<CertKey | undefined>;
   /** Runs once the handshake is done; what it returns becomes `digest.extension`. */
   handshakeComplete?: (digest: SslDigest) => unknown;
+  /**
+   * Runs when a downstream handshake fails, on every backend (core's listener calls it), with
+   * the peer address, the SNI if the ClientHello showed one, and the typed error
+   * (TlsHandshakeError or a subclass: InvalidCertError, TlsAlertReceivedError, ...). It must
+   * not throw; what it returns is ignored. Also settable with `setHandshakeFailed`.
+   */
+  handshakeFailed?: (info: HandshakeFailureInfo, error: ProxyError) => void;
+}
+
+/** What the handshakeFailed hook learns of the failed connection. */
+export interface HandshakeFailureInfo {
+  /** "ip:port" of the client. */
+  peerAddr: string;
+  /** "ip:port" of the listener. */
+  localAddr: string;
+  /** The SNI host name, lower-case, when the ClientHello was seen and carried one. */
+  serverName: string | undefined;
 }
 
 export interface ClientAuth {
@@ -112,6 +130,8 @@ export class TlsSettings {
   sessionTickets = true;
   /** TLS 1.2 session-ID resumption: entries of the listener's server-side cache; 0 (the default) turns it off. */
   sessionIdCacheSize = 0;
+  /** Session ticket keys (nginx's 48/80-byte format) from setTicketKeys; undefined: the backend's own per-process key. */
+  ticketKeys: readonly Buffer[] | undefined;
   readonly nativeHooks: Array<(builder: unknown) => void> = [];
 
   private constructor(profile: TlsSettings['profile'], certKey: CertKey | undefined, callbacks: TlsCallbacks) {
@@ -203,6 +223,23 @@ export class TlsSettings {
     return this.groupsSetByUser ? this.groups : defaultGroups(hybridSupported);
   }
 
+  /** Sets the handshake-failure hook (see TlsCallbacks.handshakeFailed) on any profile. */
+  setHandshakeFailed(hook: NonNullable<TlsCallbacks['handshakeFailed']>): this {
+    this.callbacks.handshakeFailed = hook;
+    return this;
+  }
+
+  /**
+   * Session ticket keys shared by every process given the same ones (workers, a fleet of
+   * hosts): nginx's `ssl_session_ticket_key` format, 48 or 80 bytes each; the first encrypts new
+   * tickets, the others only decrypt (rotation). Backends that hold one key declare
+   * `session-ticket-keys` only and refuse a longer list.
+   */
+  setTicketKeys(keys: readonly Buffer[]): this {
+    this.ticketKeys = checkTicketKeys(keys, 'TlsSettings.setTicketKeys');
+    return this;
+  }
+
   /** Turn session tickets (resumption) off or on. */
   setSessionTickets(enabled: boolean): this {
     this.sessionTickets = enabled;
@@ -241,6 +278,10 @@ export class TlsSettings {
     if (!this.sessionTickets) f.add('disable-session-tickets');
     if (this.sessionIdCacheSize > 0) f.add('session-id-cache');
     if (this.nativeHooks.length > 0) f.add('native');
+    if (this.ticketKeys && this.sessionTickets) {
+      f.add('session-ticket-keys');
+      if (this.ticketKeys.length > 1) f.add('session-ticket-key-rotation');
+    }
     if (this.groupsSetByUser) {
       for (const g of this.groups) {
         const feature = HYBRID_GROUP_FEATURES.get(g);

@@ -12,6 +12,7 @@ import { H1Connection } from './h1-client.js';
 import { H2Connection } from './h2-client.js';
 import { certKeyId, type HttpPeer } from './peer.js';
 import { ConnectionPool, type UpstreamConnection } from './pool.js';
+import { metrics, secondsSince } from '../metrics/metrics.js';
 
 export interface ConnectorOptions {
   /** PEM file whose certificates are the default trust store (ServerConf ca_file); undefined: the system's. */
@@ -27,6 +28,10 @@ export interface ConnectorOptions {
 }
 
 const noop = (): void => {};
+const hit = (c: UpstreamConnection): UpstreamConnection => {
+  metrics.poolResult(true);
+  return c;
+};
 
 /**
  * Gets a connection to a peer: a pooled one when `peer.reuseKey()` has one, else TCP connect
@@ -61,9 +66,9 @@ export class Connector {
   acquire(peer: HttpPeer): UpstreamConnection | Promise<UpstreamConnection> {
     const key = peer.reuseKey();
     const h2 = this.pool.findH2(key);
-    if (h2 !== undefined) return h2;
+    if (h2 !== undefined) return hit(h2);
     const h1 = this.pool.takeH1(key);
-    if (h1 !== undefined) return h1;
+    if (h1 !== undefined) return hit(h1);
     // Only a connection that may turn out h2 is worth waiting for (TLS offering h2, or h2c).
     const mayBeH2 = peer.useTls ? peer.options.alpn.protocols.includes('h2') : peer.options.alpn.kind === 'H2';
     if (mayBeH2 && !this.h1Only.has(key)) {
@@ -146,6 +151,8 @@ export class Connector {
         resolve(conn);
       };
 
+      metrics.poolResult(false);
+      const connectStart = process.hrtime.bigint();
       const socket = net.connect({ host: peer.host, port: peer.port });
       socket.setNoDelay(true);
       if (totalMs) {
@@ -171,6 +178,7 @@ export class Connector {
       socket.once('error', (err: NodeJS.ErrnoException) => fail(connectError(err, addr)));
       socket.once('connect', () => {
         clearTimeout(phaseTimer);
+        metrics.upstreamConnected(secondsSince(connectStart));
         socket.removeAllListeners('error');
         // The TLS layer or the HTTP client reports errors from here on; keep the raw socket from throwing.
         socket.on('error', noop);
@@ -192,11 +200,13 @@ export class Connector {
           return;
         }
         startPhaseTimer('TLS handshake with');
+        const handshakeStart = process.hrtime.bigint();
         connector.connect(socket, { sni: peer.sni, addr }).then((tls) => {
           if (settled) {
             tls.destroy();
             return;
           }
+          metrics.upstreamHandshakeDone(secondsSince(handshakeStart));
           tlsStream = tls;
           clearTimeout(phaseTimer);
           if (tls.digest.alpn === 'h2') {

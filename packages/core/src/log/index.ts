@@ -1,0 +1,3 @@
+export { AsyncLineWriter } from './writer.js';
+export { formatLine, safeFields, type LogFormat } from './format.js';
+export { accessLog } from './access-log.js';

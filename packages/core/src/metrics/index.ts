@@ -1,0 +1,2 @@
+export { ProxyMetrics, metrics, failureLabels, setRequestRoute, requestRoute, secondsSince } from './metrics.js';
+export { MetricsEndpoint } from './endpoint.js';
