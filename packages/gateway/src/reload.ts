@@ -64,8 +64,7 @@ export class SwappableApp implements ProxyHttp<SwapCtx> {
   }
 
   failToProxy(session: Session, error: ProxyError, ctx: SwapCtx): number | Promise<number> {
-    const f = ctx.app.failToProxy;
-    return f ? f.call(ctx.app, session, error, ctx.inner) : errorStatus(error);
+    return ctx.app.failToProxy ? ctx.app.failToProxy(session, error, ctx.inner) : errorStatus(error);
   }
 
   logging(session: Session, error: ProxyError | undefined, ctx: SwapCtx): void {

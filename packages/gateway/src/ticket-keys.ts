@@ -8,7 +8,7 @@ export function ticketKeyFilesOf(config: GatewayConfig, origin: string): string[
   if (!Array.isArray(v) || v.length === 0 || !v.every((p) => typeof p === 'string')) {
     throw new ConfigError(`${origin}: session_ticket_key_files must be a non-empty list of file paths`, { file: origin });
   }
-  return v as string[];
+  return v;
 }
 
 let warnedSingleKey = false;

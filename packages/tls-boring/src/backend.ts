@@ -119,7 +119,7 @@ export function compileServer(settings: TlsSettings): CompiledServer {
   const ctx = newCtx(n, true, settings.minVersion, settings.maxVersion);
   // No hybrid post-quantum group in this BoringSSL: the classical default unless the user chose.
   setSuitesAndGroups(n, ctx, settings.tls12Suites, settings.tls13Suites, settings.groupsFor(false), settings.maxVersion === 'TLSv1.3');
-  if (settings.alpn && !n.ctxSetAlpn(ctx, settings.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${settings.alpn}`);
+  if (settings.alpn && !n.ctxSetAlpn(ctx, settings.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${settings.alpn.protocols.join(',')}`);
   if (settings.certKey && !n.ctxSetCertKey(ctx, certKeyHandle(n, settings.certKey))) {
     throw new TlsConfigError(`BoringSSL refused the certificate of ${settings.certKey.origin}: ${n.lastError()}`);
   }
@@ -173,7 +173,7 @@ export function compileClient(options: TlsClientOptions): CompiledClient {
   const n = native();
   const ctx = newCtx(n, false, options.minVersion, options.maxVersion);
   setSuitesAndGroups(n, ctx, INTERMEDIATE_TLS12_SUITES, TLS13_SUITES, options.groups ?? defaultGroups(false), options.maxVersion === 'TLSv1.3');
-  if (options.alpn && !n.ctxSetAlpn(ctx, options.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${options.alpn}`);
+  if (options.alpn && !n.ctxSetAlpn(ctx, options.alpn.wire())) throw new TlsConfigError(`BoringSSL refused ALPN ${options.alpn.protocols.join(',')}`);
   if (options.verifyCert) {
     const pem = options.caPem ?? (options.ca ? options.ca.map((c) => c.toString()).join('\n') : systemTrustStorePem());
     if (n.ctxAddTrust(ctx, pem, false) <= 0) throw new TlsConfigError('BoringSSL found no certificate in the trust store');

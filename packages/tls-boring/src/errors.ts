@@ -1,5 +1,6 @@
+import type { TlsHandshakeError} from '@proxy/core';
 import {
-  InvalidCertError, TlsAlertReceivedError, TlsHandshakeError, TlsProtocolError, type ErrorSource, type InvalidCertReason,
+  InvalidCertError, TlsAlertReceivedError, TlsProtocolError, type ErrorSource, type InvalidCertReason,
 } from '@proxy/core';
 import { ERR_ALERT_RECEIVED, ERR_NO_PEER_CERT, ERR_VERIFY } from './native.js';
 

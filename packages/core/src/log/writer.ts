@@ -58,7 +58,7 @@ export class AsyncLineWriter {
     write(this.fd, buf, offset, buf.length - offset, null, (err, n) => {
       if (err) {
         // EAGAIN on a non-blocking pipe: try again shortly; anything else: the line is lost, not the process.
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') setTimeout(() => this.writeAll(buf, offset), 5);
+        if ((err).code === 'EAGAIN') setTimeout(() => this.writeAll(buf, offset), 5);
         else this.flushAsync();
         return;
       }

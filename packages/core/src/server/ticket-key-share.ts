@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { log } from '../log.js';
 import { tlsBackend } from '../tls/registry.js';
 import type { TlsSettings } from '../tls/settings.js';
@@ -21,7 +21,7 @@ export class TicketKeyShare {
   private readonly users = new WeakSet<TlsSettings>();
   private timer: NodeJS.Timeout | undefined;
   private workerListener: ((m: unknown) => void) | undefined;
-  private primaryListener: ((w: import('node:cluster').Worker, m: unknown) => void) | undefined;
+  private primaryListener: ((w: Worker, m: unknown) => void) | undefined;
 
   get current(): readonly Buffer[] | undefined {
     return this.keys;
@@ -54,7 +54,7 @@ export class TicketKeyShare {
   /** Primary of a multi-worker server: makes the keys, answers workers, rotates every `rotationSeconds` (0: never). */
   startPrimary(rotationSeconds: number): void {
     this.set([generateTicketKey()]);
-    const send = (w: import('node:cluster').Worker): void => {
+    const send = (w: Worker): void => {
       if (w.isConnected()) w.send({ type: KEYS, keys: this.keys!.map((k) => k.toString('base64')) } satisfies KeysMsg);
     };
     this.primaryListener = (w, m) => {

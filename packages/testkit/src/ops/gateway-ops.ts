@@ -98,8 +98,8 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
           resolve({ child, output: () => out, httpsPort: Number(listening[0]![1]), metricsPort: metrics ? Number(metrics[1]) : undefined });
         }
       };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${out}`)));
     });
   }

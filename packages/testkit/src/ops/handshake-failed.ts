@@ -2,8 +2,9 @@
 // from Node's tls client that fail for known reasons, checked field by field.
 import { connect, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProxyError} from '@proxy/core';
 import {
-  CertKey, HttpPeer, InvalidCertError, ProxyError, Server, ServerConf, TlsHandshakeError, TlsSettings, httpProxyService,
+  CertKey, HttpPeer, InvalidCertError, Server, ServerConf, TlsHandshakeError, TlsSettings, httpProxyService,
   type HandshakeFailureInfo, type ProxyHttp,
 } from '@proxy/core';
 import { testPki } from '../pki.js';
