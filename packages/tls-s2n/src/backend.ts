@@ -151,9 +151,14 @@ export function compileServer(settings: TlsSettings, native: S2nNative = s2n()):
   return new S2nServerContext(native, settings);
 }
 
+/** Sessions a connector keeps: by `${addr}|${sni}`, the oldest dropped beyond this many. */
+export const SESSION_STORE_SIZE = 256;
+
 /** A compiled connector: one s2n config for every upstream it connects to. */
 export class S2nClientContext {
   readonly config: Handle;
+  /** The latest session per upstream (`${addr}|${sni}`), unless sessionResumption is false. */
+  private readonly sessions: Map<string, Buffer> | undefined;
 
   constructor(private readonly native: S2nNative, private readonly options: TlsClientOptions) {
     this.config = native.configNew({
@@ -165,7 +170,16 @@ export class S2nClientContext {
       acceptAnyHost: options.verifyCert && !options.verifyHostname,
       certs: options.clientCertKey ? [certPair(options.clientCertKey)] : [],
       keylog: keylogWriter(options.keylog),
+      sessionTickets: options.sessionResumption,
     });
+    this.sessions = options.sessionResumption ? new Map() : undefined;
+  }
+
+  private saveSession(key: string, session: Buffer): void {
+    const sessions = this.sessions!;
+    sessions.delete(key);
+    if (sessions.size >= SESSION_STORE_SIZE) sessions.delete(sessions.keys().next().value!);
+    sessions.set(key, session);
   }
 
   engine(target: ConnectTarget): S2nEngine {
@@ -176,7 +190,12 @@ export class S2nClientContext {
     const verifyNames = options.verifyCert && options.verifyHostname
       ? [...new Set([target.sni || (options.alternativeCn ? '' : host), options.alternativeCn ?? ''].filter(Boolean))]
       : undefined;
-    return new S2nEngine({ side: 'client', native: this.native, config: this.config, sni, verifyNames });
+    const key = `${target.addr}|${target.sni}`;
+    return new S2nEngine({
+      side: 'client', native: this.native, config: this.config, sni, verifyNames,
+      session: this.sessions?.get(key),
+      onSession: this.sessions ? (session) => this.saveSession(key, session) : undefined,
+    });
   }
 }
 

@@ -23,10 +23,6 @@ describeTlsConformance({
     // Added at the merge with the contract lane's new cases (to be fixed in tls-s2n):
     'TLS 1.2: a client-initiated renegotiation is refused (no_renegotiation or a close), repeatedly':
       's2n refuses renegotiation by closing only after its blinding delay, later than the case allows',
-    'session resumption (TLSv1.3): the connector resumes with openssl s_server by default, digest.sessionReused':
-      'the s2n connector does not resume sessions yet (s2n_connection_get_session/set_session not wired)',
-    'session resumption (TLSv1.2): the connector resumes with openssl s_server by default, digest.sessionReused':
-      'the s2n connector does not resume sessions yet (s2n_connection_get_session/set_session not wired)',
     'connector, s2n vs openssl: TLS 1.2 to a good server': 'the s2n client policy prefers P-256 over x25519 in TLS 1.2',
     'connector, s2n vs pure: TLS 1.2 to a good server': 'the s2n client policy prefers P-256 over x25519 in TLS 1.2',
   },
