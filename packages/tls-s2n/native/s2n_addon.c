@@ -38,6 +38,8 @@ typedef int s2n_send_fn(void *io_context, const uint8_t *buf, uint32_t len);
 typedef uint8_t (*s2n_verify_host_fn)(const char *host_name, size_t host_name_len, void *data);
 typedef int (*s2n_key_log_fn)(void *ctx, struct s2n_connection *conn, uint8_t *logline, size_t len);
 typedef int s2n_client_hello_fn(struct s2n_connection *conn, void *ctx);
+struct s2n_session_ticket;
+typedef int (*s2n_session_ticket_fn)(struct s2n_connection *conn, void *ctx, struct s2n_session_ticket *ticket);
 
 #define S2N_FUNCTIONS(X) \
   X(int, s2n_init, (void)) \
@@ -104,7 +106,11 @@ typedef int s2n_client_hello_fn(struct s2n_connection *conn, void *ctx);
   X(int, s2n_connection_server_name_extension_used, (struct s2n_connection *conn)) \
   X(int, s2n_client_hello_get_legacy_protocol_version, (struct s2n_client_hello *ch, uint8_t *out)) \
   X(int, s2n_error_get_alert, (int error, uint8_t *alert)) \
-  X(int, s2n_connection_release_buffers, (struct s2n_connection *conn))
+  X(int, s2n_connection_release_buffers, (struct s2n_connection *conn)) \
+  X(int, s2n_config_set_session_ticket_cb, (struct s2n_config *config, s2n_session_ticket_fn callback, void *ctx)) \
+  X(int, s2n_session_ticket_get_data_len, (struct s2n_session_ticket *ticket, size_t *data_len)) \
+  X(int, s2n_session_ticket_get_data, (struct s2n_session_ticket *ticket, size_t max_data_len, uint8_t *data)) \
+  X(int, s2n_connection_set_session, (struct s2n_connection *conn, const uint8_t *session, size_t length))
 
 #define DECLARE(ret, name, args) typedef ret(*name##_t) args; static name##_t p_##name;
 S2N_FUNCTIONS(DECLARE)
@@ -205,6 +211,7 @@ static uint8_t accept_any_host(const char *name, size_t len, void *data) {
 }
 
 static int client_hello_cb(struct s2n_connection *conn, void *ctx);
+static int session_ticket_cb(struct s2n_connection *conn, void *ctx, struct s2n_session_ticket *ticket);
 
 static void cfg_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
@@ -338,7 +345,11 @@ static napi_value config_new(napi_env env, napi_callback_info info) {
     if (p_s2n_config_set_client_hello_cb_mode(c->cfg, S2N_CLIENT_HELLO_CB_NONBLOCKING) < 0) return throw_s2n(env, "s2n_config_set_client_hello_cb_mode");
     c->hello_cb = true;
   } else {
-    p_s2n_config_set_session_tickets_onoff(c->cfg, 0);
+    /* sessionTickets: the client asks for tickets and hands each one it gets to the connection (connTakeSession). */
+    bool tickets = false;
+    if (get_prop(env, o, "sessionTickets", &v, &t)) napi_get_value_bool(env, v, &tickets);
+    if (p_s2n_config_set_session_tickets_onoff(c->cfg, tickets ? 1 : 0) < 0) return throw_s2n(env, "s2n_config_set_session_tickets_onoff");
+    if (tickets && p_s2n_config_set_session_ticket_cb(c->cfg, session_ticket_cb, NULL) < 0) return throw_s2n(env, "s2n_config_set_session_ticket_cb");
   }
   if (get_prop(env, o, "maxBlinding", &v, &t)) {
     uint32_t secs = 0;
@@ -356,6 +367,7 @@ enum {
   ST_ERROR = 8,
   ST_OUTPUT = 16,
   ST_PLAINTEXT = 32,
+  ST_SESSION = 64,
 };
 
 typedef struct {
@@ -368,6 +380,9 @@ typedef struct {
   int nnames;
   bool server, hs_done, hello_pending, peer_closed, failed;
   int err;
+  /* Client: the latest session (ticket) s2n handed over, until connTakeSession. */
+  uint8_t *session;
+  size_t session_len;
   uint64_t bytes_out;
   /*
    * During a call from JavaScript: the arrays that records and plaintext go to, one Buffer
@@ -425,6 +440,20 @@ static int client_hello_cb(struct s2n_connection *conn, void *ctx) {
   return 0;
 }
 
+static int session_ticket_cb(struct s2n_connection *conn, void *ctx, struct s2n_session_ticket *ticket) {
+  (void)ctx;
+  conn_t *c = p_s2n_connection_get_ctx(conn);
+  size_t len = 0;
+  if (!c || p_s2n_session_ticket_get_data_len(ticket, &len) < 0 || len == 0) return 0;
+  uint8_t *data = malloc(len);
+  if (!data) return 0;
+  if (p_s2n_session_ticket_get_data(ticket, len, data) < 0) { free(data); return 0; }
+  free(c->session);
+  c->session = data;
+  c->session_len = len;
+  return 0;
+}
+
 static bool name_matches(const char *pattern, size_t plen, const char *name) {
   size_t nlen = strlen(name);
   if (plen == nlen && strncasecmp(pattern, name, plen) == 0) return true;
@@ -456,6 +485,9 @@ static void conn_release(napi_env env, conn_t *c) {
   buf_free(&c->in);
   buf_free(&c->out);
   buf_free(&c->plain);
+  free(c->session);
+  c->session = NULL;
+  c->session_len = 0;
   for (int i = 0; i < c->nnames; i++) free(c->names[i]);
   free(c->names);
   c->names = NULL;
@@ -480,10 +512,10 @@ static conn_t *get_conn(napi_env env, napi_value v) {
   return c;
 }
 
-/* connNew(config, server, sni|null, names[]|null) */
+/* connNew(config, server, sni|null, names[]|null, session|null) */
 static napi_value conn_new(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], result;
+  size_t argc = 5;
+  napi_value argv[5], result;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   cfg_t *cfg;
   CHECK(napi_get_value_external(env, argv[0], (void **)&cfg));
@@ -526,6 +558,15 @@ static napi_value conn_new(napi_env env, napi_callback_info info) {
       if (p_s2n_connection_set_verify_host_callback(c->conn, verify_names, c) < 0) return throw_s2n(env, "s2n_connection_set_verify_host_callback");
     }
   }
+  if (argc > 4 && !server) {
+    bool is_buffer = false;
+    if (napi_is_buffer(env, argv[4], &is_buffer) == napi_ok && is_buffer) {
+      void *data;
+      size_t len;
+      /* A session s2n refuses (expired, another config) just means a full handshake. */
+      if (napi_get_buffer_info(env, argv[4], &data, &len) == napi_ok && len > 0) p_s2n_connection_set_session(c->conn, data, len);
+    }
+  }
   return result;
 }
 
@@ -539,6 +580,7 @@ static int status_of(conn_t *c) {
   if (c->failed) s |= ST_ERROR;
   if (c->out.len > c->out.off) s |= ST_OUTPUT;
   if (c->plain.len > c->plain.off) s |= ST_PLAINTEXT;
+  if (c->session) s |= ST_SESSION;
   return s;
 }
 
@@ -796,6 +838,24 @@ static napi_value conn_take_plaintext(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* connTakeSession(conn) → the latest session ticket s2n handed over (a Buffer), or null */
+static napi_value conn_take_session(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  conn_t *c = get_conn(env, argv[0]);
+  if (!c) return NULL;
+  if (!c->session) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  CHECK(napi_create_buffer_copy(env, c->session_len, c->session, NULL, &v));
+  free(c->session);
+  c->session = NULL;
+  c->session_len = 0;
+  return v;
+}
+
 static napi_value str_or_null(napi_env env, const char *s) {
   napi_value v;
   if (s) napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
@@ -1021,6 +1081,7 @@ static napi_value init(napi_env env, napi_value exports) {
     { "connDelay", NULL, conn_delay, NULL, NULL, NULL, napi_default, NULL },
     { "connHello", NULL, conn_hello, NULL, NULL, NULL, napi_default, NULL },
     { "connInfo", NULL, conn_info, NULL, NULL, NULL, napi_default, NULL },
+    { "connTakeSession", NULL, conn_take_session, NULL, NULL, NULL, napi_default, NULL },
     { "connFree", NULL, conn_free, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

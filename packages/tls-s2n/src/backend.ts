@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
-  EngineTlsAcceptor, EngineTlsConnector, TlsConfigError, TlsFeatureUnsupportedError, keylogWriter, systemTrustStorePem,
+  EngineTlsAcceptor, EngineTlsConnector, TlsConfigError, TlsFeatureUnsupportedError, X25519MLKEM768, defaultGroups, keylogWriter,
+  systemTrustStorePem,
   type CertKey, type ConnectTarget, type ConnectionInfo, type TlsAcceptor, type TlsBackend, type TlsClientOptions,
   type TlsConnector, type TlsFeature, type TlsSettings, type TlsVersion,
 } from '@proxy/core';
@@ -14,11 +15,11 @@ export const LIBRARY = `s2n-tls (aws-crt ${AWS_CRT_VERSION}, AWS-LC 5.9.0)`;
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
-  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'group-x25519mlkem768',
 ]);
 
 /**
- * s2n security policies (s2n has no cipher-list API). All three are ECDHE-only; the first two
+ * s2n security policies (s2n has no cipher-list API). All are ECDHE-only, all but tls12
  * are AEAD-only. No s2n policy is TLS 1.2-only with AEAD suites only: "20240501" (TLS 1.2,
  * ECDHE, AES-GCM first, then AES-CBC-SHA256/384; x25519, P-256, P-384, P-521) is the closest.
  */
@@ -32,12 +33,21 @@ export const POLICIES = {
   modern: 'AWS-CRT-SDK-TLSv1.3',
   /** TLS 1.2 only. */
   tls12: '20240501',
+  /**
+   * intermediate with the hybrid post-quantum groups first (TLS 1.3): X25519MLKEM768,
+   * SecP256r1MLKEM768, SecP384r1MLKEM1024, then x25519, P-256, P-384; key shares
+   * X25519MLKEM768 and x25519. The same suites as intermediate.
+   */
+  intermediatePq: 'CloudFront-TLS-1-2-2021-PQ',
+  /** modern with X25519MLKEM768 and SecP256r1MLKEM768 first; the same suites and classical groups. */
+  modernPq: 'CloudFront-TLS-1-3-2025',
 } as const;
 
-function policyFor(min: TlsVersion, max: TlsVersion): string {
-  if (min === 'TLSv1.3') return POLICIES.modern;
+/** `hybrid`: the groups to offer include X25519MLKEM768 (the default; `setGroups` without it turns it off). */
+function policyFor(min: TlsVersion, max: TlsVersion, hybrid: boolean): string {
+  if (min === 'TLSv1.3') return hybrid ? POLICIES.modernPq : POLICIES.modern;
   if (max === 'TLSv1.2') return POLICIES.tls12;
-  return POLICIES.intermediate;
+  return hybrid ? POLICIES.intermediatePq : POLICIES.intermediate;
 }
 
 /** s2n's numbers for protocol versions. */
@@ -109,7 +119,7 @@ export class S2nServerContext implements ServerHooks {
     const keylog = keylogWriter(settings.keylog);
     this.common = {
       server: true,
-      policy: policyFor(settings.minVersion, settings.maxVersion),
+      policy: policyFor(settings.minVersion, settings.maxVersion, settings.groupsFor(true).includes(X25519MLKEM768)),
       alpn: this.alpn ? [...this.alpn] : undefined,
       clientAuth: settings.clientAuth ? (settings.clientAuth.required ? 1 : 2) : 0,
       caPem: settings.clientAuth?.caPem,
@@ -151,21 +161,35 @@ export function compileServer(settings: TlsSettings, native: S2nNative = s2n()):
   return new S2nServerContext(native, settings);
 }
 
+/** Sessions a connector keeps: by `${addr}|${sni}`, the oldest dropped beyond this many. */
+export const SESSION_STORE_SIZE = 256;
+
 /** A compiled connector: one s2n config for every upstream it connects to. */
 export class S2nClientContext {
   readonly config: Handle;
+  /** The latest session per upstream (`${addr}|${sni}`), unless sessionResumption is false. */
+  private readonly sessions: Map<string, Buffer> | undefined;
 
   constructor(private readonly native: S2nNative, private readonly options: TlsClientOptions) {
     this.config = native.configNew({
       server: false,
-      policy: policyFor(options.minVersion, options.maxVersion),
+      policy: policyFor(options.minVersion, options.maxVersion, (options.groups ?? defaultGroups(true)).includes(X25519MLKEM768)),
       alpn: options.alpn ? [...options.alpn.protocols] : undefined,
       caPem: options.caPem ?? systemTrustStorePem(),
       disableVerify: !options.verifyCert,
       acceptAnyHost: options.verifyCert && !options.verifyHostname,
       certs: options.clientCertKey ? [certPair(options.clientCertKey)] : [],
       keylog: keylogWriter(options.keylog),
+      sessionTickets: options.sessionResumption,
     });
+    this.sessions = options.sessionResumption ? new Map() : undefined;
+  }
+
+  private saveSession(key: string, session: Buffer): void {
+    const sessions = this.sessions!;
+    sessions.delete(key);
+    if (sessions.size >= SESSION_STORE_SIZE) sessions.delete(sessions.keys().next().value!);
+    sessions.set(key, session);
   }
 
   engine(target: ConnectTarget): S2nEngine {
@@ -176,7 +200,12 @@ export class S2nClientContext {
     const verifyNames = options.verifyCert && options.verifyHostname
       ? [...new Set([target.sni || (options.alternativeCn ? '' : host), options.alternativeCn ?? ''].filter(Boolean))]
       : undefined;
-    return new S2nEngine({ side: 'client', native: this.native, config: this.config, sni, verifyNames });
+    const key = `${target.addr}|${target.sni}`;
+    return new S2nEngine({
+      side: 'client', native: this.native, config: this.config, sni, verifyNames,
+      session: this.sessions?.get(key),
+      onSession: this.sessions ? (session) => this.saveSession(key, session) : undefined,
+    });
   }
 }
 

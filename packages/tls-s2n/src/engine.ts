@@ -105,6 +105,10 @@ export interface S2nEngineOptions {
   /** Server. */
   server?: ServerHooks;
   peerAddr?: string;
+  /** Client: a saved session to resume. */
+  session?: Buffer;
+  /** Client: called with each session ticket received (after the handshake in TLS 1.3). */
+  onSession?: (session: Buffer) => void;
 }
 
 /**
@@ -124,6 +128,7 @@ export class S2nEngine implements TlsEngine {
   private readonly peerAddr: string;
   private readonly sni: string | undefined;
   private readonly source: ErrorSource;
+  private readonly onSession: ((session: Buffer) => void) | undefined;
   /** Records to send, as the addon hands them over (one Buffer each). */
   private out: Buffer[] = [];
   /** Decrypted application data, one Buffer per record. */
@@ -145,7 +150,10 @@ export class S2nEngine implements TlsEngine {
     this.peerAddr = options.peerAddr ?? 'unknown';
     this.sni = options.sni;
     this.source = options.side === 'server' ? 'downstream' : 'upstream';
-    this.conn = options.native.connNew(options.config, options.side === 'server', options.sni ?? null, options.verifyNames ?? null);
+    this.onSession = options.onSession;
+    this.conn = options.native.connNew(
+      options.config, options.side === 'server', options.sni ?? null, options.verifyNames ?? null, options.session ?? null,
+    );
   }
 
   private handle(): Handle {
@@ -278,6 +286,10 @@ export class S2nEngine implements TlsEngine {
       this.version = (status >> 8) & 0xff;
     }
     if (status & Status.PEER_CLOSED) this.peerClosed = true;
+    if (status & Status.SESSION && this.conn) {
+      const session = this.native.connTakeSession(this.conn);
+      if (session && this.onSession) this.onSession(session);
+    }
   }
 
   /** The handshake paused on the ClientHello: our checks, then the certificate choice. */

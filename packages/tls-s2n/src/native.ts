@@ -23,6 +23,8 @@ export interface ConfigOptions {
   /** 16 bytes of key name, then a 32-byte key. */
   ticketKey?: Buffer;
   maxBlinding?: number;
+  /** Client: ask for session tickets and keep each one received (connTakeSession). */
+  sessionTickets?: boolean;
 }
 
 /** The addon's functions (native/s2n_addon.c). */
@@ -31,7 +33,10 @@ export interface S2nNative {
   load(path: string, alsoRequire?: string): string | null;
   functionNames(): string[];
   configNew(options: ConfigOptions): Handle;
-  connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null): Handle;
+  /** `session`: a client's saved session (s2n_connection_set_session); a refused one means a full handshake. */
+  connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null, session?: Buffer | null): Handle;
+  /** Client: the latest session ticket received (status bit SESSION), or null. */
+  connTakeSession(conn: Handle): Buffer | null;
   /** Records s2n writes are appended to `out`, decrypted data to `plaintext`, one Buffer each. */
   connFeed(conn: Handle, data: Uint8Array | null, out: Buffer[], plaintext: Buffer[]): number;
   connSend(conn: Handle, data: Uint8Array, out: Buffer[]): number;
@@ -57,6 +62,8 @@ export const Status = {
   ERROR: 8,
   OUTPUT: 16,
   PLAINTEXT: 32,
+  /** A client received a session ticket (connTakeSession). */
+  SESSION: 64,
 } as const;
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,8 +5,4 @@ import { describeUpstreamConformance } from '@proxy/testkit';
 
 describeUpstreamConformance({
   expectedBackend: 's2n',
-  knownIssues: {
-    'resumes the TLS session on a new connection to the same upstream by default (digest.sessionReused); sessionResumption false does not':
-      'the s2n connector does not resume sessions yet (s2n_connection_get_session/set_session not wired)',
-  },
 });
