@@ -10,6 +10,9 @@ describeTlsConformance({
   binPath: fileURLToPath(new URL('../bin/proxy-tls-pure.js', import.meta.url)),
   expectedBackend: 'pure',
   knownIssues: {
+    // The s2n peer's TLS 1.2 client policy offers P-256 before x25519 (no TLS 1.2-only AEAD policy
+    // of that s2n lists x25519 first), so the two connectors agree on everything but the group.
+    'connector, pure vs s2n: TLS 1.2 to a good server': 's2n\'s TLS 1.2 client policy prefers secp256r1 over x25519',
     // The s2n peer, not this backend: s2n has no TLS 1.2 half-close (RFC 5246 7.2.1 has none), so
     // once its s_client has sent close_notify at the end of stdin it reads nothing more, and the
     // echo still in flight is lost. The same exchange passes in TLS 1.3, and with s2n as the server.
