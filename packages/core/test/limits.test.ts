@@ -159,6 +159,7 @@ describe('upstream retries and failure logging', () => {
       // The class, not the code: the error-code scheme is being renamed (UPSTREAM_*) in another branch.
       expect(errors[0]).toBeInstanceOf(ConnectError);
     } finally {
+      await log.flush(); // the logger writes asynchronously
       log.file = prev;
       await p.close();
     }

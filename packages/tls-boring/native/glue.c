@@ -236,6 +236,9 @@ bg_ctx *bg_ctx_new(int server) {
   if (server) {
     static const uint8_t sid_ctx[] = "proxy-tls-boring";
     SSL_CTX_set_session_id_context(s, sid_ctx, sizeof sid_ctx - 1);
+    /* No server-side session-ID cache (the contract's default; TlsSettings.setSessionIdCache is
+       not offered by this backend). Stateless tickets resume without it. */
+    SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(s, SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_alpn_select_cb(s, alpn_select_cb, ctx);
     SSL_CTX_set_cert_cb(s, cert_cb, ctx);

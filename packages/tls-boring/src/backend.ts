@@ -211,10 +211,16 @@ export function newClientEngine(compiled: CompiledClient, target: ConnectTarget)
     if (hosts.length > 0) ip = null;
   }
   const key = `${target.addr}|${target.sni}`;
-  const conn = n.connNew(ctx, sni ?? null, hosts, ip, sessions.get(key) ?? null);
+  // sessionResumption false: no session is offered, none is kept (every connection a full handshake).
+  const resume = options.sessionResumption;
+  const conn = n.connNew(ctx, sni ?? null, hosts, ip, resume ? sessions.get(key) ?? null : null);
   if (!conn) throw new TlsConfigError(`BoringSSL could not create a connection for ${target.addr}: ${n.lastError()}`);
   return new BoringEngine(n, conn, {
-    side: 'client', source: 'upstream', sni, keylog, onSession: (s) => sessions.set(key, s),
+    side: 'client', source: 'upstream', sni, keylog,
+    // A session not kept is freed by its handle's finalizer.
+    onSession: (s) => {
+      if (resume) sessions.set(key, s);
+    },
   });
 }
 

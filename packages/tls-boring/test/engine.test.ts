@@ -96,7 +96,7 @@ describe('BoringSSL engine in memory', () => {
       const { client, server } = pair(settings, clientOptions(pki, over), sni);
       const r = pump(client, server);
       expect(r.clientError).toBeInstanceOf(InvalidCertError);
-      expect(r.clientError!.code).toBe('InvalidCert');
+      expect(r.clientError!.code).toBe('TLS_INVALID_CERT');
       return r.clientError as InvalidCertError;
     };
     const untrusted = { ca: undefined, caPem: pki.untrustedCa.certPem };

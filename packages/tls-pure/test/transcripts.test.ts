@@ -145,7 +145,9 @@ class Driver {
 /** The engines of one scenario, in connection order, from one compiled configuration (as an acceptor or connector would). */
 function engines(s: Scenario, pki: Pems, dir: string, provider: CryptoProvider): () => Driver {
   if (s.side === 'server') {
-    const cfg = compileServerConfig(s.settings ? s.settings(pki, dir) : serverSettings(pki, dir), provider);
+    const cfg = compileServerConfig(s.settings ? s.settings(pki, dir) : serverSettings(pki, dir), provider,
+      // Recorded with the TLS 1.2 session-ID cache on (its ServerHello carries a session ID).
+      { maxEntries: 10_000 });
     return () => new Driver(newServerEngine(cfg, '127.0.0.1:1'), 'server');
   }
   const cache = new SessionCache();

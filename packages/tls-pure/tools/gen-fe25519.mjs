@@ -124,7 +124,7 @@ const RADIX_NUM = '131072';
 function carryCode() {
   const chains = Math.max(...CARRY_ROUNDS.map((round) => round.length));
   const names = ['carryA', 'carryB', 'carryC', 'carryD'].slice(0, chains);
-  const lines = [`  let ${names.map((v) => `${v} = 0`).join(', ')}; // the interleaved carry chains`];
+  const lines = [`  let ${names.map((v) => `${v}: number`).join(', ')}; // the interleaved carry chains`];
   for (const round of CARRY_ROUNDS) {
     round.forEach(([from, to], n) => {
       const v = names[n];
