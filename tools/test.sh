@@ -9,6 +9,9 @@ bash tools/setup.sh --test-peers
 export NO_COLOR=1
 # tsc -b per package (noUncheckedIndexedAccess, noUnused*) and ESLint's type-aware rules.
 pnpm lint
+# Node 24 up front: besides its own run, it is the post-quantum peer (OpenSSL 3.5) that the
+# conformance suite's post-quantum cases start in a separate process during every run.
+bash tools/node-runtime.sh 24 >/dev/null
 
 nodes=${PROXY_TEST_NODES:-"system 24"}
 passed=0 failed=0 skipped=0 status=0
