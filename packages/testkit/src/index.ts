@@ -29,3 +29,4 @@ export { LegitLoad, rawExchange, rawTls, startHostileGateway, type HostileGatewa
 export { describeGracefulShutdown } from './hostile/graceful-shutdown.js';
 export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
 export { describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type Sample } from './ops/gateway-ops.js';
+export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';

@@ -1,4 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { startDemoGateway, type RunningGateway } from '../apps/demo-gateway.js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -21,10 +22,6 @@ export interface BrowserGatewayOptions {
   hybridGroup: boolean;
 }
 
-interface RunningGateway {
-  child: ChildProcess;
-  port: number;
-}
 
 /**
  * Chromium's trust store on Linux is the NSS database in $HOME/.pki/nssdb: the demo's
@@ -38,29 +35,6 @@ function browserHomeTrusting(certFile: string): string {
   execFileSync('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
   execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-n', 'proxy-demo', '-t', 'P,,', '-i', certFile]);
   return home;
-}
-
-/** The demo gateway (self-signed certificate, embedded origin) on a free port, its certificate cached in `cacheDir`. */
-async function startDemoGateway(appMain: string, cacheDir: string): Promise<RunningGateway> {
-  const child = spawn(process.execPath, [appMain, '--port', '0'], {
-    env: { ...process.env, XDG_CACHE_HOME: cacheDir }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on https:\/\/[^\s]+:(\d+) /.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}):\n${out}`)));
-  });
-  return { child, port };
 }
 
 /** The "via gateway TLS:" line of the demo page, split: backend, version, cipher, group, alpn=, resumed=. */
@@ -89,7 +63,7 @@ export function describeBrowserGateway(opts: BrowserGatewayOptions): void {
     beforeAll(async () => {
       if (!available) return;
       cacheDir = mkdtempSync(join(tmpdir(), 'proxy-browser-cache-'));
-      gw = await startDemoGateway(opts.appMain, cacheDir);
+      gw = await startDemoGateway(opts.appMain, cacheDir, opts.expectedBackend);
       home = browserHomeTrusting(join(cacheDir, 'proxy-gateway', 'localhost-v2.crt'));
       browser = await chromium.launch({
         executablePath: CHROMIUM,
