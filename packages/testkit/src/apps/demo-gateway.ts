@@ -30,8 +30,8 @@ export async function startDemoGateway(appMain: string, cacheDir: string, backen
         resolve(Number(m[1]));
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`gateway exited (${code}):\n${out}`)));
   });
   return { child, port };
