@@ -172,17 +172,10 @@ class H2SessionState {
   /** The session is over: no socket outlives it. */
   kill(why: string): void {
     if (log.enabled('debug')) log.debug(`h2 session from ${this.conn.info.peerAddr} destroyed: ${why}`);
-    // The transport first: destroying the session while its JS stream still has a write in
-    // flight (a peer that stopped reading) trips an internal assertion in Node's JSStreamSocket
-    // (seen on Node 24 with engine backends); the session then ends with its socket.
+    // Only the transport: the session ends with its socket. Destroying the session itself while
+    // its JS stream still has a write in flight (a peer that stopped reading) trips an internal
+    // assertion in Node 24's JSStreamSocket (engine backends), an uncaught exception.
     if (!this.transport.destroyed) this.transport.destroy();
-    if (!this.session.destroyed) {
-      try {
-        this.session.destroy();
-      } catch (err) {
-        log.debug(`h2 session from ${this.conn.info.peerAddr}: destroy after its transport failed`, err);
-      }
-    }
   }
 
   onClosed(): void {
