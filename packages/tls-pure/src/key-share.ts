@@ -81,7 +81,9 @@ function hybridOrFatal<T>(run: () => T): T {
     return run();
   } catch (e) {
     if (e instanceof HybridShareError) {
-      throw fatal(e.fault === 'x25519' ? PeerMisbehaved.InvalidKeyShare : PeerMisbehaved.MalformedHybridKeyShare, `X25519MLKEM768: ${e.message}`);
+      // RFC 8446 4.2.8.2 / 7.4.2 for the X25519 half, as for a plain x25519 share.
+      if (e.fault === 'x25519') throw fatal(PeerMisbehaved.InvalidKeyShare, `X25519MLKEM768: ${e.message}`);
+      throw fatal(PeerMisbehaved.MalformedHybridKeyShare, e.message);
     }
     // draft-ietf-tls-ecdhe-mlkem 3: an ML-KEM failure for any other reason is internal_error,
     // which is what the engine sends for an error that is not a protocol condition.
