@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { TlsFeatureUnsupportedError, TlsHandshakeError, TlsSettings, type TlsClientOptions } from '@proxy/core';
+import { TlsConfigError, TlsFeatureUnsupportedError, TlsHandshakeError, TlsSettings, type TlsClientOptions } from '@proxy/core';
 import {
   PureTlsProtocolError, SessionCache, compileClientConfig, compileServerConfig, createPureConnector, newClientEngine, newServerEngine,
   nodeCryptoProvider, pureCryptoProvider, pureCryptoProviderWith, type CryptoProvider, type PeerMisbehaved, type PureTlsEngine,
@@ -277,6 +277,20 @@ describe('X25519MLKEM768 client: what it offers, crafted ServerHellos', () => {
   });
   it('a group this backend lacks is refused when the connector is built: TlsFeatureUnsupportedError', () => {
     expect(() => createPureConnector(clientOptions(pki, { groups: ['x448'] }))).toThrow(TlsFeatureUnsupportedError);
+  });
+  it('TLS 1.2-only with the hybrid alone cannot agree a key: TlsConfigError (TLS_CONFIG), connector and listener', () => {
+    const err = (() => {
+      try {
+        createPureConnector(clientOptions(pki, { groups: ['X25519MLKEM768'], maxVersion: 'TLSv1.2' }));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(TlsConfigError);
+    expect((err as TlsConfigError).code).toBe('TLS_CONFIG');
+    const settings = TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setVersions('TLSv1.2', 'TLSv1.2').setGroups(['X25519MLKEM768']);
+    expect(() => compileServerConfig(settings, nodeCryptoProvider)).toThrow(TlsConfigError);
   });
   for (const len of [1119, 1121, 1088, 32]) {
     it(`a hybrid server share of ${len} bytes: illegal_parameter (47), MalformedHybridKeyShare`, () => {
