@@ -64,7 +64,7 @@ const manyVariant = (proto, conns, rate) => ({
 });
 
 /** Every figure; the latency rates and the many-connections load can be changed from the command line. */
-export function buildFigures({ latRates = [2000, 5000], manyConns = 2000, manyRate = 2000 } = {}) {
+export function buildFigures({ latRates = [2000, 4000], manyConns = 2000, manyRate = 2000 } = {}) {
   const [ka, h2, ...rest] = FIXED;
   // the latency views right after the throughput figure they belong to (same order in the table and the SVG)
   return [ka, ...latRates.map((r) => latVariant('ka', r)), h2, ...latRates.map((r) => latVariant('h2', r)),

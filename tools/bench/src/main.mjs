@@ -55,7 +55,7 @@ const { values: opt } = parseArgs({
 
 if (opt.help) {
   console.log(`usage: pnpm --filter @proxy/bench bench [-- flags]   or   node tools/bench/src/main.mjs [flags]
-  --quick              1 run per figure, 2 s loads, no TLS 1.2 handshake figures (about 2 minutes)
+  --quick              1 run per figure, 2 s loads, no TLS 1.2 handshake figures (about 6 minutes)
   --runs N             runs per figure and subject, median reported (default 3; RSS 2)
   --duration S         seconds per wrk/h2load/bulk run (default 4; bulk 3)
   --subjects a,b       subject ids (default all): gw-openssl, gw-pure, ..., node-proxy, node-h2-proxy,
@@ -63,7 +63,7 @@ if (opt.help) {
   --figures x,y        figure ids or prefixes (default all): ka, h2, lat (= lat-ka-R, lat-h2-R for each
                        rate R), many (= many-ka, many-h2), hs (= hs-ecdsa-tls13, hs-ecdsa-tls12,
                        hs-rsa-tls13, hs-rsa-tls12), bulk (= bulk-aes, bulk-chacha), rss
-  --lat-rates R,S      offered loads of the latency figures in req/s (default 2000,5000)
+  --lat-rates R,S      offered loads of the latency figures in req/s (default 2000,4000)
   --many-conns N       connections of the many-connections figures (default 2000)
   --many-rate R        their total offered load in req/s (default 2000)
   --rate-clock C       the constant-rate client's clock: worker (sub-ms, default) or timer (Node's 1 ms timers, cheaper)
@@ -91,7 +91,7 @@ const cfg = {
   hsSeconds: quick ? 1.5 : 2.5, // target length of a handshake run (count from the warm-up's rate)
   hsWarmSeconds: quick ? 1.5 : 3, // Node subjects' per-handshake cost keeps falling for ~1,000s of connections
   idleConns: Number(opt['idle-conns'] ?? (quick ? 500 : 1000)),
-  latRates: (opt['lat-rates'] ?? '2000,5000').split(',').map(Number),
+  latRates: (opt['lat-rates'] ?? '2000,4000').split(',').map(Number),
   manyConns: Number(opt['many-conns'] ?? 2000),
   manyRate: Number(opt['many-rate'] ?? 2000),
   rateClock: opt['rate-clock'],

@@ -201,9 +201,9 @@ function latPanel(report, f, ids, y, { labelW, barMax, rowH, colorOf }) {
   const lo = 0.05;
   const vals = ids.map((id) => med(report, f.id, id) ?? {});
   const hi = Math.max(2, ...vals.map((m) => (Number.isFinite(m.p999ms) ? m.p999ms : 0))) * 1.3;
-  const scale = barMax / Math.log10(hi / lo);
+  const scale = (barMax - 140) / Math.log10(hi / lo); // room for the text after the longest bar
   const xOf = (ms) => labelW + Math.max(0, Math.log10(Math.max(ms, lo) / lo)) * scale;
-  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — latency, ms (log scale; bars p50 dark, p99, p99.9 light; lower is better)</text>`);
+  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — ms, log scale: p50 dark, p99, p99.9 light</text>`);
   y += 8;
   const top = y;
   ids.forEach((id, k) => {
@@ -238,7 +238,7 @@ function manyPanel(report, f, ids, y, { labelW, barMax, rowH, colorOf }) {
   const base = med(report, f.id, f.baseline) ?? {};
   const maxCpu = Math.max(...vals.map((m) => (Number.isFinite(m.cpuUsPerReq) ? m.cpuUsPerReq : 0)), 1e-9) * 1.05;
   const maxRss = Math.max(...vals.map((m) => (Number.isFinite(m.rssMiB) ? m.rssMiB : 0)), 1e-9) * 1.05;
-  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — left: subject CPU-us per request, right: RSS MiB (lower is better; ratio to ${esc(f.baseline)})</text>`);
+  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — CPU-us/req | RSS MiB (x ${esc(f.baseline)})</text>`);
   y += 8;
   const x2 = labelW + half + 40;
   ids.forEach((id, k) => {
@@ -315,7 +315,7 @@ export function chartSvg(report) {
   const when = esc(report.startedAt);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${y + 10}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="10" y="22" font-size="15" font-weight="bold">@proxy bench ${when} — per CPU-second of the subject (1 core), ratio to the Node baseline (black dashed = 1.0x, red dashed = target); latency and many-connection panels in their own units</text>
+<text x="10" y="22" font-size="15" font-weight="bold">@proxy bench ${when} — per CPU-second of the subject (1 core), ratio to the Node baseline (black dashed = 1.0x, red dashed = target)</text>
 ${parts.join('\n')}
 </svg>
 `;
