@@ -16,7 +16,7 @@ import { startProcess, killAll, waitPort } from '../proc.mjs';
 
 const STALL = Number(process.env.STALL ?? 200);
 const PERIOD = 1000;
-const RATE = Number(process.env.RATE ?? 500); // low enough for a loaded machine: the expected percentiles do not depend on it
+const RATE = Number(process.env.RATE ?? 200); // low enough for a loaded machine: the expected percentiles do not depend on it
 const PORT = Number(process.env.PORT ?? 20090);
 const CLIENT = fileURLToPath(new URL('./rate-client.mjs', import.meta.url));
 
@@ -37,8 +37,10 @@ try {
   const srv = startProcess(process.execPath, ['--input-type=module', '-e', server, certs.ecdsa.cert, certs.ecdsa.key], { name: 'stall-server' });
   await srv.waitFor(/listening/);
   await waitPort(PORT);
-  for (const [mode, conns] of [['h1', 32], ['h2', 4]]) {
-    const c = startProcess(process.execPath, [CLIENT, JSON.stringify({ port: PORT, mode, conns, rate: RATE, seconds: 6, autostart: true })], { name: `client ${mode}` });
+  // few request slots (4 connections, or one h2 connection with 4 streams), so that most requests
+  // due during a stall have to wait for a slot: the case a client timing from the send gets wrong
+  for (const [mode, conns, maxStreams] of [['h1', 4, 1], ['h2', 1, 4]]) {
+    const c = startProcess(process.execPath, [CLIENT, JSON.stringify({ port: PORT, mode, conns, maxStreams, rate: RATE, seconds: 6, autostart: true })], { name: `client ${mode}` });
     await c.exited;
     const line = c.output().split('\n').find((l) => l.startsWith('result '));
     if (!line) throw new Error(`no result from the client:\n${c.output()}`);
@@ -47,9 +49,16 @@ try {
     const f = STALL / PERIOD;
     const expectP99 = STALL * (1 - 0.01 / f);
     const expectP90 = STALL * (1 - 0.1 / f);
-    const ok = r.errors === 0 && r.unfinished === 0 && Math.abs(r.p99ms / expectP99 - 1) < 0.3 && Math.abs(r.p90ms / expectP90 - 1) < 0.5;
+    // The lower bounds are the test: a client that timed from the actual send would put p90 near
+    // the unstalled latency (only 4 of the 40 requests due in a stall are on the wire when it
+    // starts). The upper bounds are loose: on a loaded machine the server also needs time to work
+    // off the backlog a stall leaves.
+    const ok = r.errors === 0 && r.unfinished === 0 && r.p90ms > 0.6 * expectP90 && r.p90ms < 2.5 * expectP90
+      && r.p99ms > 0.75 * expectP99 && r.p99ms < 2.5 * expectP99
+      // and the same answers timed from the send must show far less: the test can tell the two apart
+      && r.sendP90ms < 0.5 * r.p90ms;
     if (!ok) failures++;
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${mode}: ${r.ok} answered at ${r.achievedRps.toFixed(0)} req/s; p50 ${r.p50ms.toFixed(2)} p90 ${r.p90ms.toFixed(2)} (expected about ${expectP90.toFixed(0)}) p99 ${r.p99ms.toFixed(2)} (expected about ${expectP99.toFixed(0)}) p99.9 ${r.p999ms.toFixed(2)} max ${r.maxms.toFixed(1)} ms; client lag p99 ${r.clientLagP99ms.toFixed(3)} ms, ${r.clientCpuUsPerReq.toFixed(1)} client CPU-us/req; ${r.errors} errors`);
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${mode}: ${r.ok} answered at ${r.achievedRps.toFixed(0)} req/s; p50 ${r.p50ms.toFixed(2)} p90 ${r.p90ms.toFixed(2)} (expected about ${expectP90.toFixed(0)}) p99 ${r.p99ms.toFixed(2)} (expected about ${expectP99.toFixed(0)}) p99.9 ${r.p999ms.toFixed(2)} max ${r.maxms.toFixed(1)} ms (timed from the send instead: p90 ${r.sendP90ms.toFixed(2)} p99 ${r.sendP99ms.toFixed(2)}); client lag p99 ${r.clientLagP99ms.toFixed(3)} ms, ${r.clientCpuUsPerReq.toFixed(1)} client CPU-us/req; ${r.errors} errors`);
   }
   await srv.stop();
 } finally {
