@@ -68,7 +68,10 @@ describe.skipIf(!hasPrlimit)(`file-descriptor guard (prlimit --nofile=${FD_LIMIT
     gw = spawn('prlimit', [`--nofile=${FD_LIMIT}:${FD_LIMIT}`, '--', process.execPath, main, '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     gw.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     gw.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await expect.poll(() => output, { timeout: 15_000 }).toMatch(/gateway listening on http:\/\//);
+    for (const deadline = Date.now() + 15_000; !/gateway listening on http:\/\//.test(output);) {
+      if (Date.now() > deadline || gw.exitCode !== null) throw new Error(`the gateway did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }, 20_000);
 
   afterAll(async () => {
