@@ -11,8 +11,12 @@ export interface PausableListener {
   resumeAccepting(): void;
 }
 
-/** How often, at most, the descriptors are counted while accepting (ms); more often only near the limit. */
-const COUNT_INTERVAL_MS = 100;
+/** How often the descriptors are counted while accepting, far from the limit (ms). */
+const COUNT_INTERVAL_MS = 1000;
+/** Near the limit: at most this often (ms)... */
+const NEAR_COUNT_INTERVAL_MS = 10;
+/** ...and never more than 2 % of the time: a count that took t ms waits 50 t before the next one. */
+const COUNT_COST_FACTOR = 50;
 /** While paused: how often the count is checked to resume. */
 const PAUSED_POLL_MS = 200;
 
@@ -23,9 +27,11 @@ const PAUSED_POLL_MS = 200;
  * kernel instead of libuv accepting and closing them, which with EMFILE drains the whole
  * backlog); the connections already open carry on; below `resumeAt` the listeners accept again.
  * The headroom left above `pauseAt` is for what open connections still need: upstream sockets,
- * log files, DNS. Counting is a readdir of /proc/self/fd, at most every 100 ms while accepting
- * (an estimate in between: one descriptor per accepted connection), so a busy listener pays a
- * counter increment per connection.
+ * log files, DNS. Counting is a readdir of /proc/self/fd: once a second while accepting, more
+ * often when the estimate in between (the last count plus one descriptor per accepted
+ * connection) comes within 1/16 of the limit of the pause mark, but never more than 2 % of the
+ * time (a count of 50,000 descriptors takes milliseconds). A busy listener pays a counter
+ * increment per connection.
  */
 export class FdGuard {
   readonly limit: number | undefined;
@@ -37,6 +43,9 @@ export class FdGuard {
   private acceptedSinceCount = 0;
   private pollTimer: NodeJS.Timeout | undefined;
   private pausedAt = 0;
+  /** How long the last count took (ms). */
+  private countCost = 0;
+  private readonly margin: number;
 
   constructor(limit = fileDescriptorLimit()) {
     this.limit = limit;
@@ -44,6 +53,7 @@ export class FdGuard {
     const reserve = limit === undefined ? 0 : Math.max(64, Math.floor(limit / 4));
     this.pauseAt = limit === undefined ? Infinity : Math.max(16, limit - reserve);
     this.resumeAt = limit === undefined ? Infinity : Math.max(8, this.pauseAt - Math.max(16, Math.floor(limit / 16)));
+    this.margin = limit === undefined ? 0 : Math.max(8, Math.floor(limit / 16));
   }
 
   get paused(): boolean {
@@ -77,8 +87,10 @@ export class FdGuard {
     if (this.limit === undefined || this.paused) return;
     this.acceptedSinceCount++;
     const now = Date.now();
-    const estimate = this.lastCount + this.acceptedSinceCount;
-    if (now - this.lastCountAt < COUNT_INTERVAL_MS && estimate < this.pauseAt - 8) return;
+    const since = now - this.lastCountAt;
+    const floor = COUNT_COST_FACTOR * this.countCost;
+    const near = this.lastCount + this.acceptedSinceCount >= this.pauseAt - this.margin;
+    if (since < Math.max(near ? NEAR_COUNT_INTERVAL_MS : COUNT_INTERVAL_MS, floor)) return;
     this.check(now);
   }
 
@@ -89,7 +101,9 @@ export class FdGuard {
   }
 
   private check(now: number): void {
+    const started = performance.now();
     const n = FdGuard.count();
+    this.countCost = performance.now() - started;
     this.lastCountAt = now;
     this.acceptedSinceCount = 0;
     if (n === undefined) return;
