@@ -268,11 +268,17 @@ export class Listener implements PausableListener {
       observer.failed(new TlsUnrecognizedNameError(hello.serverName));
       return;
     }
+    const checkLimits = limits?.checksClientHello === true;
+    if (!checkLimits && !filter?.clientHello) {
+      // The common case: nothing looks at the ClientHello before the handshake.
+      this.handshake(socket, info, observer);
+      return;
+    }
     const args = filterArgs ?? {
       peer: socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4'),
       ctx: { localAddr: info.localAddr, state: info.state },
     };
-    if (limits?.checksClientHello) {
+    if (checkLimits && limits) {
       const refused = limits.checkClientHello(hello, args.peer);
       if (refused) {
         socket.destroy();
