@@ -3,11 +3,14 @@
 // strict SNI's unrecognized_name; the filter's deny; the per-JA4 rate limit; a ClientHello
 // split over records and reads; garbage. Real clients (Node's tls, openssl s_client, curl,
 // gnutls-cli) on loopback, the same assertions on every backend.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ClientHelloReader, ConnectionLimits, HttpPeer, Server, ServerConf, TlsClientHelloError, TlsSettings, httpProxyService,
+  ClientHelloReader, ConnectionLimits, accessLog, HttpPeer, Server, ServerConf, TlsClientHelloError, TlsSettings, httpProxyService,
   limitCounters, type ClientHello, type HandshakeFailureInfo, type ProxyError, type ProxyHttp,
 } from '@proxy/core';
 import { testPki } from '../pki.js';
@@ -173,8 +176,11 @@ export function describeClientHelloPhase(backendName: string): void {
       return failures[failures.length - 1]!;
     };
 
+    const logDir = mkdtempSync(join(tmpdir(), 'hello-phase-'));
+    const accessLogFile = join(logDir, 'access.log');
+
     beforeAll(async () => {
-      const conf = new ServerConf({ gracefulShutdownTimeoutSeconds: 1 });
+      const conf = new ServerConf({ gracefulShutdownTimeoutSeconds: 1, accessLog: accessLogFile, logFormat: 'json' });
       const svc = httpProxyService(conf, app, 'hello');
       svc.addTls('127.0.0.1:0', TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key).setHandshakeFailed(record));
       // Strict SNI with the certificate's own names: localhost, test.local, *.wild.test.
@@ -200,7 +206,10 @@ export function describeClientHelloPhase(backendName: string): void {
       [openPort, strictPort] = svc.addresses().map((a) => a.port) as [number, number];
       limitedPort = limited.addresses()[0]!.port;
     });
-    afterAll(() => server.stop());
+    afterAll(async () => {
+      await server.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    });
 
     it('hands the parsed ClientHello to the filter, the connection info and the digest, with the JA4 of the bytes the client sent', async () => {
       seen.length = 0;
@@ -221,6 +230,10 @@ export function describeClientHelloPhase(backendName: string): void {
       expect(h.ja3).toBe(ref.hello.ja3);
       expect(h.ja4).toMatch(/^t13d\d{4}h1_[0-9a-f]{12}_[0-9a-f]{12}$/);
       expect(answer).toMatchObject({ digestJa4: h.ja4, connectionJa4: h.ja4, stateJa4: h.ja4, sni: 'hello.test', alpn: ['http/1.1'] });
+      // The access log line of that request carries both fingerprints.
+      await accessLog.flush();
+      const lines = readFileSync(accessLogFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines.find((l) => l['sni'] === 'hello.test')).toMatchObject({ ja4: h.ja4, ja3: h.ja3 });
     });
 
     it('gives each real client a stable JA4 of its own: Node, openssl s_client, curl, gnutls-cli', async () => {
