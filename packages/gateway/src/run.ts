@@ -54,6 +54,8 @@ export function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
   settings.setSessionTickets(t.sessionTickets);
   if (t.clientCa) settings.setClientAuth({ ca: t.clientCa, required: t.clientAuth !== 'optional' });
   if (t.keylog) settings.setKeylog(t.keylog);
+  if (t.strictSni) settings.setStrictSni(t.serverNames);
+  else if (t.serverNames) throw new ConfigError(`listener ${l.address}: tls.server_names is only used with strict_sni: true`);
   return settings;
 }
 

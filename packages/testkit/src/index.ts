@@ -30,3 +30,4 @@ export { describeGracefulShutdown } from './hostile/graceful-shutdown.js';
 export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
 export { describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type Sample } from './ops/gateway-ops.js';
 export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';
+export { describeClientHelloPhase } from './hello/client-hello-phase.js';
