@@ -4,7 +4,7 @@ import { sha224, sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha
 import { hmac } from '@noble/hashes/hmac.js';
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
-import { chacha20 } from '@noble/ciphers/chacha.js';
+import { ChaCha20 } from './chacha20.js';
 import { Poly1305 } from './poly1305.js';
 import { hmacSha256, sha256 } from './sha256.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
@@ -131,6 +131,18 @@ function recordLayout(prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Ar
   body.set(suffix, plaintext.length);
   return { record, body };
 }
+/**
+ * recordLayout's buffer without the plaintext copied in: prefix || body (n bytes, 4-byte
+ * aligned) || tag, for ciphers that read the plaintext where it is. Not zero-filled
+ * (Buffer.allocUnsafe): every byte is written before the record leaves.
+ */
+function recordBuffer(prefix: Uint8Array, n: number): { record: Uint8Array; body: Uint8Array } {
+  const pad = (4 - (prefix.length % 4)) % 4;
+  const all = Buffer.allocUnsafeSlow(pad + prefix.length + n + 16);
+  const record = new Uint8Array(all.buffer, all.byteOffset + pad, prefix.length + n + 16);
+  record.set(prefix);
+  return { record, body: record.subarray(prefix.length, prefix.length + n) };
+}
 // A copy when unaligned: @noble's AES core reads 32-bit words. `new Uint8Array(b)`, not `b.slice()`,
 // which is a view for node Buffers.
 const aligned = (b: Uint8Array): Uint8Array => (b.byteOffset % 4 === 0 ? b : new Uint8Array(b));
@@ -214,19 +226,23 @@ class GcmAead implements Aead {
 }
 
 /**
- * RFC 8439 section 2.8 AEAD: @noble's ChaCha20 stream with our float64 Poly1305 (about three
- * times @noble's, which dominated the record cost).
+ * RFC 8439 section 2.8 AEAD: our ChaCha20 keyed once per traffic key (chacha20.ts), with our
+ * float64 Poly1305 (about three times @noble's, which dominated the record cost). A record is
+ * encrypted from the caller's plaintext straight into the record buffer.
  */
 export class ChaCha20Poly1305Aead implements Aead {
-  constructor(private readonly key: Uint8Array) {}
+  private readonly cipher: ChaCha20;
+
+  constructor(key: Uint8Array) {
+    this.cipher = new ChaCha20(key);
+  }
 
   private tag(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    const otk = chacha20(this.key, nonce, new Uint8Array(32), undefined, 0);
     const lengths = new Uint8Array(16);
     const v = new DataView(lengths.buffer);
     v.setUint32(0, aad.length, true);
     v.setUint32(8, ciphertext.length, true);
-    return new Poly1305(otk).update(aad).pad16().update(ciphertext).pad16().update(lengths).digest();
+    return new Poly1305(this.cipher.polyKey(nonce)).update(aad).pad16().update(ciphertext).pad16().update(lengths).digest();
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -234,8 +250,15 @@ export class ChaCha20Poly1305Aead implements Aead {
   }
 
   sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
-    const { record, body } = recordLayout(prefix, plaintext, suffix);
-    chacha20(this.key, nonce, body, body, 1);
+    const { record, body } = recordBuffer(prefix, plaintext.length + suffix.length);
+    // plaintext || suffix is one stream: the plaintext's whole blocks straight from the caller's
+    // buffer, then the last partial block and the suffix copied in and encrypted in place.
+    const whole = plaintext.length - (plaintext.length % 64);
+    this.cipher.xor(nonce, 1, plaintext.subarray(0, whole), body);
+    const tail = body.subarray(whole);
+    tail.set(plaintext.subarray(whole));
+    tail.set(suffix, plaintext.length - whole);
+    this.cipher.xor(nonce, 1 + whole / 64, tail, tail);
     record.set(this.tag(nonce, aad, body), prefix.length + body.length);
     return record;
   }
@@ -248,7 +271,9 @@ export class ChaCha20Poly1305Aead implements Aead {
     let diff = 0;
     for (let i = 0; i < 16; i++) diff |= expected[i]! ^ got[i]!;
     if (diff !== 0) return null;
-    return chacha20(this.key, nonce, ct, new Uint8Array(ct.length), 1);
+    const out = new Uint8Array(ct.length);
+    this.cipher.xor(nonce, 1, ct, out);
+    return out;
   }
 }
 
