@@ -50,8 +50,8 @@ export class ChaCha20 {
     }
     const fast = LITTLE_ENDIAN && src.byteOffset % 4 === 0 && dst.byteOffset % 4 === 0;
     const whole = fast ? len >>> 6 : 0;
-    const s32 = fast ? new Int32Array(src.buffer, src.byteOffset, whole * 16) : this.block;
-    const d32 = fast ? new Int32Array(dst.buffer, dst.byteOffset, whole * 16) : this.block;
+    const s32 = whole > 0 ? new Int32Array(src.buffer, src.byteOffset, whole * 16) : this.block;
+    const d32 = whole > 0 ? new Int32Array(dst.buffer, dst.byteOffset, whole * 16) : this.block;
     const blocks = Math.ceil(len / 64);
     let ctr = counter | 0;
     for (let b = 0; b < blocks; b++, ctr = (ctr + 1) | 0) {

@@ -134,11 +134,12 @@ function recordLayout(prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Ar
 /**
  * recordLayout's buffer without the plaintext copied in: prefix || body (n bytes, 4-byte
  * aligned) || tag, for ciphers that read the plaintext where it is. Not zero-filled
- * (Buffer.allocUnsafe): every byte is written before the record leaves.
+ * (Buffer.allocUnsafe): every byte of the record is written before it leaves.
  */
 function recordBuffer(prefix: Uint8Array, n: number): { record: Uint8Array; body: Uint8Array } {
-  const pad = (4 - (prefix.length % 4)) % 4;
-  const all = Buffer.allocUnsafeSlow(pad + prefix.length + n + 16);
+  // Small records come from node's Buffer pool (no ArrayBuffer of their own), large ones not.
+  const all = Buffer.allocUnsafe(3 + prefix.length + n + 16);
+  const pad = (4 - ((all.byteOffset + prefix.length) % 4)) % 4;
   const record = new Uint8Array(all.buffer, all.byteOffset + pad, prefix.length + n + 16);
   record.set(prefix);
   return { record, body: record.subarray(prefix.length, prefix.length + n) };
