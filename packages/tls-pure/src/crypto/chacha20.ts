@@ -133,10 +133,10 @@ export class ChaCha20 {
     for (let i = 0; i < n; i++) dst[off + i] = src[off + i]! ^ ((w[i >> 2]! >>> (8 * (i & 3))) & 0xff);
   }
 
-  /** The one-time Poly1305 key for a nonce: the first 32 bytes of block 0 (RFC 8439 2.6). */
-  polyKey(nonce: Uint8Array): Uint8Array {
-    const out = new Uint8Array(32);
-    this.xor(nonce, 0, out, out);
+  /** The one-time Poly1305 key for a nonce: the first 32 bytes of block 0 (RFC 8439 2.6), into `out`. */
+  polyKey(nonce: Uint8Array, out: Uint8Array = new Uint8Array(32)): Uint8Array {
+    out.fill(0, 0, 32);
+    this.xor(nonce, 0, out.subarray(0, 32), out);
     return out;
   }
 }

@@ -15,11 +15,25 @@ export class Poly1305 {
   /** r (0-5), 20 r (6-11), r^2 (12-17), 20 r^2 (18-23) and the accumulator h (24-29): one allocation per message. */
   private readonly st = new Float64Array(30);
   private squared = false;
-  private readonly s: Uint8Array;
+  private s: Uint8Array;
   private readonly tail = new Uint8Array(16);
   private tailLen = 0;
 
   constructor(key: Uint8Array) {
+    this.s = key;
+    this.reset(key);
+  }
+
+  /**
+   * Starts a new message under a new one-time key, reusing this object's buffers (the AEAD
+   * keeps one per traffic key instead of allocating one per record). `key` must stay unchanged
+   * until digest().
+   */
+  reset(key: Uint8Array): this {
+    if (key.length !== 32) throw new Error('poly1305: 32-byte key expected');
+    this.squared = false;
+    this.tailLen = 0;
+    this.st.fill(0, 24, 30);
     // RFC 8439 2.5: clamp r.
     const w0 = le32(key, 0) & 0x0fffffff;
     const w1 = le32(key, 4) & 0x0ffffffc;
@@ -35,6 +49,7 @@ export class Poly1305 {
     // 2^132 = 4 * 2^130 = 20 (mod 2^130 - 5)
     for (let i = 0; i < 6; i++) st[6 + i] = st[i]! * 20;
     this.s = key.subarray(16, 32);
+    return this;
   }
 
   /** r^2, for two blocks per step: ((h + m1) r + m2) r = (h + m1) r^2 + m2 r. */

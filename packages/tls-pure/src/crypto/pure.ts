@@ -114,6 +114,13 @@ class ReusableGhash extends GHASH {
 }
 
 const ZERO_BLOCK = new Uint8Array(16);
+
+function writeLe32(out: Uint8Array, i: number, v: number): void {
+  out[i] = v & 0xff;
+  out[i + 1] = (v >>> 8) & 0xff;
+  out[i + 2] = (v >>> 16) & 0xff;
+  out[i + 3] = v >>> 24;
+}
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -233,17 +240,25 @@ class GcmAead implements Aead {
  */
 export class ChaCha20Poly1305Aead implements Aead {
   private readonly cipher: ChaCha20;
+  /** Per-record scratch, reused: the one-time key, the lengths block and the MAC's state. */
+  private readonly oneTimeKey = new Uint8Array(32);
+  private readonly lengths = new Uint8Array(16);
+  private readonly mac: Poly1305;
 
   constructor(key: Uint8Array) {
     this.cipher = new ChaCha20(key);
+    this.mac = new Poly1305(this.oneTimeKey);
   }
 
   private tag(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    const lengths = new Uint8Array(16);
-    const v = new DataView(lengths.buffer);
-    v.setUint32(0, aad.length, true);
-    v.setUint32(8, ciphertext.length, true);
-    return new Poly1305(this.cipher.polyKey(nonce)).update(aad).pad16().update(ciphertext).pad16().update(lengths).digest();
+    // RFC 8439 2.8: le64(aad length) || le64(ciphertext length); records are far below 2^32 bytes.
+    const l = this.lengths;
+    writeLe32(l, 0, aad.length);
+    writeLe32(l, 8, ciphertext.length);
+    this.cipher.polyKey(nonce, this.oneTimeKey);
+    const tag = this.mac.reset(this.oneTimeKey).update(aad).pad16().update(ciphertext).pad16().update(l).digest();
+    this.oneTimeKey.fill(0);
+    return tag;
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
