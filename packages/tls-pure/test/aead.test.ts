@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ChaCha20 } from '../src/crypto/chacha20.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { Poly1305 } from '../src/crypto/poly1305.js';
@@ -25,6 +26,39 @@ describe('Poly1305 (float64 limbs)', () => {
       const ours = new Poly1305(key).update(msg.subarray(0, cut)).update(msg.subarray(cut)).digest();
       expect(toHex(ours)).toBe(toHex(poly1305(msg, key)));
     }
+  });
+});
+
+describe('ChaCha20 keyed once (chacha20.ts)', () => {
+  it('RFC 8439 2.4.2 test vector', () => {
+    const key = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+    const nonce = fromHex('000000000000004a00000000');
+    const pt = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const out = new Uint8Array(pt.length);
+    new ChaCha20(key).xor(nonce, 1, pt, out);
+    expect(toHex(out.subarray(0, 16))).toBe('6e2e359a2568f98041ba0728dd0d6981');
+    expect(toHex(out.subarray(out.length - 2))).toBe('874d');
+  });
+
+  it('agrees with @noble/ciphers for every length, counter, alignment of input and output, in place or not', () => {
+    const key = new Uint8Array(randomBytes(32));
+    const cipher = new ChaCha20(key);
+    for (let i = 0; i < 400; i++) {
+      const nonce = new Uint8Array(randomBytes(12));
+      const len = i < 200 ? i : (i * 131) % 5000;
+      const counter = i % 3 === 0 ? 0 : i % 3 === 1 ? 1 : 0xfffffff0 - Math.ceil(len / 64);
+      const srcOff = i % 4;
+      const dstOff = (i >> 2) % 4;
+      const src = new Uint8Array(randomBytes(len + 4)).subarray(srcOff, srcOff + len);
+      const want = toHex(chacha20(key, nonce, src.slice(), undefined, counter));
+      const dst = new Uint8Array(len + 8).subarray(dstOff, dstOff + len);
+      cipher.xor(nonce, counter, src, dst);
+      expect(toHex(dst), `len ${len} counter ${counter} offsets ${srcOff}/${dstOff}`).toBe(want);
+      const inPlace = src.slice();
+      cipher.xor(nonce, counter, inPlace, inPlace);
+      expect(toHex(inPlace)).toBe(want);
+    }
+    expect(() => cipher.xor(new Uint8Array(12), 0xffffffff, new Uint8Array(65), new Uint8Array(65))).toThrow(/counter/);
   });
 });
 

@@ -120,6 +120,23 @@ describe('pure server, openssl s_client', () => {
     });
   }
 
+  // The pure provider's own RSA (src/crypto/rsa.ts) signs each scheme s_client can insist on; s_client verifies.
+  for (const [version, sigalg, type, digest] of [
+    ['-tls1_3', 'rsa_pss_rsae_sha384', 'RSA-PSS', 'SHA384'],
+    ['-tls1_3', 'rsa_pss_rsae_sha512', 'RSA-PSS', 'SHA512'],
+    ['-tls1_2', 'RSA+SHA256', 'RSA', 'SHA256'],
+    ['-tls1_2', 'RSA+SHA512', 'RSA', 'SHA512'],
+  ] as const) {
+    it(`RSA certificate, ${version.slice(1)} signature ${sigalg}`, async () => {
+      const srv = await pureServer(TlsSettings.intermediate(pki.rsa.certPath, pki.rsa.keyPath));
+      const r = await sClient(srv.port, [version, '-sigalgs', sigalg]);
+      expect(r.stdout).toContain('pong:ping');
+      expect(r.stderr).toMatch(/Verification: OK/);
+      expect(r.stderr).toMatch(new RegExp(`Signature type: ${type}\\b`));
+      expect(r.stderr).toMatch(new RegExp(`Hash used: ${digest}\\b`));
+    });
+  }
+
   it('with its software AES, the pure provider serves ChaCha20 to a default s_client (TLS 1.3 and 1.2); the node provider AES-GCM', async () => {
     const srv = await pureServer(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath));
     const a = await sClient(srv.port, ['-tls1_3']);

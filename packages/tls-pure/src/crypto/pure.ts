@@ -4,17 +4,18 @@ import { sha224, sha256 as nobleSha256, sha384, sha512 } from '@noble/hashes/sha
 import { hmac } from '@noble/hashes/hmac.js';
 import { unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { GHASH } from '@noble/ciphers/_polyval.js';
-import { chacha20 } from '@noble/ciphers/chacha.js';
+import { ChaCha20 } from './chacha20.js';
 import { Poly1305 } from './poly1305.js';
 import { hmacSha256, sha256 } from './sha256.js';
 import { x25519PublicKeyFixedBase, x25519ScalarMult } from './x25519.js';
 import { p256MultiplyBase, p256SignDer } from './p256.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
-import forge from 'node-forge';
 import type { Aead, CryptoProvider, GroupName, HashName, KeyExchange } from './provider.js';
 import { keyKind } from './provider.js';
 import { SCHEMES, type SignatureHash } from './schemes.js';
+import type { RsaHash } from './rsa.js';
+import { RsaPrivateKey, bytesToBigInt, emsaPkcs1v15Encode, emsaPssEncode, emsaPssVerify, rsaPublicOpen } from './rsa.js';
 
 const HASHES = { sha256: nobleSha256, sha384, sha512 } as const;
 // SHA-256 (the hash of the common suites) from our lean implementation: a handshake's ~20 HMACs
@@ -40,9 +41,9 @@ function b64u(s: string | undefined): Uint8Array {
 type Prepared =
   | { kind: 'ec-p256' | 'ec-p384'; secret?: Uint8Array; public: Uint8Array }
   | { kind: 'ed25519'; secret?: Uint8Array; public: Uint8Array }
-  | { kind: 'rsa'; priv?: forge.pki.rsa.PrivateKey; pub: forge.pki.rsa.PublicKey };
+  | { kind: 'rsa'; priv?: RsaPrivateKey; n: bigint; e: bigint };
 
-/** Converts a node KeyObject once into the form @noble / node-forge use (only the encoding; no crypto). */
+/** Converts a node KeyObject once into the numbers and bytes our signers take (only the encoding; no crypto). */
 const prepared = new WeakMap<KeyObject, Prepared>();
 function prepare(key: KeyObject): Prepared {
   const hit = prepared.get(key);
@@ -56,12 +57,14 @@ function prepare(key: KeyObject): Prepared {
   } else if (kind === 'ed25519') {
     p = { kind, public: b64u(jwk.x), ...(jwk.d ? { secret: b64u(jwk.d) } : {}) };
   } else if (kind === 'rsa') {
-    const big = (s: string | undefined) => new forge.jsbn.BigInteger(Buffer.from(s ?? '', 'base64url').toString('hex'), 16);
-    const pub = forge.pki.setRsaPublicKey(big(jwk.n), big(jwk.e));
-    if (jwk.d) {
-      const priv = forge.pki.setRsaPrivateKey(big(jwk.n), big(jwk.e), big(jwk.d), big(jwk.p), big(jwk.q), big(jwk.dp), big(jwk.dq), big(jwk.qi));
-      p = { kind, pub, priv };
-    } else p = { kind, pub };
+    const big = (s: string | undefined) => bytesToBigInt(b64u(s));
+    const n = big(jwk.n);
+    const e = big(jwk.e);
+    // Two-prime keys only: a multi-prime key (RFC 8017 3.2, jwk.oth) has no p/q/dp/dq/qi to use alone.
+    if (jwk.d && (!jwk.p || !jwk.q || !jwk.dp || !jwk.dq || !jwk.qi || jwk.oth)) throw new Error('unsupported RSA private key: not a two-prime CRT key');
+    p = jwk.d
+      ? { kind, n, e, priv: new RsaPrivateKey({ n, e, d: big(jwk.d), p: big(jwk.p), q: big(jwk.q), dp: big(jwk.dp), dq: big(jwk.dq), qi: big(jwk.qi) }) }
+      : { kind, n, e };
   } else {
     throw new Error(`unsupported key type ${key.asymmetricKeyType}`);
   }
@@ -69,16 +72,36 @@ function prepare(key: KeyObject): Prepared {
   return p;
 }
 
-const forgeMd = (h: HashName): forge.md.MessageDigest =>
-  h === 'sha256' ? forge.md.sha256.create() : h === 'sha384' ? forge.md.sha384.create() : forge.md.sha512.create();
-const binary = (b: Uint8Array): string => Buffer.from(b).toString('binary');
-const fromBinary = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'binary'));
-const HLEN: Record<HashName, number> = { sha256: 32, sha384: 48, sha512: 64 };
+const HASH_OF: Record<HashName, RsaHash> = {
+  sha256: { hash: (d) => digest('sha256', d), length: 32 },
+  sha384: { hash: (d) => digest('sha384', d), length: 48 },
+  sha512: { hash: (d) => digest('sha512', d), length: 64 },
+};
 
-/** RSASSA-PSS with MGF1 and a salt the hash's length (RFC 8446 4.2.3). @types/node-forge types the scheme as `any`. */
-function pssScheme(hash: HashName): forge.pki.rsa.SignatureScheme {
-  const mgf: unknown = forge.mgf.mgf1.create(forgeMd(hash));
-  return forge.pss.create({ md: forgeMd(hash), mgf, saltLength: HLEN[hash] });
+/** RSASSA-PSS (RFC 8017 8.1, salt the hash's length as RFC 8446 4.2.3 requires) or RSASSA-PKCS1-v1_5 (8.2) with our RSA (rsa.ts). */
+function rsaSign(key: RsaPrivateKey, algo: 'pss' | 'pkcs1', hash: HashName, message: Uint8Array, random: (n: number) => Uint8Array): Uint8Array {
+  const h = HASH_OF[hash];
+  const mHash = h.hash(message);
+  const em = algo === 'pss' ? emsaPssEncode(h, mHash, random(h.length), key.modBits - 1) : emsaPkcs1v15Encode(mHash, key.size);
+  return key.signEncoded(em, random);
+}
+
+function rsaVerify(n: bigint, e: bigint, algo: 'pss' | 'pkcs1', hash: HashName, message: Uint8Array, signature: Uint8Array): boolean {
+  const opened = rsaPublicOpen(n, e, signature);
+  if (!opened) return false;
+  const h = HASH_OF[hash];
+  const mHash = h.hash(message);
+  if (algo === 'pkcs1') {
+    const expected = emsaPkcs1v15Encode(mHash, opened.length);
+    let diff = 0;
+    for (let i = 0; i < opened.length; i++) diff |= opened[i]! ^ expected[i]!;
+    return diff === 0;
+  }
+  // RFC 8017 8.1.2: EM is emLen = ceil((modBits - 1) / 8) bytes, one fewer than k when modBits - 1 is a multiple of 8.
+  const modBits = n.toString(2).length;
+  const emLen = Math.ceil((modBits - 1) / 8);
+  if (emLen < opened.length && opened[0] !== 0) return false;
+  return emsaPssVerify(h, mHash, opened.subarray(opened.length - emLen), modBits - 1, h.length);
 }
 
 /** GHASH whose key table is built once and reused for every record (reset between messages). */
@@ -91,6 +114,13 @@ class ReusableGhash extends GHASH {
 }
 
 const ZERO_BLOCK = new Uint8Array(16);
+
+function writeLe32(out: Uint8Array, i: number, v: number): void {
+  out[i] = v & 0xff;
+  out[i + 1] = (v >>> 8) & 0xff;
+  out[i + 2] = (v >>> 16) & 0xff;
+  out[i + 3] = v >>> 24;
+}
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -107,6 +137,19 @@ function recordLayout(prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Ar
   body.set(plaintext);
   body.set(suffix, plaintext.length);
   return { record, body };
+}
+/**
+ * recordLayout's buffer without the plaintext copied in: prefix || body (n bytes, 4-byte
+ * aligned) || tag, for ciphers that read the plaintext where it is. Not zero-filled
+ * (Buffer.allocUnsafe): every byte of the record is written before it leaves.
+ */
+function recordBuffer(prefix: Uint8Array, n: number): { record: Uint8Array; body: Uint8Array } {
+  // Small records come from node's Buffer pool (no ArrayBuffer of their own), large ones not.
+  const all = Buffer.allocUnsafe(3 + prefix.length + n + 16);
+  const pad = (4 - ((all.byteOffset + prefix.length) % 4)) % 4;
+  const record = new Uint8Array(all.buffer, all.byteOffset + pad, prefix.length + n + 16);
+  record.set(prefix);
+  return { record, body: record.subarray(prefix.length, prefix.length + n) };
 }
 // A copy when unaligned: @noble's AES core reads 32-bit words. `new Uint8Array(b)`, not `b.slice()`,
 // which is a view for node Buffers.
@@ -191,19 +234,31 @@ class GcmAead implements Aead {
 }
 
 /**
- * RFC 8439 section 2.8 AEAD: @noble's ChaCha20 stream with our float64 Poly1305 (about three
- * times @noble's, which dominated the record cost).
+ * RFC 8439 section 2.8 AEAD: our ChaCha20 keyed once per traffic key (chacha20.ts), with our
+ * float64 Poly1305 (about three times @noble's, which dominated the record cost). A record is
+ * encrypted from the caller's plaintext straight into the record buffer.
  */
 export class ChaCha20Poly1305Aead implements Aead {
-  constructor(private readonly key: Uint8Array) {}
+  private readonly cipher: ChaCha20;
+  /** Per-record scratch, reused: the one-time key, the lengths block and the MAC's state. */
+  private readonly oneTimeKey = new Uint8Array(32);
+  private readonly lengths = new Uint8Array(16);
+  private readonly mac: Poly1305;
+
+  constructor(key: Uint8Array) {
+    this.cipher = new ChaCha20(key);
+    this.mac = new Poly1305(this.oneTimeKey);
+  }
 
   private tag(nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    const otk = chacha20(this.key, nonce, new Uint8Array(32), undefined, 0);
-    const lengths = new Uint8Array(16);
-    const v = new DataView(lengths.buffer);
-    v.setUint32(0, aad.length, true);
-    v.setUint32(8, ciphertext.length, true);
-    return new Poly1305(otk).update(aad).pad16().update(ciphertext).pad16().update(lengths).digest();
+    // RFC 8439 2.8: le64(aad length) || le64(ciphertext length); records are far below 2^32 bytes.
+    const l = this.lengths;
+    writeLe32(l, 0, aad.length);
+    writeLe32(l, 8, ciphertext.length);
+    this.cipher.polyKey(nonce, this.oneTimeKey);
+    const tag = this.mac.reset(this.oneTimeKey).update(aad).pad16().update(ciphertext).pad16().update(l).digest();
+    this.oneTimeKey.fill(0);
+    return tag;
   }
 
   seal(nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
@@ -211,8 +266,15 @@ export class ChaCha20Poly1305Aead implements Aead {
   }
 
   sealRecord(nonce: Uint8Array, aad: Uint8Array, prefix: Uint8Array, plaintext: Uint8Array, suffix: Uint8Array): Uint8Array {
-    const { record, body } = recordLayout(prefix, plaintext, suffix);
-    chacha20(this.key, nonce, body, body, 1);
+    const { record, body } = recordBuffer(prefix, plaintext.length + suffix.length);
+    // plaintext || suffix is one stream: the plaintext's whole blocks straight from the caller's
+    // buffer, then the last partial block and the suffix copied in and encrypted in place.
+    const whole = plaintext.length - (plaintext.length % 64);
+    this.cipher.xor(nonce, 1, plaintext.subarray(0, whole), body);
+    const tail = body.subarray(whole);
+    tail.set(plaintext.subarray(whole));
+    tail.set(suffix, plaintext.length - whole);
+    this.cipher.xor(nonce, 1 + whole / 64, tail, tail);
     record.set(this.tag(nonce, aad, body), prefix.length + body.length);
     return record;
   }
@@ -225,7 +287,9 @@ export class ChaCha20Poly1305Aead implements Aead {
     let diff = 0;
     for (let i = 0; i < 16; i++) diff |= expected[i]! ^ got[i]!;
     if (diff !== 0) return null;
-    return chacha20(this.key, nonce, ct, new Uint8Array(ct.length), 1);
+    const out = new Uint8Array(ct.length);
+    this.cipher.xor(nonce, 1, ct, out);
+    return out;
   }
 }
 
@@ -281,8 +345,8 @@ function ecdhe(group: GroupName, random: (n: number) => Uint8Array = poolRandom)
 
 /**
  * The pure provider drawing every random byte (randoms, ephemeral keys, ECDSA P-256 nonces) from
- * `random`: for replaying recorded transcripts with fixed randomness. RSA-PSS salts still come
- * from node-forge's own generator; P-384 ECDSA and Ed25519 signatures are deterministic anyway.
+ * `random`: for replaying recorded transcripts with fixed randomness (RSA-PSS salts and RSA
+ * blinding included); P-384 ECDSA and Ed25519 signatures are deterministic anyway.
  */
 export function pureCryptoProviderWith(random: (n: number) => Uint8Array, name = 'pure (own randomness)'): CryptoProvider {
   return {
@@ -302,16 +366,11 @@ function sign(key: KeyObject, scheme: number, message: Uint8Array, random: (n: n
   if (k.kind === 'ec-p256') return p256SignDer(k.secret!, signedDigest(info.hash, message), random);
   if (k.kind === 'ec-p384') return p384.sign(signedDigest(info.hash, message), k.secret!, { prehash: false, format: 'der', lowS: false });
   if (k.kind === 'ed25519') return ed25519.sign(message, k.secret!);
-  if (k.kind !== 'rsa' || info.hash === 'sha224') throw new Error('unsupported key');
-  const md = forgeMd(info.hash);
-  md.update(binary(message));
-  if (info.algo === 'pss') {
-    return fromBinary(k.priv!.sign(md, pssScheme(info.hash)));
-  }
-  return fromBinary(k.priv!.sign(md));
+  if (k.kind !== 'rsa' || !k.priv || info.hash === 'sha224' || (info.algo !== 'pss' && info.algo !== 'pkcs1')) throw new Error('unsupported key');
+  return rsaSign(k.priv, info.algo, info.hash, message, random);
 }
 
-/** Pure-JavaScript cryptography: @noble/* for hashes, AEADs, ECDHE, ECDSA and Ed25519; node-forge for RSA. */
+/** Pure-JavaScript cryptography: @noble/* and our own float64 code for hashes, AEADs, ECDHE, ECDSA and Ed25519; RSA in rsa.ts. */
 export const pureCryptoProvider: CryptoProvider = {
   name: 'pure',
   // @noble's AES is table-based: slower than ChaCha20 here, and its table lookups are not constant-time.
@@ -334,11 +393,7 @@ export const pureCryptoProvider: CryptoProvider = {
       }
       if (k.kind === 'ed25519') return info.algo === 'ed25519' && ed25519.verify(signature, message, k.public);
       if (k.kind !== 'rsa' || (info.algo !== 'pss' && info.algo !== 'pkcs1') || info.hash === 'sha224') return false;
-      const hashed = digest(info.hash, message);
-      if (info.algo === 'pss') {
-        return k.pub.verify(binary(hashed), binary(signature), pssScheme(info.hash));
-      }
-      return k.pub.verify(binary(hashed), binary(signature), 'RSASSA-PKCS1-V1_5');
+      return rsaVerify(k.n, k.e, info.algo, info.hash, message, signature);
     } catch {
       return false;
     }
