@@ -12,6 +12,10 @@ export interface ListenerTlsConfig {
   clientCa: string | undefined;
   clientAuth: 'required' | 'optional' | undefined;
   keylog: string | undefined;
+  /** Watch the certificate and key files (fs.watch on their directories) and reload them when they change. */
+  watch: boolean;
+  /** TLS 1.2 session-ID cache entries (clients without tickets); 0: off. Shared by the workers where the backend can. */
+  sessionIdCache: number;
 }
 
 export interface ListenerConfig {
@@ -101,6 +105,8 @@ function parseListener(l: unknown, where: string): ListenerConfig {
       clientCa: opt(t, 'client_ca', 'string', w),
       clientAuth: t['client_ca'] ? oneOf(t, 'client_auth', ['required', 'optional'], 'required', w) : undefined,
       keylog: opt(t, 'keylog', 'string', w),
+      watch: opt(t, 'watch', 'boolean', w) ?? false,
+      sessionIdCache: wholeNumber(t, 'session_id_cache', w) ?? 0,
     },
   };
 }
@@ -130,6 +136,12 @@ function parseRoute(r: unknown, where: string): RouteConfig {
     connectionTimeoutMs: opt(r, 'connection_timeout_ms', 'number', where),
     readTimeoutMs: opt(r, 'read_timeout_ms', 'number', where),
   };
+}
+
+function wholeNumber(o: Obj, key: string, where: string): number | undefined {
+  const v = opt(o, key, 'number', where);
+  if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ConfigError(`${where}.${key} must be a whole number >= 0, got ${v}`);
+  return v;
 }
 
 function isObj(v: unknown): v is Obj {

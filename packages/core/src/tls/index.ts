@@ -15,3 +15,4 @@ export * from './engine-stream.js';
 export * from './engine-acceptor.js';
 export * from './client-options.js';
 export * from './ticket-keys.js';
+export * from './session-id-store.js';
