@@ -22,8 +22,7 @@ export type GatewayOperationsCase =
   | 'reload: with threads: 2 the primary forwards SIGHUP to every worker'
   | 'reload: reload_certs_seconds picks up renewed certificate files without a signal'
   | 'reload: watch: true picks up renewals by rename and by symlink swap without a signal; a broken renewal keeps the old certificate'
-  | 'upgrade: SIGUSR2 under load replaces the workers with the code now on disk; a broken build is refused; nothing fails'
-  | 'upgrade: a SIGHUP that changes threads from 2 to 3 and back resizes the workers under load'
+  | 'upgrade: SIGUSR2, and a SIGHUP that changes threads 2 -> 3 -> 2, replace the workers under load with the code now on disk; a broken build is refused; nothing fails'
   | 'session IDs: a TLS 1.2 session without tickets resumes across workers where the backend shares the cache (threads: 2)'
   | 'ticket keys: with a shared key file a ticket from one worker resumes on the other (threads: 2)'
   | 'ticket keys: with threads: 2 and no key files the primary hands the same keys to both workers'
@@ -584,7 +583,7 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       await stop(gw);
     });
 
-    test('upgrade: SIGUSR2 under load replaces the workers with the code now on disk; a broken build is refused; nothing fails', async () => {
+    test('upgrade: SIGUSR2, and a SIGHUP that changes threads 2 -> 3 -> 2, replace the workers under load with the code now on disk; a broken build is refused; nothing fails', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gw-upgrade-'));
       const entry = join(dir, 'entry.mjs');
       const gw = await start(upgradeYaml(2), dir, 2, writeBuild(entry, 'build-1'));
@@ -592,27 +591,40 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       let workers = supervisorPids(gw.output());
       expect(buildOf(gw.output(), workers)).toEqual(['build-1', 'build-1']);
       const load = startLoad(gw.httpsPort);
-      for (let n = 2; n <= 4; n++) {
-        writeBuild(entry, `build-${n}`);
-        gw.child.kill('SIGUSR2');
-        await expect.poll(() => upgrades(gw.output()).length, { timeout: 20_000, interval: 50 }).toBe(n - 1);
+      // Each step: a new build on disk, then the trigger; the new generation runs it, the old one drains and exits.
+      const resize = (threads: number): void => {
+        writeFileSync(join(dir, 'gateway.yaml'), upgradeYaml(threads));
+        gw.child.kill('SIGHUP');
+      };
+      const steps: Array<{ build: string; threads: number; trigger: () => void }> = [
+        { build: 'build-2', threads: 2, trigger: () => gw.child.kill('SIGUSR2') },
+        { build: 'build-3', threads: 3, trigger: () => resize(3) },
+        { build: 'build-4', threads: 2, trigger: () => resize(2) },
+      ];
+      for (const [i, step] of steps.entries()) {
+        writeBuild(entry, step.build);
+        step.trigger();
+        await expect.poll(() => upgrades(gw.output()).length, { timeout: 30_000, interval: 50 }).toBe(i + 1);
         const next = upgrades(gw.output()).at(-1)!;
-        expect(next).toHaveLength(2);
+        expect(next).toHaveLength(step.threads);
         expect(next.filter((p) => workers.includes(p))).toEqual([]);
+        expect(next.every(isAlive)).toBe(true);
         // The new processes run the file as it is now.
-        expect(buildOf(gw.output(), next)).toEqual([`build-${n}`, `build-${n}`]);
+        expect(buildOf(gw.output(), next)).toEqual(next.map(() => step.build));
         // The old ones drain and exit.
         await expect.poll(() => workers.filter(isAlive), { timeout: 15_000, interval: 50 }).toEqual([]);
         workers = next;
-        await new Promise((r) => setTimeout(r, 200));
       }
+      // A SIGHUP that leaves threads alone is an ordinary reload: the same workers.
+      gw.child.kill('SIGHUP');
+      await expect.poll(() => /reload applied/.test(gw.output()), { timeout: 10_000, interval: 50 }).toBe(true);
       // A build that cannot start: refused, the running workers keep serving.
       writeFileSync(entry, 'throw new Error("this build is broken");\n');
       gw.child.kill('SIGUSR2');
-      await expect.poll(() => /upgrade refused/.test(gw.output()), { timeout: 20_000, interval: 50 }).toBe(true);
-      expect(upgrades(gw.output())).toHaveLength(3);
+      await expect.poll(() => /upgrade refused/.test(gw.output()), { timeout: 30_000, interval: 50 }).toBe(true);
+      expect(upgrades(gw.output())).toHaveLength(steps.length);
       expect(workers.filter(isAlive)).toEqual(workers);
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 200));
       const { ok, failures } = await load.stop();
       expect(failures).toEqual([]);
       expect(ok).toBeGreaterThan(30);
@@ -620,39 +632,7 @@ export function describeGatewayOperations(o: GatewayOperationsOptions): void {
       const served = await servedBy(gw, 6);
       expect(served.every((p) => workers.includes(p))).toBe(true);
       await stop(gw);
-    }, 90_000);
-
-    test('upgrade: a SIGHUP that changes threads from 2 to 3 and back resizes the workers under load', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'gw-resize-'));
-      const entry = join(dir, 'entry.mjs');
-      const gw = await start(upgradeYaml(2), dir, 2, writeBuild(entry, 'resize'));
-      await expect.poll(() => supervisorPids(gw.output()).length, { timeout: 5000, interval: 20 }).toBe(2);
-      const first = supervisorPids(gw.output());
-      const load = startLoad(gw.httpsPort);
-      writeFileSync(join(dir, 'gateway.yaml'), upgradeYaml(3));
-      gw.child.kill('SIGHUP');
-      await expect.poll(() => upgrades(gw.output()).length, { timeout: 20_000, interval: 50 }).toBe(1);
-      const three = upgrades(gw.output())[0]!;
-      expect(three).toHaveLength(3);
-      expect(three.every(isAlive)).toBe(true);
-      await expect.poll(() => first.filter(isAlive), { timeout: 15_000, interval: 50 }).toEqual([]);
-      writeFileSync(join(dir, 'gateway.yaml'), upgradeYaml(2));
-      gw.child.kill('SIGHUP');
-      await expect.poll(() => upgrades(gw.output()).length, { timeout: 20_000, interval: 50 }).toBe(2);
-      const two = upgrades(gw.output())[1]!;
-      expect(two).toHaveLength(2);
-      await expect.poll(() => three.filter(isAlive), { timeout: 15_000, interval: 50 }).toEqual([]);
-      // A SIGHUP that leaves threads alone is an ordinary reload: the same workers.
-      gw.child.kill('SIGHUP');
-      await expect.poll(() => /reload applied/.test(gw.output()), { timeout: 10_000, interval: 50 }).toBe(true);
-      expect(upgrades(gw.output())).toHaveLength(2);
-      const { ok, failures } = await load.stop();
-      expect(failures).toEqual([]);
-      expect(ok).toBeGreaterThan(20);
-      const served = await servedBy(gw, 6);
-      expect(served.every((p) => two.includes(p))).toBe(true);
-      await stop(gw);
-    }, 90_000);
+    }, 120_000);
 
     test('session IDs: a TLS 1.2 session without tickets resumes across workers where the backend shares the cache (threads: 2)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'gw-session-id-'));
