@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
