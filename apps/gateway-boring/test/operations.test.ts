@@ -2,7 +2,11 @@
 import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations, type GatewayKnownIssue } from '@proxy/testkit';
 
-/** The backend takes no session ticket key from outside (no session-ticket-keys feature): every process seals with its own. */
+/**
+ * tls-boring does not hand ticket keys to BoringSSL yet (SSL_CTX_set_tlsext_ticket_keys (one key) or
+ * a ticket key callback (several) would take them): the backend declares no session-ticket-keys feature, so each
+ * process seals tickets with the key BoringSSL made.
+ */
 const NO_TICKET_KEYS: GatewayKnownIssue = {
   kind: 'limitation',
   reason: 'no session-ticket-keys feature: session_ticket_key_files and session_ticket_rotation_seconds are refused with TLS_FEATURE_UNSUPPORTED, and each worker keeps its own ticket key',
