@@ -1,25 +1,10 @@
 // Metrics, reload, upgrade and logs of this app (backend boringssl), end to end: the built program in its own process.
 import { fileURLToPath } from 'node:url';
-import { describeGatewayOperations, type GatewayKnownIssue } from '@proxy/testkit';
-
-/**
- * tls-boring does not hand ticket keys to BoringSSL yet (SSL_CTX_set_tlsext_ticket_keys (one key) or
- * a ticket key callback (several) would take them): the backend declares no session-ticket-keys feature, so each
- * process seals tickets with the key BoringSSL made.
- */
-const NO_TICKET_KEYS: GatewayKnownIssue = {
-  kind: 'limitation',
-  reason: 'no session-ticket-keys feature: session_ticket_key_files and session_ticket_rotation_seconds are refused with TLS_FEATURE_UNSUPPORTED, and each worker keeps its own ticket key',
-};
+import { describeGatewayOperations } from '@proxy/testkit';
 
 describeGatewayOperations({
+  // SSL_CTX_set_tlsext_ticket_keys holds one ticket key (session-ticket-keys, no rotation), as Node's tls.
   main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'boringssl', ticketKeyRotation: false,
   // No server-side session-ID cache on this backend: session_id_cache is refused at start.
   sessionIdCache: 'none',
-  knownIssues: {
-    'ticket keys: with a shared key file a ticket from one worker resumes on the other (threads: 2)': NO_TICKET_KEYS,
-    'ticket keys: with threads: 2 and no key files the primary hands the same keys to both workers': NO_TICKET_KEYS,
-    'ticket keys: session_ticket_rotation_seconds rotates; old tickets resume for one more period where the backend holds two keys, then not': NO_TICKET_KEYS,
-    'ticket keys: two gateway processes given the same key file resume each other\'s tickets; rotation by replacing files and reloading': NO_TICKET_KEYS,
-  },
 });

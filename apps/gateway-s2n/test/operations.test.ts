@@ -9,7 +9,7 @@ import { describeGatewayOperations, type GatewayKnownIssue } from '@proxy/testki
  */
 const NO_TICKET_KEYS: GatewayKnownIssue = {
   kind: 'limitation',
-  reason: 'no session-ticket-keys feature: session_ticket_key_files and session_ticket_rotation_seconds are refused with TLS_FEATURE_UNSUPPORTED, and each worker keeps its own ticket key',
+  reason: 'no session-ticket-keys feature: session_ticket_key_files and session_ticket_rotation_seconds are refused with TLS_FEATURE_UNSUPPORTED, and each worker keeps its own ticket key (docs/operations.md)',
 };
 
 describeGatewayOperations({
