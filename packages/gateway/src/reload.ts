@@ -94,8 +94,10 @@ export interface GatewayReloadOptions {
  * everything new first, and only then swaps it in (listeners' TLS settings for new handshakes,
  * the route table for new requests). Anything invalid (missing file, not PEM, key mismatch, bad
  * YAML, a changed listener list) refuses the whole reload with one log line and the error's own
- * code; the running configuration keeps serving. ServerConf keys (threads, timeouts, metrics,
- * logs) are read at start only.
+ * code; the running configuration keeps serving. ServerConf keys (timeouts, metrics, logs) are
+ * read at start only; a changed `threads` is the primary's business (Server.reloadConfFrom: it
+ * replaces the workers, which read everything afresh). Certificate renewals (watch, poll) go
+ * through checkCertificates, which re-reads the certificates and keys only.
  */
 export class GatewayReloader {
   private config: GatewayConfig;
