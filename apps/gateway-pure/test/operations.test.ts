@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
 describeGatewayOperations({
-  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'pure', ticketKeyRotation: true,
-  // tls-pure looks a session ID up synchronously inside its handshake: one cache per worker (declared, and logged at start).
-  sessionIdCache: 'per-process',
+  // tls-pure looks a session ID up synchronously: from the copy of the primary's cache each worker keeps (SessionIdStore.peek).
+  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'pure', ticketKeyRotation: true, sessionIdCache: 'shared',
 });

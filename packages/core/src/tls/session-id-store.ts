@@ -13,4 +13,12 @@ export interface SessionIdStore {
   set(id: Buffer, session: Buffer): void;
   /** The session stored under `id`; undefined when unknown or expired (a full handshake follows). */
   get(id: Buffer): Promise<Buffer | undefined> | Buffer | undefined;
+  /**
+   * The same lookup answered at once from what this process holds, for a backend whose lookup
+   * cannot wait (tls-pure looks sessions up inside its handshake). A store shared by processes
+   * keeps a local copy for it: sessions stored by the others arrive shortly after they were
+   * made; the first call starts that copy (a backend calls it once when it compiles). Absent:
+   * the store has no synchronous answer.
+   */
+  peek?(id: Buffer): Buffer | undefined;
 }
