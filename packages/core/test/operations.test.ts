@@ -134,6 +134,9 @@ describe('the TLS 1.2 session-ID cache', () => {
     expect(share.size('a:443')).toBe(2);
     expect(await a.get(id(1))).toBeUndefined();
     expect(await a.get(id(3))).toEqual(Buffer.from('s3'));
+    // The synchronous answer (tls-pure) is the same lookup in a lone process.
+    expect(a.peek?.(id(3))).toEqual(Buffer.from('s3'));
+    expect(a.peek?.(id(1))).toBeUndefined();
 
     const s = Object.create(TlsSettings.prototype) as InstanceType<typeof TlsSettings>;
     Object.assign(s, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', callbacks: {}, nativeHooks: [], sessionTickets: true, groupsSetByUser: false });
