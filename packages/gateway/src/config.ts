@@ -12,6 +12,10 @@ export interface ListenerTlsConfig {
   clientCa: string | undefined;
   clientAuth: 'required' | 'optional' | undefined;
   keylog: string | undefined;
+  /** Refuse ClientHellos for other names with unrecognized_name (nginx ssl_reject_handshake). */
+  strictSni: boolean;
+  /** The names strict SNI accepts; default: the certificate's DNS names. */
+  serverNames: string[] | undefined;
   /** Watch the certificate and key files (fs.watch on their directories) and reload them when they change. */
   watch: boolean;
   /** TLS 1.2 session-ID cache entries (clients without tickets); 0: off. Shared by the workers where the backend can. */
@@ -42,6 +46,8 @@ export interface RouteConfig {
   alpn: 'h1' | 'h2' | 'h2h1';
   connectionTimeoutMs: number | undefined;
   readTimeoutMs: number | undefined;
+  /** Largest request body (nginx client_max_body_size); undefined: no limit. 413 past it. */
+  maxRequestBodyBytes?: number | undefined;
 }
 
 export interface GatewayConfig {
@@ -105,8 +111,10 @@ function parseListener(l: unknown, where: string): ListenerConfig {
       clientCa: opt(t, 'client_ca', 'string', w),
       clientAuth: t['client_ca'] ? oneOf(t, 'client_auth', ['required', 'optional'], 'required', w) : undefined,
       keylog: opt(t, 'keylog', 'string', w),
+      strictSni: opt(t, 'strict_sni', 'boolean', w) ?? false,
+      serverNames: stringList(t, 'server_names', w),
       watch: opt(t, 'watch', 'boolean', w) ?? false,
-      sessionIdCache: wholeNumber(t, 'session_id_cache', w) ?? 0,
+      sessionIdCache: nonNegative(opt(t, 'session_id_cache', 'number', w), `${w}.session_id_cache`) ?? 0,
     },
   };
 }
@@ -135,13 +143,22 @@ function parseRoute(r: unknown, where: string): RouteConfig {
     alpn: oneOf(r, 'alpn', ['h1', 'h2', 'h2h1'], 'h1', where),
     connectionTimeoutMs: opt(r, 'connection_timeout_ms', 'number', where),
     readTimeoutMs: opt(r, 'read_timeout_ms', 'number', where),
+    maxRequestBodyBytes: nonNegative(opt(r, 'max_request_body_bytes', 'number', where), `${where}.max_request_body_bytes`),
   };
 }
 
-function wholeNumber(o: Obj, key: string, where: string): number | undefined {
-  const v = opt(o, key, 'number', where);
-  if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new ConfigError(`${where}.${key} must be a whole number >= 0, got ${v}`);
+function nonNegative(v: number | undefined, what: string): number | undefined {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new ConfigError(`${what} must be a whole number >= 0, got ${v}`);
   return v;
+}
+
+function stringList(o: Obj, key: string, where: string): string[] | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'string')) {
+    throw new ConfigError(`${where}.${key} must be a non-empty list of strings`);
+  }
+  return v as string[];
 }
 
 function isObj(v: unknown): v is Obj {

@@ -10,6 +10,7 @@ interface CompiledRoute {
   path: string;
   /** One peer per route, built once: its reuseKey keeps pooled connections per route's TLS options. */
   peer: HttpPeer;
+  maxRequestBodyBytes: number | undefined;
 }
 
 /** Per request: the peer requestFilter matched, so upstreamPeer need not look again. */
@@ -33,13 +34,13 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
     return { peer: undefined };
   }
 
-  /** The peer of the first matching route; undefined when none matches. */
-  private match(host: string, path: string): HttpPeer | undefined {
+  /** The first matching route; undefined when none matches. */
+  private match(host: string, path: string): CompiledRoute | undefined {
     for (const r of this.routes) {
       if (r.host !== undefined && r.host !== host) continue;
       if (r.wildcardSuffix !== undefined && !host.endsWith(r.wildcardSuffix)) continue;
       if (!path.startsWith(r.path)) continue;
-      return r.peer;
+      return r;
     }
     return undefined;
   }
@@ -47,7 +48,7 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
   upstreamPeer(session: Session, ctx: RouteCtx): HttpPeer {
     if (ctx.peer) return ctx.peer;
     const host = hostWithoutPort(session.req.authority);
-    const peer = this.match(host, session.req.path);
+    const peer = this.match(host, session.req.path)?.peer;
     if (!peer) throw new Error(`no route for host ${host} path ${session.req.path}`);
     return peer;
   }
@@ -62,7 +63,9 @@ export class RouteTable implements ProxyHttp<RouteCtx> {
   /** Picks the route once per request (kept in ctx for upstreamPeer); no route answers 404. */
   requestFilter(session: Session, ctx: RouteCtx): boolean {
     const host = hostWithoutPort(session.req.authority);
-    ctx.peer = this.match(host, session.req.path);
+    const route = this.match(host, session.req.path);
+    ctx.peer = route?.peer;
+    if (route) session.maxRequestBodyBytes = route.maxRequestBodyBytes;
     if (ctx.peer) setRequestRoute(session, this.labels.get(ctx.peer) ?? '');
     if (ctx.peer) return false;
     session.respond(404, { 'content-type': 'text/plain' }, `no route for ${host}${session.req.path}\n`);
@@ -83,7 +86,7 @@ function compileRoute(r: RouteConfig): CompiledRoute {
   if (r.connectionTimeoutMs !== undefined) o.connectionTimeout = r.connectionTimeoutMs;
   if (r.readTimeoutMs !== undefined) o.readTimeout = r.readTimeoutMs;
   const wildcard = r.host?.startsWith('*.') ? r.host.slice(1) : undefined;
-  return { host: wildcard ? undefined : r.host, wildcardSuffix: wildcard, path: r.path, peer };
+  return { host: wildcard ? undefined : r.host, wildcardSuffix: wildcard, path: r.path, peer, maxRequestBodyBytes: r.maxRequestBodyBytes };
 }
 
 function hostWithoutPort(authority: string): string {

@@ -55,6 +55,8 @@ export function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
   settings.setSessionTickets(t.sessionTickets);
   if (t.clientCa) settings.setClientAuth({ ca: t.clientCa, required: t.clientAuth !== 'optional' });
   if (t.keylog) settings.setKeylog(t.keylog);
+  if (t.strictSni) settings.setStrictSni(t.serverNames);
+  else if (t.serverNames) throw new ConfigError(`listener ${l.address}: tls.server_names is only used with strict_sni: true`);
   if (t.sessionIdCache > 0) {
     // Shared by every worker (held by the primary) where the backend's session lookup can wait
     // for it; otherwise per process, or TlsFeatureUnsupportedError on a backend without one.

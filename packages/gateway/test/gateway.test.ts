@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConfigError, hasErrorCode, type Server } from '@proxy/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  buildGateway, demoConfig, ensureSelfSignedCert, loadGatewayConfig, parseGatewayArgs, parseGatewayConfig, type GatewayConfig,
+  buildGateway, demoConfig, ensureSelfSignedCert, tlsSettingsOf, loadGatewayConfig, parseGatewayArgs, parseGatewayConfig, type GatewayConfig,
 } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'proxy-gateway-test-'));
@@ -46,6 +46,9 @@ describe('gateway config: parsing errors are ConfigError (CONFIG_INVALID)', () =
     ['a route that is not a mapping', { ...minimal(), routes: ['127.0.0.1:1'] }],
     ['client_cert without client_key', { ...minimal(), routes: [{ upstream: '127.0.0.1:1', client_cert: 'c.pem' }] }],
     ['a timeout that is not a number', { ...minimal(), routes: [{ upstream: '127.0.0.1:1', read_timeout_ms: '5s' }] }],
+    ['a body limit that is not a whole number', { ...minimal(), routes: [{ upstream: '127.0.0.1:1', max_request_body_bytes: 1.5 }] }],
+    ['strict_sni that is not a boolean', { ...minimal(), listeners: [{ address: ':0', tls: { cert: 'c', key: 'k', strict_sni: 'yes' } }] }],
+    ['server_names that is not a list', { ...minimal(), listeners: [{ address: ':0', tls: { cert: 'c', key: 'k', strict_sni: true, server_names: 'a.test' } }] }],
   ])('%s', (_name, doc) => {
     const err = configError(() => parseGatewayConfig(doc, 'test.yaml'));
     expect(err.message).toContain('test.yaml');
@@ -70,6 +73,29 @@ describe('gateway config: parsing errors are ConfigError (CONFIG_INVALID)', () =
   });
 });
 
+describe('gateway config: strict_sni and max_request_body_bytes', () => {
+  it('strict_sni takes server_names, or the certificate\'s DNS names; the route body limit reaches the session', () => {
+    const cert = ensureSelfSignedCert(join(dir, 'strict-cache'));
+    const doc = {
+      listeners: [
+        { address: '127.0.0.1:0', tls: { cert: cert.cert, key: cert.key, strict_sni: true, server_names: ['api.test', '*.wild.test'] } },
+        { address: '127.0.0.1:0', tls: { cert: cert.cert, key: cert.key, strict_sni: true } },
+        { address: '127.0.0.1:0', tls: { cert: cert.cert, key: cert.key } },
+      ],
+      routes: [{ upstream: '127.0.0.1:1', max_request_body_bytes: 1024 }],
+    };
+    const c = parseGatewayConfig(doc, 'strict.yaml');
+    const [named, fromCert, open] = c.listeners.map((l) => tlsSettingsOf(l)!);
+    expect(named!.strictSni?.has('api.test')).toBe(true);
+    expect(named!.strictSni?.has('a.wild.test')).toBe(true);
+    expect(named!.strictSni?.has('localhost')).toBe(false);
+    expect(fromCert!.strictSni?.has('localhost')).toBe(true);
+    expect(open!.strictSni).toBeUndefined();
+    expect(c.routes[0]!.maxRequestBodyBytes).toBe(1024);
+    configError(() => tlsSettingsOf(parseGatewayConfig({ ...doc, listeners: [{ address: ':0', tls: { cert: cert.cert, key: cert.key, server_names: ['a.test'] } }] }, 'x.yaml').listeners[0]!));
+  });
+});
+
 describe('gateway config: defaults', () => {
   it('a file with the minimum: listener and route defaults filled in', () => {
     const path = join(dir, 'ok.yaml');
@@ -91,7 +117,7 @@ describe('gateway config: defaults', () => {
     expect(c.listeners[0]).toEqual({ address: '127.0.0.1:0', tls: undefined });
     expect(c.listeners[1]!.tls).toEqual({
       cert: 'c.pem', key: 'k.pem', alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
-      clientCa: 'ca.pem', clientAuth: 'required', keylog: undefined, watch: false, sessionIdCache: 0,
+      clientCa: 'ca.pem', clientAuth: 'required', keylog: undefined, strictSni: false, serverNames: undefined, watch: false, sessionIdCache: 0,
     });
     expect(c.routes[0]).toMatchObject({ host: undefined, path: '/', tls: false, verify: true, verifyHostname: true, alpn: 'h1', sni: undefined });
     // Hosts are matched case-insensitively; verify_hostname follows verify unless set.
@@ -197,7 +223,7 @@ describe('gateway demo: the defaults with no config file', () => {
       address: '127.0.0.1:0',
       tls: {
         cert: cert.cert, key: cert.key, alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
-        clientCa: undefined, clientAuth: undefined, keylog: undefined, watch: false, sessionIdCache: 0,
+        clientCa: undefined, clientAuth: undefined, keylog: undefined, strictSni: false, serverNames: undefined, watch: false, sessionIdCache: 0,
       },
     }]);
     expect(config.routes).toHaveLength(1);

@@ -32,3 +32,4 @@ export {
   describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type GatewayOperationsCase, type GatewayKnownIssue, type Sample,
 } from './ops/gateway-ops.js';
 export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';
+export { describeClientHelloPhase } from './hello/client-hello-phase.js';

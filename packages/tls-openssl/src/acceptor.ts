@@ -3,7 +3,7 @@ import { TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
   TlsHandshakeError, TlsHandshakeTimeoutError, InvalidCertError, keylogWriter,
-  type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsSettings, type TlsStream, type CertKey,
+  type ClientHello, type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsSettings, type TlsStream, type CertKey,
 } from '@proxy/core';
 import { peekClientHello, serverSelectedGroup } from './client-hello.js';
 import { digestOf } from './digest.js';
@@ -46,12 +46,12 @@ export class OpensslAcceptor implements TlsAcceptor {
       const timer = setTimeout(() => fail(new TlsHandshakeTimeoutError(settings.handshakeTimeoutMs, 'downstream')),
         settings.handshakeTimeoutMs);
 
-      peekClientHello(socket).then(async (hello) => {
+      const proceed = async (hello: ClientHello | undefined): Promise<void> => {
         if (done) return;
         let certKey: CertKey | undefined;
         if (settings.callbacks.certificate) {
           try {
-            certKey = await settings.callbacks.certificate({ serverName: hello?.serverName, peerAddr: conn.peerAddr });
+            certKey = await settings.callbacks.certificate({ serverName: hello?.serverName, peerAddr: conn.peerAddr, clientHello: hello });
           } catch (err) {
             return fail(new TlsHandshakeError(`certificate callback failed: ${(err as Error).message}`, { source: 'downstream', cause: err }));
           }
@@ -92,6 +92,7 @@ export class OpensslAcceptor implements TlsAcceptor {
             return fail(new InvalidCertError(VERIFY_REASONS[String(s.authorizationError)] ?? 'verify-failed', String(s.authorizationError), { source: 'downstream' }));
           }
           const digest = digestOf(s, hello?.serverName, serverSelectedGroup(hello, this.groups, s.getProtocol() ?? ''));
+          if (conn.clientHello) digest.clientHello = conn.clientHello;
           const complete = settings.callbacks.handshakeComplete;
           Promise.resolve(complete ? complete(digest) : undefined).then((extension) => {
             if (done) return;
@@ -104,7 +105,14 @@ export class OpensslAcceptor implements TlsAcceptor {
             resolve(s as unknown as TlsStream);
           }, (err: unknown) => fail(new TlsHandshakeError(`handshakeComplete callback failed: ${(err as Error).message}`, { source: 'downstream', cause: err })));
         });
-      }, (err: unknown) => fail(mapTlsError(err, 'downstream')));
+      };
+      const failed = (err: unknown) => fail(mapTlsError(err, 'downstream'));
+      // Core's ClientHello phase (the Listener) has parsed it already: go on in this tick (an
+      // async function runs synchronously up to its first await, and without a certificate
+      // hook there is none). Read it here only for a bare socket (tests, tools).
+      const parsed = conn.clientHello;
+      if (parsed) proceed(parsed).catch(failed);
+      else peekClientHello(socket).then(proceed).catch(failed);
     });
   }
 }

@@ -3,6 +3,7 @@ import { createSecureContext, type SecureContext, type SecureContextOptions } fr
 import { ticketKey48, type CertKey, type TlsSettings } from '@proxy/core';
 import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
 import { opensslCipherList, opensslGroupList } from './names.js';
+import { renewTicketsOnResumption } from './ticket-renewal.js';
 
 /**
  * Compiles listener settings into Node SecureContexts, one per certificate (the default one and
@@ -11,6 +12,8 @@ import { opensslCipherList, opensslGroupList } from './names.js';
 export class ServerContexts {
   private readonly byCertKey = new WeakMap<CertKey, SecureContext>();
   private readonly base: SecureContextOptions;
+  /** Node's 48-byte form of the first shared ticket key; undefined: each context makes its own. */
+  private readonly ticketKey: Buffer | undefined;
 
   constructor(private readonly settings: TlsSettings) {
     const base: SecureContextOptions = {
@@ -31,6 +34,7 @@ export class ServerContexts {
     if (settings.sessionTickets && settings.ticketKeys?.[0]) base.ticketKeys = ticketKey48(settings.ticketKeys[0]);
     // The escape hatch: hooks see (and may change) the options object Node builds the context from.
     for (const hook of settings.nativeHooks) hook(base);
+    this.ticketKey = settings.sessionTickets && Buffer.isBuffer(base.ticketKeys) && base.ticketKeys.length === 48 ? base.ticketKeys : undefined;
     this.base = base;
   }
 
@@ -38,6 +42,8 @@ export class ServerContexts {
     let ctx = this.byCertKey.get(certKey);
     if (!ctx) {
       ctx = createSecureContext({ ...this.base, cert: certKey.chainPem, key: certKey.keyPem });
+      // TLS 1.3 resumption: a new ticket before application data (see ticket-renewal.ts).
+      if (this.settings.sessionTickets) renewTicketsOnResumption(ctx, this.ticketKey);
       this.byCertKey.set(certKey, ctx);
     }
     return ctx;

@@ -1,20 +1,21 @@
 import { isIP } from 'node:net';
 import {
-  EngineTlsAcceptor, EngineTlsConnector, TlsFeatureUnsupportedError, keylogWriter,
+  EngineTlsAcceptor, EngineTlsConnector, TlsConfigError, TlsFeatureUnsupportedError, defaultGroups, keylogWriter,
   type CertKey, type ConnectTarget, type ConnectionInfo, type TlsAcceptor, type TlsBackend, type TlsClientOptions,
-  type TlsConnector, type TlsFeature, type TlsSettings,
+  type TlsConnector, type TlsFeature, type TlsSettings, type TlsVersion,
 } from '@proxy/core';
 import type { ClientConfig, ServerConfig } from './config.js';
 import { SessionCache } from './config.js';
-import type { CryptoProvider, GroupName } from './crypto/provider.js';
+import type { CryptoProvider } from './crypto/provider.js';
 import { keyKind } from './crypto/provider.js';
 import { cryptoProvider, resolveCryptoProvider } from './crypto/select.js';
 import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
-import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite, type NamedGroup } from './suites.js';
 import { ServerSessionCache, SharedSessionIdCache } from './session-cache.js';
 import { TicketKeys } from './tickets.js';
 import { ClientHelloDispatcher } from './client.js';
+import { classicalGroups } from './key-share.js';
 import { systemTrustStore } from './verify/chain.js';
 
 export const PACKAGE_NAME = '@proxy/tls-pure';
@@ -24,9 +25,11 @@ const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache', 'session-id-cache-shared', 'session-ticket-keys', 'session-ticket-key-rotation',
+  // Our own hybrid (src/crypto/x25519mlkem768.ts): on any Node, with either crypto provider.
+  'group-x25519mlkem768',
 ]);
 
-const SUPPORTED_GROUPS: readonly GroupName[] = ['x25519', 'secp256r1', 'secp384r1'];
+const SUPPORTED_GROUPS: readonly NamedGroup[] = ['X25519MLKEM768', 'x25519', 'secp256r1', 'secp384r1'];
 
 function unsupported(feature: string, detail?: string): TlsFeatureUnsupportedError {
   return new TlsFeatureUnsupportedError('pure', feature, detail);
@@ -40,11 +43,20 @@ function compileSuites(names: readonly string[], version: 'TLSv1.2' | 'TLSv1.3')
   });
 }
 
-function compileGroups(names: readonly string[]): GroupName[] {
-  return names.map((g) => {
-    if (!SUPPORTED_GROUPS.includes(g as GroupName)) throw unsupported(`key exchange group ${g}`);
-    return g as GroupName;
+/**
+ * Groups by IANA name (core's TlsSettings.setGroups / TlsClientOptions.groups), preference order.
+ * With none chosen, core's default for a library that has the hybrid: X25519MLKEM768 first.
+ */
+function compileGroups(names: readonly string[], maxVersion: TlsVersion, what: string): NamedGroup[] {
+  const groups = names.map((g) => {
+    if (!SUPPORTED_GROUPS.includes(g as NamedGroup)) throw unsupported(`key exchange group ${g}`);
+    return g as NamedGroup;
   });
+  // The hybrid is TLS 1.3's: a TLS 1.2-only configuration of hybrids alone could never agree a key.
+  if (maxVersion === 'TLSv1.2' && classicalGroups(groups).length === 0) {
+    throw new TlsConfigError(`${what}: TLS 1.2 needs a classical group (x25519, secp256r1, secp384r1); X25519MLKEM768 is TLS 1.3 only`);
+  }
+  return groups;
 }
 
 function checkKey(certKey: CertKey | undefined, what: string): void {
@@ -78,7 +90,7 @@ export function compileServerConfig(
     maxVersion: settings.maxVersion,
     tls13Suites: compileSuites(settings.tls13Suites, 'TLSv1.3'),
     tls12Suites: compileSuites(settings.tls12Suites, 'TLSv1.2'),
-    groups: compileGroups(settings.groups),
+    groups: compileGroups(settings.groupsFor(true), settings.maxVersion, 'TlsSettings.setGroups'),
     alpn: settings.alpn,
     defaultCert: settings.certKey,
     certificateCallback: !!settings.callbacks.certificate,
@@ -112,7 +124,7 @@ export function compileClientConfig(
     maxVersion: options.maxVersion,
     tls13Suites: TLS13_CIPHER_SUITES,
     tls12Suites: TLS12_CIPHER_SUITES,
-    groups: SUPPORTED_GROUPS,
+    groups: compileGroups(options.groups ?? defaultGroups(true), options.maxVersion, 'TlsClientOptions.groups'),
     alpn: options.alpn?.protocols,
     serverName: sni,
     verifyCert: options.verifyCert,
@@ -169,6 +181,8 @@ export function createPureAcceptor(settings: TlsSettings, opts: PureConfigOption
 export function createPureConnector(options: TlsClientOptions, opts: PureConfigOptions = {}): TlsConnector {
   if (options.minVersion === 'TLSv1.3' && options.maxVersion === 'TLSv1.2') throw unsupported('an empty version range');
   checkKey(options.clientCertKey, 'client certificate');
+  // Refused here, loudly, rather than at the first connection.
+  compileGroups(options.groups ?? defaultGroups(true), options.maxVersion, 'TlsClientOptions.groups');
   const provider = resolveCryptoProvider(opts.provider ?? cryptoProvider());
   const cache = options.sessionResumption ? new SessionCache() : undefined;
   return new EngineTlsConnector(options, (target: ConnectTarget) => newClientEngine(compileClientConfig(options, target, cache, provider)));

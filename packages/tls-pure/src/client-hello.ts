@@ -1,7 +1,8 @@
 import { Writer } from './bytes.js';
 import type { ClientConfig, StoredSession } from './config.js';
 import type { EngineContext } from './context.js';
-import { HASH_LEN, type KeyExchange } from './crypto/provider.js';
+import { HASH_LEN } from './crypto/provider.js';
+import { classicalGroups, initialShareGroups, newClientKeyShare, type ClientKeyShare } from './key-share.js';
 import { OFFERED_SIGNATURE_SCHEMES } from './crypto/schemes.js';
 import { Ext, encodeAlpn, encodeClientKeyShares, encodeServerName, encodeU16List, u16 } from './messages/extensions.js';
 import { HandshakeType, encodeHandshake } from './messages/handshake.js';
@@ -33,7 +34,7 @@ export class ClientHelloBuilder {
   readonly random: Uint8Array;
   readonly sessionId: Uint8Array;
   /** Our key shares by group code; a HelloRetryRequest replaces them. */
-  shares = new Map<number, KeyExchange>();
+  shares = new Map<number, ClientKeyShare>();
   cookie: Uint8Array | undefined;
   /** The TLS 1.3 session offered as a PSK; cleared when a retry makes it unusable. */
   offeredPsk: StoredSession | undefined;
@@ -44,8 +45,10 @@ export class ClientHelloBuilder {
     this.random = ctx.provider.random(32);
     // RFC 8446 D.4: a non-empty legacy_session_id turns on middlebox compatibility mode.
     this.sessionId = ctx.provider.random(32);
-    const group = cfg.groups[0]!;
-    this.shares.set(GROUP_CODES[group], ctx.provider.keyExchange(group));
+    // TLS 1.3 key shares; a TLS 1.2-only hello sends none (RFC 8446 4.2.8 is TLS 1.3's).
+    if (this.offers13) {
+      for (const group of initialShareGroups(cfg.groups)) this.shares.set(GROUP_CODES[group], newClientKeyShare(ctx.provider, group));
+    }
     const session = cfg.sessionCache?.take(cfg.sessionKey);
     if (session?.version === 'TLSv1.3' && this.offers13) this.offeredPsk = session;
     this.session12 = session?.version === 'TLSv1.2' && this.offers12 ? session : undefined;
@@ -83,7 +86,9 @@ export class ClientHelloBuilder {
       exts.push([Ext.renegotiation_info, Uint8Array.of(0)]);
       exts.push([Ext.session_ticket, this.session12?.ticket ?? new Uint8Array(0)]);
     }
-    exts.push([Ext.supported_groups, encodeU16List(cfg.groups.map((g) => GROUP_CODES[g]))]);
+    // The hybrid is a TLS 1.3 group: a TLS 1.2-only hello lists the classical ones.
+    const groups = this.offers13 ? cfg.groups : classicalGroups(cfg.groups);
+    exts.push([Ext.supported_groups, encodeU16List(groups.map((g) => GROUP_CODES[g]))]);
     // RFC 8449: we accept full-size records; the server's answer may shrink ours.
     exts.push([Ext.record_size_limit, u16(this.offers13 ? 16385 : 16384)]);
     exts.push([Ext.signature_algorithms, encodeU16List(OFFERED_SIGNATURE_SCHEMES)]);

@@ -56,6 +56,8 @@ export const CONDITION_ALERTS = {
   InvalidKeyShare: AlertDescription.illegal_parameter,
   InvalidServerName: AlertDescription.illegal_parameter,
   KeyShareGroupNotInSupportedGroups: AlertDescription.illegal_parameter,
+  /** An X25519MLKEM768 share of the wrong size, or an ML-KEM key failing FIPS 203's modulus check (draft-ietf-tls-ecdhe-mlkem 3). */
+  MalformedHybridKeyShare: AlertDescription.illegal_parameter,
   NullCompressionNotOffered: AlertDescription.illegal_parameter,
   PskBinderCountMismatch: AlertDescription.illegal_parameter,
   PskHashMismatch: AlertDescription.illegal_parameter,

@@ -1,7 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import type { Alpn, CertKey, ClientHelloInfo, TlsVersion } from '@proxy/core';
-import type { CryptoProvider, GroupName } from './crypto/provider.js';
-import type { CipherSuite } from './suites.js';
+import type { CryptoProvider } from './crypto/provider.js';
+import type { CipherSuite, NamedGroup } from './suites.js';
 import type { SessionIdCache } from './session-cache.js';
 import type { TicketKeys } from './tickets.js';
 
@@ -13,7 +13,8 @@ interface CommonConfig {
   /** In preference order (the server's, on the server). */
   tls13Suites: readonly CipherSuite[];
   tls12Suites: readonly CipherSuite[];
-  groups: readonly GroupName[];
+  /** Preference order; the hybrid X25519MLKEM768 is used in TLS 1.3 only. */
+  groups: readonly NamedGroup[];
   keylog: ((line: string) => void) | undefined;
 }
 

@@ -9,6 +9,7 @@ export { setCryptoProvider, cryptoProvider } from './crypto/select.js';
 export { pureCryptoProvider, pureCryptoProviderWith } from './crypto/pure.js';
 export { nodeCryptoProvider } from './crypto/node.js';
 export type { CryptoProvider, Aead, KeyExchange, HashName, AeadName, GroupName } from './crypto/provider.js';
+export type { NamedGroup } from './suites.js';
 export { PureTlsEngine } from './engine.js';
 export { SessionCache } from './config.js';
 export type { ServerConfig, ClientConfig } from './config.js';

@@ -55,9 +55,13 @@ export function suiteByName(name: string): CipherSuite | undefined {
   return ALL_SUITES.find((s) => s.name === name);
 }
 
-/** RFC 8446 4.2.7 / RFC 8422 5.1.1 NamedGroup code points. */
-export const GROUP_CODES = { x25519: 0x001d, secp256r1: 0x0017, secp384r1: 0x0018 } as const;
-export type GroupCodeName = keyof typeof GROUP_CODES;
-export function groupName(code: number): GroupCodeName | undefined {
-  return (Object.keys(GROUP_CODES) as GroupCodeName[]).find((k) => GROUP_CODES[k] === code);
+/**
+ * RFC 8446 4.2.7 / RFC 8422 5.1.1 NamedGroup code points, by the names SslDigest.group reports
+ * (IANA's: X25519MLKEM768 is draft-ietf-tls-ecdhe-mlkem's hybrid, 0x11EC).
+ */
+export const GROUP_CODES = { X25519MLKEM768: 0x11ec, x25519: 0x001d, secp256r1: 0x0017, secp384r1: 0x0018 } as const;
+/** A key-exchange group this backend speaks: the provider's (EC)DHE groups and the hybrid KEM. */
+export type NamedGroup = keyof typeof GROUP_CODES;
+export function groupName(code: number): NamedGroup | undefined {
+  return (Object.keys(GROUP_CODES) as NamedGroup[]).find((k) => GROUP_CODES[k] === code);
 }

@@ -18,7 +18,8 @@ function client() {
   c.start();
   const rec = c.pullOutput()!;
   const ch = parseClientHello(rec.subarray(9));
-  const share = parseClientKeyShares(ch.extensions.get(Ext.key_share)!)[0]!;
+  // The x25519 share (the default offer is X25519MLKEM768 first, then x25519).
+  const share = parseClientKeyShares(ch.extensions.get(Ext.key_share)!).find((s) => s.group === 0x001d)!;
   return { c, ch, share };
 }
 

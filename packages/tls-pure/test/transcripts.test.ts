@@ -83,7 +83,7 @@ const SCENARIOS: Scenario[] = [
     ],
   },
   {
-    name: 'Client-TLSv13-HRR-openssl', description: 'pure client, openssl s_server -groups P-256: HelloRetryRequest from x25519', expect: [{ version: 'TLSv1.3', sessionReused: false, group: 'secp256r1', peerCertificate: true }], side: 'client',
+    name: 'Client-TLSv13-HRR-openssl', description: 'pure client, openssl s_server -groups P-256: HelloRetryRequest from its X25519MLKEM768 and x25519 shares', expect: [{ version: 'TLSv1.3', sessionReused: false, group: 'secp256r1', peerCertificate: true }], side: 'client',
     peer: [['s_server', '-accept', '{port}', '-cert', '{chain}', '-cert_chain', '{chain}', '-key', '{key}', '-groups', 'P-256', '-www', '-naccept', '1']],
   },
   {

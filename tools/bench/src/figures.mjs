@@ -30,7 +30,48 @@ const bulkVariant = (cipher, name) => ({
   baseline: 'node-proxy',
 });
 
-export const FIGURES = [
+// Latency at a fixed offered load (constant rate, measured from each request's intended send
+// time: loads/rate-client.mjs), for the keep-alive and h2 request figures. Reported, no target.
+const latVariant = (proto, rate) => ({
+  id: `lat-${proto}-${rate}`,
+  title: `latency at a constant ${rate.toLocaleString('en-US')} req/s, ${proto === 'ka' ? 'keep-alive HTTPS/1.1, 32 conns' : 'h2, 8 conns'} (from the intended send time)`,
+  kind: 'lat',
+  mode: proto === 'ka' ? 'h1' : 'h2',
+  rate,
+  conns: proto === 'ka' ? 32 : 8,
+  unit: 'ms',
+  perUnit: null,
+  lowerIsBetter: true,
+  phase: PHASE,
+  subjects: proto === 'ka' ? [GW, 'node-proxy', 'node-server', 'nginx'] : [GW, 'node-h2-proxy', 'nginx'],
+  baseline: proto === 'ka' ? 'node-proxy' : 'node-h2-proxy',
+});
+
+// Many concurrent connections at a modest total rate: CPU per request and RSS. Reported, no target.
+const manyVariant = (proto, conns, rate) => ({
+  id: `many-${proto}`,
+  title: `${conns.toLocaleString('en-US')} ${proto === 'ka' ? 'keep-alive HTTPS/1.1' : 'h2'} connections at a constant ${rate.toLocaleString('en-US')} req/s in total`,
+  kind: 'many',
+  mode: proto === 'ka' ? 'h1' : 'h2',
+  rate,
+  conns,
+  unit: 'CPU-us/req',
+  perUnit: null,
+  lowerIsBetter: true,
+  phase: PHASE,
+  subjects: proto === 'ka' ? [GW, 'node-proxy', 'nginx'] : [GW, 'node-h2-proxy', 'nginx'],
+  baseline: proto === 'ka' ? 'node-proxy' : 'node-h2-proxy',
+});
+
+/** Every figure; the latency rates and the many-connections load can be changed from the command line. */
+export function buildFigures({ latRates = [2000, 4000], manyConns = 2000, manyRate = 2000 } = {}) {
+  const [ka, h2, ...rest] = FIXED;
+  // the latency views right after the throughput figure they belong to (same order in the table and the SVG)
+  return [ka, ...latRates.map((r) => latVariant('ka', r)), h2, ...latRates.map((r) => latVariant('h2', r)),
+    manyVariant('ka', manyConns, manyRate), manyVariant('h2', manyConns, manyRate), ...rest];
+}
+
+const FIXED = [
   {
     id: 'ka',
     title: 'keep-alive HTTPS/1.1 requests (wrk, 100 B body)',
@@ -69,6 +110,8 @@ export const FIGURES = [
     baseline: 'node-proxy',
   },
 ];
+
+export const FIGURES = buildFigures();
 
 /**
  * Targets from the issue. Each compares a gateway's per-CPU-second figure (or raw value where

@@ -14,12 +14,13 @@ import { killAll, median, sleep, waitPort } from './proc.mjs';
 import { discoverGateways } from './subjects/gateway.mjs';
 import { nodeBaselines } from './subjects/node.mjs';
 import { nginxProxy } from './subjects/nginx.mjs';
-import { FIGURES, GW } from './figures.mjs';
+import { buildFigures, GW } from './figures.mjs';
 import { keepAlive } from './loads/wrk.mjs';
 import { h2 } from './loads/h2load.mjs';
 import { handshakes } from './loads/handshake.mjs';
 import { bulk } from './loads/bulk.mjs';
 import { idleRss } from './loads/idle-rss.mjs';
+import { rateLoad } from './loads/rate.mjs';
 import { writeReport, printTable, environment } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -35,6 +36,10 @@ const { values: opt } = parseArgs({
     figures: { type: 'string' },
     'hs-count': { type: 'string' },
     'idle-conns': { type: 'string' },
+    'lat-rates': { type: 'string' },
+    'many-conns': { type: 'string' },
+    'many-rate': { type: 'string' },
+    'rate-clock': { type: 'string', default: 'worker' },
     'port-base': { type: 'string', default: '20000' },
     'subject-cpu': { type: 'string', default: '0' },
     'load-cpu': { type: 'string', default: '1' },
@@ -50,13 +55,18 @@ const { values: opt } = parseArgs({
 
 if (opt.help) {
   console.log(`usage: pnpm --filter @proxy/bench bench [-- flags]   or   node tools/bench/src/main.mjs [flags]
-  --quick              1 run per figure, 2 s loads, no TLS 1.2 handshake figures (about 2 minutes)
+  --quick              1 run per figure, 2 s loads, no TLS 1.2 handshake figures (about 6 minutes)
   --runs N             runs per figure and subject, median reported (default 3; RSS 2)
   --duration S         seconds per wrk/h2load/bulk run (default 4; bulk 3)
   --subjects a,b       subject ids (default all): gw-openssl, gw-pure, ..., node-proxy, node-h2-proxy,
                        node-server, nginx; "gateways" = every built gateway
-  --figures x,y        figure ids or prefixes (default all): ka, h2, hs (= hs-ecdsa-tls13, hs-ecdsa-tls12,
+  --figures x,y        figure ids or prefixes (default all): ka, h2, lat (= lat-ka-R, lat-h2-R for each
+                       rate R), many (= many-ka, many-h2), hs (= hs-ecdsa-tls13, hs-ecdsa-tls12,
                        hs-rsa-tls13, hs-rsa-tls12), bulk (= bulk-aes, bulk-chacha), rss
+  --lat-rates R,S      offered loads of the latency figures in req/s (default 2000,4000)
+  --many-conns N       connections of the many-connections figures (default 2000)
+  --many-rate R        their total offered load in req/s (default 2000)
+  --rate-clock C       the constant-rate client's clock: worker (sub-ms, default) or timer (Node's 1 ms timers, cheaper)
   --hs-count N         at most N connections per handshake run (default 1500; --quick 600);
                        each run is sized from the warm-up's rate to last about 2.5 s
   --idle-conns N       idle TLS connections for the RSS figure (default 1000; --quick 500)
@@ -81,6 +91,11 @@ const cfg = {
   hsSeconds: quick ? 1.5 : 2.5, // target length of a handshake run (count from the warm-up's rate)
   hsWarmSeconds: quick ? 1.5 : 3, // Node subjects' per-handshake cost keeps falling for ~1,000s of connections
   idleConns: Number(opt['idle-conns'] ?? (quick ? 500 : 1000)),
+  latRates: (opt['lat-rates'] ?? '2000,4000').split(',').map(Number),
+  manyConns: Number(opt['many-conns'] ?? 2000),
+  manyRate: Number(opt['many-rate'] ?? 2000),
+  rateClock: opt['rate-clock'],
+  rateWarmSeconds: quick ? 1 : 2, // constant-rate figures: warm-up load (the throughput figures warm up more)
   portBase: Number(opt['port-base']),
   subjectCpu: Number(opt['subject-cpu']),
   loadCpu: Number(opt['load-cpu']),
@@ -107,6 +122,7 @@ if (opt.subjects) {
   for (const w of want) if (!allSubjects.some((s) => s.id === w)) throw new Error(`unknown subject ${w}; have ${chosen.join(', ')}`);
   chosen = want;
 }
+const FIGURES = buildFigures({ latRates: cfg.latRates, manyConns: cfg.manyConns, manyRate: cfg.manyRate });
 let figures = FIGURES;
 if (opt.figures) {
   const want = opt.figures.split(',');
@@ -181,6 +197,9 @@ async function measureOnce(fig, target, warm = false) {
     }
     case 'bulk': return bulk({ ...base, seconds: warm ? cfg.warmSeconds : cfg.bulkSeconds, cipher: fig.cipher });
     case 'rss': return idleRss({ ...base, conns: cfg.idleConns });
+    case 'lat':
+    case 'many':
+      return rateLoad({ ...base, mode: fig.mode, conns: fig.conns, rate: fig.rate, clock: cfg.rateClock, seconds: warm ? cfg.rateWarmSeconds : cfg.seconds });
     default: throw new Error(fig.kind);
   }
 }
@@ -200,9 +219,16 @@ function brief(fig, r) {
     case 'h2': return `${r.rps.toFixed(0)} req/s, ${r.cpuUsPerReq.toFixed(1)} CPU-us/req${r.errors ? `, ${r.errors} errors` : ''}`;
     case 'hs': return `${r.hsPerSec.toFixed(0)} hs/s, ${r.cpuUsPerHs.toFixed(0)} CPU-us/hs (${r.protocol} ${r.cipher})${r.errors ? `, ${r.errors} errors` : ''}`;
     case 'bulk': return `${r.mbps.toFixed(0)} MB/s, ${r.perCpuSec.toFixed(0)} MB/CPU-s (${r.cipher})`;
+    case 'lat': return `${r.achievedRps.toFixed(0)} of ${r.rate} req/s, p50 ${r.p50ms.toFixed(2)} p99 ${r.p99ms.toFixed(2)} p99.9 ${r.p999ms.toFixed(2)} max ${r.maxms.toFixed(1)} ms, ${r.cpuUsPerReq.toFixed(1)} CPU-us/req (client lag p99 ${r.clientLagP99ms.toFixed(2)} ms, ${r.clientCpuUsPerReq.toFixed(0)} client CPU-us/req)${rateErrors(r)}`;
+    case 'many': return `${r.open} conns, ${r.achievedRps.toFixed(0)} of ${r.rate} req/s, ${r.cpuUsPerReq.toFixed(1)} CPU-us/req, RSS ${r.rssMiB.toFixed(1)} MiB (${r.perConnKiB.toFixed(1)} KiB/conn), p99 ${r.p99ms.toFixed(2)} ms (client lag p99 ${r.clientLagP99ms.toFixed(2)} ms)${rateErrors(r)}`;
     case 'rss': return `${r.beforeKiB} -> ${r.afterKiB} KiB, ${r.open} open (${r.stillOpen} still), ${r.perConnKiB.toFixed(1)} KiB/conn`;
     default: return JSON.stringify(r);
   }
+}
+
+function rateErrors(r) {
+  const bad = r.errors + r.unfinished;
+  return bad ? `, ${r.errors} errors, ${r.unfinished} unanswered ${JSON.stringify(r.reasons)}` : '';
 }
 
 async function guarded(fig, id, fn, handle) {
@@ -321,7 +347,7 @@ const report = {
   config: cfg,
   environment: environment(REPO, gateways),
   subjects: Object.fromEntries(allSubjects.filter((s) => chosen.includes(s.id)).map((s) => [s.id, { label: s.label, description: s.description }])),
-  figures: figures.map(({ id, title, kind, unit, perUnit, baseline, lowerIsBetter, phase }) => ({ id, title, kind, unit, perUnit, baseline, lowerIsBetter, phase })),
+  figures: figures.map(({ id, title, kind, unit, perUnit, baseline, lowerIsBetter, phase, mode, rate, conns }) => ({ id, title, kind, unit, perUnit, baseline, lowerIsBetter, phase, mode, rate, conns })),
   results,
 };
 printTable(report);

@@ -43,6 +43,8 @@ function values(kind, m) {
     case 'hs': return [m.hsPerSec, m.perCpuSec];
     case 'bulk': return [m.mbps, m.perCpuSec];
     case 'rss': return [m.perConnKiB, NaN];
+    case 'lat': return [m.p99ms, NaN];
+    case 'many': return [m.cpuUsPerReq, NaN];
     default: return [NaN, NaN];
   }
 }
@@ -61,12 +63,51 @@ function pad(rows) {
   return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ')).join('\n');
 }
 
+/** Rows of a constant-rate figure (latency or many connections); lower is better throughout. */
+function rateTable(report, f, res, ids) {
+  const base = med(report, f.id, f.baseline);
+  const ngx = med(report, f.id, 'nginx');
+  const lat = f.kind === 'lat';
+  const head = lat
+    ? ['subject', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU-us/req', 'failed', 'x node p99', 'x nginx p99', 'client lag p99']
+    : ['subject', 'conns', 'req/s', 'CPU-us/req', 'RSS MiB', 'KiB/conn', 'p50 ms', 'p99 ms', 'failed', 'x node CPU', 'x nginx CPU', 'x node RSS', 'x nginx RSS'];
+  const rows = [head];
+  const notes = [];
+  for (const id of ids) {
+    const m = res[id].median;
+    const label = report.subjects[id]?.label ?? id;
+    if (!m || !Object.keys(m).length) {
+      rows.push([label, `ERROR: ${(res[id].error ?? '').split('\n')[0].slice(0, 60)}`, ...head.slice(2).map(() => '')]);
+      continue;
+    }
+    // below the offered rate: the subject (or the machine) could not keep up, so the latency is a queue's
+    const short = m.achievedRps < 0.97 * m.rate ? '!' : '';
+    if (short) notes.push(`${label}: answered ${fmt(m.achievedRps)} of ${fmt(m.rate)} req/s offered`);
+    const failed = fmt((m.errors ?? 0) + (m.unfinished ?? 0), 0);
+    if (lat) {
+      rows.push([label, `${fmt(m.achievedRps)}${short}`, fmt(m.p50ms, 2), fmt(m.p90ms, 2), fmt(m.p99ms, 2), fmt(m.p999ms, 2), fmt(m.maxms, 1),
+        fmt(m.cpuUsPerReq, 1), failed, fx(ratio(m.p99ms, base?.p99ms)), fx(ratio(m.p99ms, ngx?.p99ms)), fmt(m.clientLagP99ms, 2)]);
+    } else {
+      rows.push([label, fmt(m.open, 0), `${fmt(m.achievedRps)}${short}`, fmt(m.cpuUsPerReq, 1), fmt(m.rssMiB, 1), fmt(m.perConnKiB, 1), fmt(m.p50ms, 2), fmt(m.p99ms, 2), failed,
+        fx(ratio(m.cpuUsPerReq, base?.cpuUsPerReq)), fx(ratio(m.cpuUsPerReq, ngx?.cpuUsPerReq)), fx(ratio(m.rssMiB, base?.rssMiB)), fx(ratio(m.rssMiB, ngx?.rssMiB))]);
+    }
+  }
+  const out = [pad(rows)];
+  for (const n of notes) out.push(`  ! ${n}`);
+  return out.join('\n');
+}
+
 export function tableText(report) {
   const out = [];
   for (const f of report.figures) {
     const res = report.results[f.id] ?? {};
     const ids = Object.keys(res);
     if (!ids.length) continue;
+    if (f.kind === 'lat' || f.kind === 'many') {
+      out.push(`\n== ${f.title}  [ratios vs ${f.baseline}; lower is better]`);
+      out.push(rateTable(report, f, res, ids));
+      continue;
+    }
     const [bRaw, bCpu] = values(f.kind, med(report, f.id, f.baseline));
     const [nRaw, nCpu] = values(f.kind, med(report, f.id, 'nginx'));
     out.push(`\n== ${f.title}  [ratios vs ${f.baseline}${f.lowerIsBetter ? '; lower is better' : ''}]`);
@@ -153,8 +194,74 @@ function esc(s) {
   return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+// Latency panel: per subject, p99.9 / p99 / p50 as overlaid bars (light to dark) on a log scale
+// of milliseconds, so that sub-millisecond medians and tens-of-milliseconds tails fit together.
+function latPanel(report, f, ids, y, { labelW, barMax, rowH, colorOf }) {
+  const parts = [];
+  const lo = 0.05;
+  const vals = ids.map((id) => med(report, f.id, id) ?? {});
+  const hi = Math.max(2, ...vals.map((m) => (Number.isFinite(m.p999ms) ? m.p999ms : 0))) * 1.3;
+  const scale = (barMax - 140) / Math.log10(hi / lo); // room for the text after the longest bar
+  const xOf = (ms) => labelW + Math.max(0, Math.log10(Math.max(ms, lo) / lo)) * scale;
+  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — ms, log scale: p50 dark, p99, p99.9 light</text>`);
+  y += 8;
+  const top = y;
+  ids.forEach((id, k) => {
+    const m = vals[k];
+    parts.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${esc(report.subjects[id]?.label ?? id)}</text>`);
+    if (!Number.isFinite(m.p50ms)) {
+      parts.push(`<text x="${labelW + 4}" y="${y + 13}" font-size="11">error</text>`);
+      y += rowH;
+      return;
+    }
+    const c = colorOf(id);
+    for (const [v, op] of [[m.p999ms, 0.3], [m.p99ms, 0.6], [m.p50ms, 1]])
+      if (Number.isFinite(v)) parts.push(`<rect x="${labelW}" y="${y + 2}" width="${Math.max(1, xOf(v) - labelW).toFixed(1)}" height="${rowH - 4}" fill="${c}" fill-opacity="${op}"/>`);
+    const short = m.achievedRps < 0.97 * m.rate ? `; only ${fmt(m.achievedRps)} req/s answered` : '';
+    const text = `p50 ${fmt(m.p50ms, 2)}  p99 ${fmt(m.p99ms, 2)}  p99.9 ${fmt(m.p999ms, 2)} ms${short}`;
+    parts.push(`<text x="${(xOf(m.p999ms) + 4).toFixed(1)}" y="${y + 13}" font-size="11">${esc(text)}</text>`);
+    y += rowH;
+  });
+  for (const t of [0.1, 1, 10, 100, 1000].filter((t) => t <= hi)) {
+    const x = xOf(t).toFixed(1);
+    parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${y}" stroke="#999" stroke-dasharray="2,3"/>`);
+    parts.push(`<text x="${x}" y="${y + 11}" font-size="10" text-anchor="middle" fill="#555">${t} ms</text>`);
+  }
+  return { parts, y: y + 12 };
+}
+
+// Many-connections panel: CPU µs per request and RSS, each relative to the figure's Node baseline.
+function manyPanel(report, f, ids, y, { labelW, barMax, rowH, colorOf }) {
+  const parts = [];
+  const half = barMax / 2 - 20;
+  const vals = ids.map((id) => med(report, f.id, id) ?? {});
+  const base = med(report, f.id, f.baseline) ?? {};
+  const maxCpu = Math.max(...vals.map((m) => (Number.isFinite(m.cpuUsPerReq) ? m.cpuUsPerReq : 0)), 1e-9) * 1.05;
+  const maxRss = Math.max(...vals.map((m) => (Number.isFinite(m.rssMiB) ? m.rssMiB : 0)), 1e-9) * 1.05;
+  parts.push(`<text x="10" y="${y}" font-weight="bold">${esc(f.title)} — CPU-us/req | RSS MiB (x ${esc(f.baseline)})</text>`);
+  y += 8;
+  const x2 = labelW + half + 40;
+  ids.forEach((id, k) => {
+    const m = vals[k];
+    parts.push(`<text x="${labelW - 6}" y="${y + 13}" text-anchor="end">${esc(report.subjects[id]?.label ?? id)}</text>`);
+    if (!Number.isFinite(m.cpuUsPerReq)) {
+      parts.push(`<text x="${labelW + 4}" y="${y + 13}" font-size="11">error</text>`);
+      y += rowH;
+      return;
+    }
+    const wc = Math.max(1, (m.cpuUsPerReq / maxCpu) * (half - 90));
+    const wr = Math.max(1, (m.rssMiB / maxRss) * (half - 90));
+    parts.push(`<rect x="${labelW}" y="${y + 2}" width="${wc.toFixed(1)}" height="${rowH - 4}" fill="${colorOf(id)}"/>`);
+    parts.push(`<text x="${(labelW + wc + 4).toFixed(1)}" y="${y + 13}" font-size="11">${esc(`${fmt(m.cpuUsPerReq, 1)} us (${fx(ratio(m.cpuUsPerReq, base.cpuUsPerReq))})`)}</text>`);
+    parts.push(`<rect x="${x2}" y="${y + 2}" width="${wr.toFixed(1)}" height="${rowH - 4}" fill="${colorOf(id)}" fill-opacity="0.6"/>`);
+    parts.push(`<text x="${(x2 + wr + 4).toFixed(1)}" y="${y + 13}" font-size="11">${esc(`${fmt(m.rssMiB, 1)} MiB (${fx(ratio(m.rssMiB, base.rssMiB))})`)}</text>`);
+    y += rowH;
+  });
+  return { parts, y };
+}
+
 export function chartSvg(report) {
-  const W = 900;
+  const W = 1020;
   const labelW = 170;
   const barMax = 560;
   const rowH = 18;
@@ -166,6 +273,12 @@ export function chartSvg(report) {
     const res = report.results[f.id] ?? {};
     const ids = Object.keys(res);
     if (!ids.length) continue;
+    if (f.kind === 'lat' || f.kind === 'many') {
+      const p = (f.kind === 'lat' ? latPanel : manyPanel)(report, f, ids, y, { labelW, barMax, rowH, colorOf });
+      parts.push(...p.parts);
+      y = p.y + 28;
+      continue;
+    }
     const perCpu = f.kind !== 'rss';
     const [bRaw, bCpu] = values(f.kind, med(report, f.id, f.baseline));
     const base = perCpu ? bCpu : bRaw;

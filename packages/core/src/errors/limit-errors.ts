@@ -76,3 +76,31 @@ export class ConnectionLimitError extends LimitError {
     this.peerIp = peerIp;
   }
 }
+
+/** The connection filter's `clientHello` phase refused a ClientHello: closed before the handshake went on. */
+export class ClientHelloDeniedError extends LimitError {
+  constructor(message: string) {
+    super('LIMIT_ACCESS_DENIED', message, 'connection_filter', 0, 'downstream');
+  }
+}
+
+/** Too many new connections per second with one JA4 fingerprint (max_new_connections_per_second_per_ja4). */
+export class FingerprintRateLimitError extends LimitError {
+  readonly ja4: string;
+  constructor(ja4: string, max: number) {
+    super('LIMIT_FINGERPRINT_RATE', `more than ${max} new connections in a second with JA4 ${ja4}`, 'max_new_connections_per_second_per_ja4', 0, 'downstream');
+    this.ja4 = ja4;
+  }
+}
+
+/**
+ * A request body larger than the route allows (`max_request_body_bytes`, nginx's
+ * `client_max_body_size`): 413 when no response has started (a declared Content-Length is
+ * refused before anything is forwarded), else the stream is reset.
+ */
+export class RequestBodyTooLargeError extends LimitError {
+  constructor(bytes: number, max: number, declared: boolean) {
+    super('HTTP_BODY_TOO_LARGE', declared ? `request body of ${bytes} bytes (Content-Length) exceeds ${max}` : `request body exceeds ${max} bytes`,
+      'max_request_body_bytes', 413, 'downstream');
+  }
+}

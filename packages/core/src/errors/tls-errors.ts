@@ -148,3 +148,31 @@ export class TlsProtocolError extends TlsHandshakeError {
     super(message, { ...options, code: 'TLS_PROTOCOL' });
   }
 }
+
+/**
+ * The first bytes of a downstream connection are not a usable ClientHello (core reads it
+ * before any backend runs): bytes that are not TLS (closed without a byte sent), a record
+ * over 2^14 bytes (`record_overflow`), a ClientHello over the largest legal size or one that
+ * does not parse (`decode_error`), another message first (`unexpected_message`).
+ */
+export class TlsClientHelloError extends TlsHandshakeError {
+  readonly reason: 'not-tls' | 'record-overflow' | 'not-client-hello' | 'too-large' | 'malformed' | 'closed';
+  constructor(reason: TlsClientHelloError['reason'], message: string, alert: number | undefined) {
+    super(message, { code: 'TLS_BAD_CLIENT_HELLO', source: 'downstream', ...(alert !== undefined ? { alert } : {}) });
+    this.reason = reason;
+  }
+}
+
+/**
+ * A listener with strict SNI refused a ClientHello whose server name none of its certificates
+ * covers (or that named none), with a fatal `unrecognized_name` alert (RFC 6066 §3), before
+ * any backend ran: nginx's `ssl_reject_handshake`.
+ */
+export class TlsUnrecognizedNameError extends TlsHandshakeError {
+  readonly serverName: string | undefined;
+  constructor(serverName: string | undefined) {
+    super(serverName === undefined ? 'the ClientHello names no server (strict SNI)' : `no certificate for server name ${serverName} (strict SNI)`,
+      { code: 'TLS_UNRECOGNIZED_NAME', source: 'downstream', alert: 112 });
+    this.serverName = serverName;
+  }
+}

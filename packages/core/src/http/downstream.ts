@@ -24,6 +24,8 @@ export interface DownstreamExchange {
   write(chunk: Buffer): boolean;
   onDrain(fn: () => void): void;
   end(chunk?: Buffer): void;
+  /** Optional: this response closes the connection (HTTP/1.1 `Connection: close`), if its head has not gone yet. */
+  noKeepAlive?(): void;
   /** Cuts the exchange: the client sees a reset or a truncated response. */
   abort(): void;
   /** Called once when the client goes away before the response ended. */

@@ -1,3 +1,5 @@
+import type { ClientHello } from '../tls/client-hello.js';
+
 /** A parsed remote address. */
 export interface SocketAddress {
   /** IP address, without brackets. */
@@ -20,6 +22,15 @@ export interface FilterCtx {
  */
 export interface ConnectionFilter {
   filter(peerAddr: SocketAddress, ctx: FilterCtx): boolean | Promise<boolean>;
+  /**
+   * Optional, TLS listeners only: runs once the ClientHello has arrived and core has parsed it,
+   * before any backend sees it (SNI, ALPN offer, versions, groups, cipher suites, JA4/JA3), on
+   * every backend alike. Returning false refuses the connection with a fatal `access_denied`
+   * alert (code LIMIT_ACCESS_DENIED for the handshakeFailed hook and the metrics); true lets the
+   * handshake go on. May be async; a slow answer holds up only this connection (the handshake
+   * timeout still runs). `ctx.state` is the same object `filter` stamped.
+   */
+  clientHello?(hello: ClientHello, peerAddr: SocketAddress, ctx: FilterCtx): boolean | Promise<boolean>;
   /** Optional: called once when a connection this filter accepted closes (for filters that count open connections). */
   connectionClosed?(peerAddr: SocketAddress, ctx: FilterCtx): void;
 }

@@ -1,17 +1,23 @@
 import { readFileSync } from 'node:fs';
-import { ConnectionLimitError } from '../errors/index.js';
+import { ConnectionLimitError, FingerprintRateLimitError, type LimitError } from '../errors/index.js';
+import type { ClientHello } from '../tls/client-hello.js';
 import { limitCounters } from '../http/limit-counters.js';
 import { log } from '../log.js';
 import { CidrSet } from './cidr.js';
 import type { ConnectionFilter, FilterCtx, SocketAddress } from './connection-filter.js';
 
 export interface ConnectionLimitsOptions {
-  /** Open connections in this process; 0 or undefined: derived from the file-descriptor limit. */
+  /** Open connections in this process; 0 or undefined: no cap (the file-descriptor guard, fd-guard.ts, pauses accepts near the limit). */
   maxConnections?: number;
   /** Open connections per client IP; 0: no limit. */
   maxConnectionsPerIp?: number;
   /** New connections per second per client IP; 0: no limit. */
   maxNewConnectionsPerSecondPerIp?: number;
+  /**
+   * New connections per second with one JA4 fingerprint (the ClientHello's, read before the
+   * handshake); 0: no limit. Refused connections are closed at once (LIMIT_FINGERPRINT_RATE).
+   */
+  maxNewConnectionsPerSecondPerJa4?: number;
   /** Only these CIDRs are accepted; empty: every address. */
   allowCidrs?: readonly string[];
   /** These CIDRs are refused (checked after allowCidrs). */
@@ -37,8 +43,10 @@ export function fileDescriptorLimit(): number | undefined {
 }
 
 /**
- * The default max_connections: each proxied downstream connection may hold an upstream one too,
- * so half of what the descriptor limit leaves after a reserve; unlimited when the limit is unknown.
+ * A conservative max_connections for a process with `fdLimit` descriptors: each proxied
+ * downstream connection may hold an upstream one too, so half of what the limit leaves after a
+ * reserve; unlimited when the limit is unknown. No longer the default (the file-descriptor guard
+ * pauses accepts near the limit instead), kept for who wants a fixed cap.
  */
 export function defaultMaxConnections(fdLimit = fileDescriptorLimit()): number {
   if (fdLimit === undefined) return Infinity;
@@ -55,8 +63,7 @@ interface RateEntry {
  * and deny lists, a global and a per-IP cap on open connections, and a per-IP cap on new
  * connections per second. A refused connection is closed at once (the client sees a reset or
  * EOF before the handshake), counted under its error code, and logged at debug level.
- * The global cap keeps the process clear of its file-descriptor limit: near it, new connections
- * are shed instead of accept() failing with EMFILE for everyone.
+ * The descriptor limit itself is guarded by FdGuard, which pauses accepts near it.
  */
 export class ConnectionLimits implements ConnectionFilter {
   readonly maxConnections: number;
@@ -67,11 +74,14 @@ export class ConnectionLimits implements ConnectionFilter {
   private open = 0;
   private readonly openPerIp = new Map<string, number>();
   private readonly rate = new Map<string, RateEntry>();
+  private readonly maxRatePerJa4: number;
+  private readonly ja4Rate = new Map<string, RateEntry>();
 
   constructor(options: ConnectionLimitsOptions = {}) {
-    this.maxConnections = options.maxConnections ? options.maxConnections : defaultMaxConnections();
+    this.maxConnections = options.maxConnections ? options.maxConnections : Infinity;
     this.maxPerIp = options.maxConnectionsPerIp || Infinity;
     this.maxRatePerIp = options.maxNewConnectionsPerSecondPerIp || Infinity;
+    this.maxRatePerJa4 = options.maxNewConnectionsPerSecondPerJa4 || Infinity;
     this.allow = options.allowCidrs?.length ? new CidrSet(options.allowCidrs) : undefined;
     this.deny = options.denyCidrs?.length ? new CidrSet(options.denyCidrs) : undefined;
   }
@@ -93,6 +103,30 @@ export class ConnectionLimits implements ConnectionFilter {
     return true;
   }
 
+  /** True when a ClientHello limit is set (the listener then runs checkClientHello). */
+  get checksClientHello(): boolean {
+    return this.maxRatePerJa4 !== Infinity;
+  }
+
+  /**
+   * The ClientHello phase: the per-JA4 new-connection rate. Returns the error when the
+   * connection is refused (counted and logged here), undefined when it may go on.
+   */
+  checkClientHello(hello: ClientHello, peer: SocketAddress): LimitError | undefined {
+    if (this.maxRatePerJa4 === Infinity) return undefined;
+    const ja4 = hello.ja4;
+    if (!countInWindow(this.ja4Rate, ja4, this.maxRatePerJa4)) return undefined;
+    const err = new FingerprintRateLimitError(ja4, this.maxRatePerJa4);
+    limitCounters.add(err.code);
+    if (log.enabled('debug')) log.debug(`connection from ${peer.toString()} refused`, err, { ja4 });
+    return err;
+  }
+
+  /** ConnectionFilter's ClientHello phase, for a ConnectionLimits used as a service's own filter. */
+  clientHello(hello: ClientHello, peer: SocketAddress): boolean {
+    return this.checkClientHello(hello, peer) === undefined;
+  }
+
   connectionClosed(peer: SocketAddress): void {
     this.open--;
     const n = (this.openPerIp.get(peer.ip) ?? 1) - 1;
@@ -109,22 +143,27 @@ export class ConnectionLimits implements ConnectionFilter {
     if ((this.openPerIp.get(ip) ?? 0) >= this.maxPerIp) {
       return new ConnectionLimitError(`${ip} has ${this.maxPerIp} connections open`, 'max_connections_per_ip', ip);
     }
-    if (this.maxRatePerIp !== Infinity) {
-      const now = Date.now();
-      let e = this.rate.get(ip);
-      if (e === undefined || now - e.windowStart >= 1000) {
-        if (e === undefined && this.rate.size >= 100_000) this.pruneRate(now);
-        e = { windowStart: now, count: 0 };
-        this.rate.set(ip, e);
-      }
-      if (++e.count > this.maxRatePerIp) {
-        return new ConnectionLimitError(`${ip} opened more than ${this.maxRatePerIp} connections in a second`, 'max_new_connections_per_second_per_ip', ip);
-      }
+    if (this.maxRatePerIp !== Infinity && countInWindow(this.rate, ip, this.maxRatePerIp)) {
+      return new ConnectionLimitError(`${ip} opened more than ${this.maxRatePerIp} connections in a second`, 'max_new_connections_per_second_per_ip', ip);
     }
     return undefined;
   }
+}
 
-  private pruneRate(now: number): void {
-    for (const [ip, e] of this.rate) if (now - e.windowStart >= 1000) this.rate.delete(ip);
+/**
+ * Counts one event for `key` in its current one-second window; true when that makes more than
+ * `max`. The map is pruned of stale windows when it reaches 100,000 keys, so a flood of
+ * distinct keys (addresses, fingerprints) cannot grow it without bound.
+ */
+function countInWindow(windows: Map<string, RateEntry>, key: string, max: number): boolean {
+  const now = Date.now();
+  let e = windows.get(key);
+  if (e === undefined || now - e.windowStart >= 1000) {
+    if (e === undefined && windows.size >= 100_000) {
+      for (const [k, old] of windows) if (now - old.windowStart >= 1000) windows.delete(k);
+    }
+    e = { windowStart: now, count: 0 };
+    windows.set(key, e);
   }
+  return ++e.count > max;
 }

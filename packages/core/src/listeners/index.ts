@@ -5,3 +5,5 @@ export * from './connection-info.js';
 export * from './cidr.js';
 export * from './connection-limits.js';
 export * from './handshake-observer.js';
+export * from './client-hello-phase.js';
+export * from './fd-guard.js';

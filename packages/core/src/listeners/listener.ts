@@ -8,10 +8,16 @@ import { log } from '../log.js';
 import { limitCounters } from '../http/limit-counters.js';
 import { ConfigError } from '../errors/index.js';
 import { parseListenAddress } from './address.js';
-import { socketAddress, type ConnectionFilter } from './connection-filter.js';
+import { socketAddress, type ConnectionFilter, type FilterCtx, type SocketAddress } from './connection-filter.js';
 import { connectionInfo } from './connection-info.js';
 import { metrics } from '../metrics/metrics.js';
 import { HandshakeObserver } from './handshake-observer.js';
+import { fdGuard, type PausableListener } from './fd-guard.js';
+import { awaitClientHello, refuse } from './client-hello-phase.js';
+import type { ConnectionLimits } from './connection-limits.js';
+import type { ClientHello } from '../tls/client-hello.js';
+import { AlertDescription } from '../tls/alerts.js';
+import { ClientHelloDeniedError, TlsHandshakeTimeoutError, TlsUnrecognizedNameError } from '../errors/index.js';
 import { ticketKeyShare } from '../server/ticket-key-share.js';
 
 export interface EndpointOptions {
@@ -26,8 +32,13 @@ export interface EndpointOptions {
  * the app. Each connection runs on its own promise chain, so a slow filter, a slow certificate
  * hook or a stalled handshake holds up only its own connection.
  */
-export class Listener {
+export class Listener implements PausableListener {
   private server: NetServer | undefined;
+  /** What the server bound at start (kept while accepts are paused, and to bind the same port again). */
+  private bound: AddressInfo | undefined;
+  private paused = false;
+  private resuming = false;
+  private closed = false;
   private acceptor: TlsAcceptor | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -37,7 +48,7 @@ export class Listener {
     private readonly filter: () => ConnectionFilter | undefined,
     private readonly defaultAlpn: Alpn | undefined,
     /** The built-in limits (ConnectionLimits), run before `filter`. */
-    private readonly limits: () => ConnectionFilter | undefined = () => undefined,
+    private readonly limits: () => ConnectionLimits | undefined = () => undefined,
   ) {}
 
   private lastFdWarning = 0;
@@ -63,22 +74,61 @@ export class Listener {
     });
     server.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EMFILE' || err.code === 'ENFILE') {
-        // libuv closes the connection it could not accept and the listener carries on; say so once a second at most.
-        limitCounters.add('LIMIT_FILE_DESCRIPTORS');
+        // libuv closed the connection it could not accept (and every other one waiting); pause
+        // accepting until descriptors are free again. Said once a second at most.
         const now = Date.now();
         if (now - this.lastFdWarning >= 1000) {
           this.lastFdWarning = now;
-          log.warn(`listener ${this.endpoint.addr}: out of file descriptors, new connections are being dropped (lower max_connections or raise ulimit -n)`, err);
+          log.warn(`listener ${this.endpoint.addr}: out of file descriptors, a new connection was dropped (raise ulimit -n)`, err);
         }
+        fdGuard.exhausted();
         return;
       }
       log.error(`listener ${this.endpoint.addr} failed`, err);
     });
-    return server.address() as AddressInfo;
+    this.bound = server.address() as AddressInfo;
+    fdGuard.register(this);
+    return this.bound;
   }
 
   get address(): AddressInfo | undefined {
-    return (this.server?.address() as AddressInfo | null) ?? undefined;
+    return (this.server?.address() as AddressInfo | null) ?? (this.paused ? this.bound : undefined);
+  }
+
+  get addr(): string {
+    return this.endpoint.addr;
+  }
+
+  /**
+   * Stops accepting for a while (the file-descriptor guard): the listening socket is closed, so
+   * the kernel refuses new clients instead of libuv accepting and dropping them; open
+   * connections are not touched. In a cluster worker, the primary stops handing this worker
+   * connections (the other workers go on).
+   */
+  pauseAccepting(): void {
+    if (this.paused || this.closed || !this.server?.listening) return;
+    this.paused = true;
+    this.server.close();
+  }
+
+  /** Accepts again on the same address and port (retried every second should the bind fail). */
+  resumeAccepting(): void {
+    if (!this.paused || this.resuming || this.closed || !this.server || !this.bound) return;
+    this.resuming = true;
+    const server = this.server;
+    const { address: host, port } = this.bound;
+    const retry = (err: Error): void => {
+      this.resuming = false;
+      log.error(`listener ${this.endpoint.addr} could not accept again; retrying in 1 s`, err);
+      setTimeout(() => this.resumeAccepting(), 1000).unref();
+    };
+    server.once('error', retry);
+    server.listen({ host, port, backlog: 4096, exclusive: false }, () => {
+      server.off('error', retry);
+      this.resuming = false;
+      this.paused = false;
+      if (this.closed) server.close();
+    });
   }
 
   /** TCP connections accepted here and not yet closed, whatever stage they are in (filter, handshake, HTTP). */
@@ -118,6 +168,8 @@ export class Listener {
 
   /** Stops accepting; open connections are left to the app's graceful shutdown. */
   close(): void {
+    this.closed = true;
+    fdGuard.unregister(this);
     this.unsubscribe?.();
     // net.Server.close's callback waits for every connection to end; stopping the accept is immediate.
     if (this.server?.listening) this.server.close();
@@ -129,6 +181,7 @@ export class Listener {
   }
 
   private onConnection(socket: Socket): void {
+    fdGuard.accepted();
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     metrics.connectionOpened();
@@ -139,7 +192,7 @@ export class Listener {
     const limits = this.limits();
     const filter = this.filter();
     if (!filter && !limits) {
-      this.afterFilter(socket, info);
+      this.afterFilter(socket, info, undefined, undefined, undefined);
       return;
     }
     const peer = socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4');
@@ -150,10 +203,10 @@ export class Listener {
         socket.destroy();
         return;
       }
-      socket.once('close', () => limits.connectionClosed?.(peer, ctx));
+      socket.once('close', () => limits.connectionClosed(peer));
     }
     if (!filter) {
-      this.afterFilter(socket, info);
+      this.afterFilter(socket, info, limits, undefined, { peer, ctx });
       return;
     }
     let verdict: boolean | Promise<boolean>;
@@ -166,7 +219,7 @@ export class Listener {
     }
     const accepted = (): void => {
       if (filter.connectionClosed) socket.once('close', () => filter.connectionClosed?.(peer, ctx));
-      this.afterFilter(socket, info);
+      this.afterFilter(socket, info, limits, filter, { peer, ctx });
     };
     if (verdict === true) {
       accepted();
@@ -180,15 +233,106 @@ export class Listener {
     }
   }
 
-  private afterFilter(socket: Socket, info: ConnectionInfo): void {
+  private afterFilter(
+    socket: Socket, info: ConnectionInfo, limits: ConnectionLimits | undefined, filter: ConnectionFilter | undefined,
+    filterArgs: { peer: SocketAddress; ctx: FilterCtx } | undefined,
+  ): void {
     if (socket.destroyed) return;
     if (!this.acceptor) {
       socket.resume();
       this.app.handleConnection(socket, { info, digest: undefined });
       return;
     }
-    const observer = new HandshakeObserver(socket, info, this.endpoint.tls!, tlsBackend().name);
-    this.acceptor.accept(socket, info).then(
+    // The ClientHello phase: core reads and parses the ClientHello before any backend runs
+    // (strict SNI, the per-JA4 limit, the filter's clientHello), then hands the same bytes on.
+    const tls = this.endpoint.tls!;
+    const observer = new HandshakeObserver(info, tls, tlsBackend().name);
+    awaitClientHello(socket, tls.handshakeTimeoutMs, (hello, error) => {
+      if (!hello) {
+        observer.failed(error);
+        return;
+      }
+      info.clientHello = hello;
+      this.onClientHello(socket, info, hello, tls, observer, limits, filter, filterArgs);
+    });
+  }
+
+  private onClientHello(
+    socket: Socket, info: ConnectionInfo, hello: ClientHello, tls: TlsSettings, observer: HandshakeObserver,
+    limits: ConnectionLimits | undefined, filter: ConnectionFilter | undefined,
+    filterArgs: { peer: SocketAddress; ctx: FilterCtx } | undefined,
+  ): void {
+    const strict = tls.strictSni;
+    if (strict && (hello.serverName === undefined || !strict.has(hello.serverName))) {
+      refuse(socket, AlertDescription.unrecognized_name);
+      observer.failed(new TlsUnrecognizedNameError(hello.serverName));
+      return;
+    }
+    const checkLimits = limits?.checksClientHello === true;
+    if (!checkLimits && !filter?.clientHello) {
+      // The common case: nothing looks at the ClientHello before the handshake.
+      this.handshake(socket, info, observer);
+      return;
+    }
+    const args = filterArgs ?? {
+      peer: socketAddress(socket.remoteAddress ?? '', socket.remotePort ?? 0, socket.remoteFamily ?? 'IPv4'),
+      ctx: { localAddr: info.localAddr, state: info.state },
+    };
+    if (checkLimits && limits) {
+      const refused = limits.checkClientHello(hello, args.peer);
+      if (refused) {
+        socket.destroy();
+        observer.failed(refused);
+        return;
+      }
+    }
+    if (!filter?.clientHello) {
+      this.handshake(socket, info, observer);
+      return;
+    }
+    const deny = (): void => {
+      const err = new ClientHelloDeniedError(`the connection filter refused the ClientHello from ${info.peerAddr}`);
+      limitCounters.add(err.code);
+      refuse(socket, AlertDescription.access_denied);
+      observer.failed(err);
+    };
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = filter.clientHello(hello, args.peer, args.ctx);
+    } catch (err) {
+      log.warn(`connection filter (clientHello) threw for ${info.peerAddr}; closing it`, err);
+      socket.destroy();
+      observer.failed(err);
+      return;
+    }
+    if (verdict === true) {
+      this.handshake(socket, info, observer);
+    } else if (verdict === false) {
+      deny();
+    } else {
+      // The handshake timeout covers a slow answer too.
+      const timer = setTimeout(() => {
+        socket.destroy();
+        observer.failed(new TlsHandshakeTimeoutError(tls.handshakeTimeoutMs, 'downstream'));
+      }, tls.handshakeTimeoutMs);
+      verdict.then((ok) => {
+        clearTimeout(timer);
+        if (socket.destroyed) return;
+        if (ok) this.handshake(socket, info, observer);
+        else deny();
+      }, (err: unknown) => {
+        clearTimeout(timer);
+        if (socket.destroyed) return;
+        log.warn(`connection filter (clientHello) failed for ${info.peerAddr}; closing it`, err);
+        socket.destroy();
+        observer.failed(err);
+      });
+    }
+  }
+
+  private handshake(socket: Socket, info: ConnectionInfo, observer: HandshakeObserver): void {
+    if (socket.destroyed) return;
+    this.acceptor!.accept(socket, info).then(
       (stream) => {
         observer.succeeded(stream);
         this.app.handleConnection(stream, { info, digest: stream.digest });

@@ -6,7 +6,8 @@ import { AsyncLineWriter } from './writer.js';
 /**
  * One line per finished request (ServerConf access_log: "off", "stderr", "stdout" or a file
  * path; log_format picks JSON or text): time, client address, SNI, TLS version, cipher, ALPN,
- * method, authority, path, status, response body bytes, upstream, duration, error code.
+ * the client's JA4 and JA3 fingerprints (from the ClientHello core parsed), method, authority,
+ * path, status, response body bytes, upstream, duration, error code.
  * Written asynchronously. Never carries headers, certificates or key material.
  */
 class AccessLog {
@@ -30,12 +31,15 @@ class AccessLog {
     if (!w) return;
     const d = session.digest;
     const req = session.req;
+    const hello = d?.clientHello ?? session.connection.clientHello;
     w.write(formatLine(this.format, 'info', 'access', {
       client: session.clientAddr,
       sni: d?.sni ?? undefined,
       tls_version: d?.version,
       cipher: d?.cipher,
       alpn: d?.alpn ?? undefined,
+      ja4: hello?.ja4,
+      ja3: hello?.ja3,
       method: req.method,
       authority: req.authority,
       path: req.path,

@@ -103,6 +103,18 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly limitsReached = new Counter({
+    name: 'proxy_limits_reached_total',
+    help: 'Times a resource limit was reached (docs/limits.md), by error code: LIMIT_FILE_DESCRIPTORS, HTTP_BODY_TOO_LARGE, ...',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly acceptsPaused = new Gauge({
+    name: 'proxy_accept_paused',
+    help: '1 while the listeners of this process do not accept because open file descriptors neared the limit',
+    registers: [this.registry],
+  });
+
   /** Starts counting; in a cluster worker also answers the primary's scrape requests. */
   enable(): void {
     if (this.enabled) return;
@@ -178,6 +190,14 @@ export class ProxyMetrics {
 
   upstreamHandshakeDone(seconds: number): void {
     if (this.enabled) this.upstreamHandshake.observe(seconds);
+  }
+
+  limitReached(code: string, n: number): void {
+    if (this.enabled) this.limitsReached.inc({ code }, n);
+  }
+
+  acceptPaused(paused: boolean): void {
+    if (this.enabled) this.acceptsPaused.set(paused ? 1 : 0);
   }
 }
 

@@ -1,14 +1,16 @@
 import {
-  ConnectError, HttpProtocolError, ProxyError, TimeoutError, TlsHandshakeError, TlsHandshakeTimeoutError,
+  ConnectError, HttpProtocolError, LimitError, ProxyError, TimeoutError, TlsHandshakeError, TlsHandshakeTimeoutError,
 } from '../errors/index.js';
 
 /**
  * The default status of the error response for a failed request (what failToProxy returns
  * unless overridden): 504 for timeouts, 502 for any other upstream failure (refused, reset,
- * TLS failures including InvalidCert, malformed responses), 400 for a malformed request, 0 (no
- * response, the connection is closed) when the client itself went away, 500 otherwise.
+ * TLS failures including InvalidCert, malformed responses), 400 for a malformed request, a
+ * limit's own status (413 for a request body over the route's limit), 0 (no response, the
+ * connection is closed) when the client itself went away, 500 otherwise.
  */
 export function errorStatus(err: ProxyError): number {
+  if (err instanceof LimitError && err.status > 0) return err.status;
   if (err instanceof TimeoutError || err instanceof TlsHandshakeTimeoutError) return 504;
   if (err instanceof ConnectError || err instanceof TlsHandshakeError) return 502;
   switch (err.source) {

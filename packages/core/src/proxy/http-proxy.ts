@@ -1,5 +1,5 @@
 import type { Duplex, Readable } from 'node:stream';
-import { ConnectionClosedError, ProxyError, TimeoutError } from '../errors/index.js';
+import { ConnectionClosedError, ProxyError, RequestBodyTooLargeError, TimeoutError } from '../errors/index.js';
 import type { DownstreamExchange } from '../http/downstream.js';
 import { H1Server } from '../http/h1-server.js';
 import { H2Server } from '../http/h2-server.js';
@@ -20,6 +20,7 @@ import { Session } from './session.js';
 import { log } from '../log.js';
 import { metrics, requestRoute, secondsSince } from '../metrics/metrics.js';
 import { accessLog } from '../log/access-log.js';
+import { limitCounters } from '../http/limit-counters.js';
 
 
 /**
@@ -168,6 +169,8 @@ class ProxyTask<Ctx> implements UpstreamSink {
   /** For metrics and the access log. */
   private readonly startedAtNs = process.hrtime.bigint();
   private bytesOut = 0;
+  /** Request body bytes received from the client so far (for maxRequestBodyBytes). */
+  private bodyBytes = 0;
 
   constructor(
     private readonly proxy: HttpProxy<Ctx>,
@@ -240,6 +243,9 @@ class ProxyTask<Ctx> implements UpstreamSink {
   /** upstreamPeer → connect → request; loops on retryable connect failures. */
   private async attempt(): Promise<void> {
     const { app, session, ctx } = this;
+    // A declared body over the route's limit: 413 before anything is forwarded.
+    const maxBody = session.maxRequestBodyBytes;
+    if (maxBody !== undefined && this.ex.contentLength > maxBody) throw this.bodyTooLarge(this.ex.contentLength, true);
     for (;;) {
       let p = app.upstreamPeer(session, ctx);
       if (isPromiseLike(p)) p = await p;
@@ -351,6 +357,13 @@ class ProxyTask<Ctx> implements UpstreamSink {
 
   private readonly onReqData = (chunk: Buffer): void => {
     this.bodyStarted = true;
+    this.bodyBytes += chunk.length;
+    const maxBody = this.session.maxRequestBodyBytes;
+    if (maxBody !== undefined && this.bodyBytes > maxBody) {
+      // A chunked or HTTP/2 body growing past the limit: the upstream request ends here.
+      this.fail(this.bodyTooLarge(this.bodyBytes, false));
+      return;
+    }
     const kept = this.retryBuf;
     if (kept !== undefined) {
       if (this.retryBufLen + chunk.length <= RETRY_BUFFER_LIMIT) {
@@ -410,6 +423,15 @@ class ProxyTask<Ctx> implements UpstreamSink {
       this.up?.abandonBody();
       body.resume();
     }
+  }
+
+  /** The 413 error, counted and logged; the response closes an HTTP/1.1 connection (the rest of the body is not read). */
+  private bodyTooLarge(bytes: number, declared: boolean): RequestBodyTooLargeError {
+    const err = new RequestBodyTooLargeError(bytes, this.session.maxRequestBodyBytes ?? 0, declared);
+    limitCounters.add(err.code);
+    if (log.enabled('debug')) log.debug(`request from ${this.session.clientAddr} refused`, err);
+    this.ex.noKeepAlive?.();
+    return err;
   }
 
   // ---- response: upstream → downstream ----

@@ -18,6 +18,14 @@ export class Session {
   readonly httpVersion: 1 | 2;
   /** Status sent downstream, once sent. */
   responseStatus = 0;
+  /**
+   * The largest request body this request may carry, in bytes (nginx's `client_max_body_size`);
+   * undefined: no limit. Set it in `earlyRequestFilter` or `requestFilter` (the gateway sets its
+   * route's `max_request_body_bytes`): a larger Content-Length is answered 413 before anything is
+   * forwarded; a body that grows past it ends the upstream request and gets 413, or a reset once
+   * the response has started.
+   */
+  maxRequestBodyBytes: number | undefined;
 
   constructor(
     /** The downstream exchange; for the proxy's own use. */

@@ -48,6 +48,7 @@ export const LIMIT_KEYS = {
   max_connections: ['maxConnections', 0],
   max_connections_per_ip: ['maxConnectionsPerIp', 0],
   max_new_connections_per_second_per_ip: ['maxNewConnectionsPerSecondPerIp', 0],
+  max_new_connections_per_second_per_ja4: ['maxNewConnectionsPerSecondPerJa4', 0],
 } as const satisfies Record<string, readonly [keyof ServerConf, number]>;
 
 const KNOWN_KEYS = new Set<string>([
@@ -122,12 +123,14 @@ export class ServerConf {
   upstreamWriteTimeoutMs = 60_000;
 
   // ---- connection limits (the built-in ConnectionLimits filter, before any TLS byte) ----
-  /** Open downstream connections per process; 0: derived from the file-descriptor limit. */
+  /** Open downstream connections per process; 0: no cap (accepts pause near the file-descriptor limit instead). */
   maxConnections = 0;
   /** Open downstream connections per client IP; 0: no limit. */
   maxConnectionsPerIp = 0;
   /** New connections per second per client IP; 0: no limit. */
   maxNewConnectionsPerSecondPerIp = 0;
+  /** New TLS connections per second with one JA4 ClientHello fingerprint; 0: no limit. */
+  maxNewConnectionsPerSecondPerJa4 = 0;
   /** Only clients in these CIDRs are accepted; empty: all. */
   allowCidrs: string[] = [];
   /** Clients in these CIDRs are refused. */

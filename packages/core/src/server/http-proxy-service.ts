@@ -19,6 +19,7 @@ export function connectionLimitsOf(conf: ServerConf): ConnectionLimits {
     maxConnections: conf.maxConnections,
     maxConnectionsPerIp: conf.maxConnectionsPerIp,
     maxNewConnectionsPerSecondPerIp: conf.maxNewConnectionsPerSecondPerIp,
+    maxNewConnectionsPerSecondPerJa4: conf.maxNewConnectionsPerSecondPerJa4,
     allowCidrs: conf.allowCidrs,
     denyCidrs: conf.denyCidrs,
   });

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { X509Certificate } from 'node:crypto';
 import type { Alpn } from './alpn.js';
 import type { CertKey } from './cert-key.js';
+import type { ClientHello } from './client-hello.js';
 import type { SslDigest, TlsVersion } from './digest.js';
 import type { TlsFeature } from './features.js';
 import type { KeylogTarget } from './keylog.js';
@@ -18,6 +19,11 @@ export interface ConnectionInfo {
   localAddr: string;
   /** Per-connection state the ConnectionFilter stamped; the session reads it later. */
   state: Record<string, unknown>;
+  /**
+   * The ClientHello, parsed by core before the backend acceptor runs (set by the Listener once
+   * it has arrived; absent on plain TCP and for acceptors called directly).
+   */
+  clientHello?: ClientHello;
 }
 
 /** A finished TLS connection: a Duplex of plaintext plus what the handshake negotiated. */

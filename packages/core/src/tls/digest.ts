@@ -1,3 +1,5 @@
+import type { ClientHello } from './client-hello.js';
+
 /** The peer certificate as every backend reports it (same field formats everywhere). */
 export interface PeerCertificateInfo {
   /** RFC 2253-style subject, e.g. "CN=client.test,O=Example". */
@@ -36,6 +38,11 @@ export interface SslDigest {
   alpn: string | undefined;
   sessionReused: boolean;
   peerCertificate: PeerCertificateInfo | undefined;
+  /**
+   * The ClientHello core parsed before the backend ran (server side, connections accepted by a
+   * Listener): what the client offered, JA4 and JA3.
+   */
+  clientHello?: ClientHello;
   /** What `handshakeComplete` returned, if a callback was set. */
   extension?: unknown;
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { ProxyError, TlsHandshakeError } from '../errors/index.js';
 import type { ConnectTarget, ConnectionInfo, TlsAcceptor, TlsClientOptions, TlsConnector, TlsStream } from './backend.js';
 import type { TlsEngine } from './engine.js';
+import type { ClientHello } from './client-hello.js';
 import { EngineStream, handshake } from './engine-stream.js';
 import type { TlsCallbacks, TlsSettings } from './settings.js';
 
@@ -16,7 +17,7 @@ export class EngineTlsAcceptor implements TlsAcceptor {
   ) {}
 
   accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
-    return openEngineStream(socket, 'downstream', () => this.newEngine(conn), this.settings.handshakeTimeoutMs, this.settings.callbacks);
+    return openEngineStream(socket, 'downstream', () => this.newEngine(conn), this.settings.handshakeTimeoutMs, this.settings.callbacks, conn.clientHello);
   }
 }
 
@@ -42,6 +43,7 @@ async function openEngineStream(
   create: () => TlsEngine,
   handshakeTimeoutMs: number | undefined,
   callbacks: TlsCallbacks | undefined,
+  clientHello?: ClientHello,
 ): Promise<TlsStream> {
   let engine: TlsEngine | undefined;
   try {
@@ -54,7 +56,7 @@ async function openEngineStream(
     const message = error instanceof Error ? error.message : String(error);
     throw new TlsHandshakeError(`could not start the TLS engine: ${message}`, { source, cause: error });
   }
-  const stream = new EngineStream(socket, engine, { source, callbacks });
+  const stream = new EngineStream(socket, engine, { source, callbacks, clientHello });
   await handshake(stream, handshakeTimeoutMs, source);
   return stream;
 }

@@ -11,12 +11,15 @@ import type { TlsStream } from './backend.js';
 import type { SslDigest } from './digest.js';
 import type { TlsEngine } from './engine.js';
 import type { ClientHelloInfo, TlsCallbacks } from './settings.js';
+import type { ClientHello } from './client-hello.js';
 
 export interface EngineStreamOptions {
   /** Which side of the proxy the peer is on, for errors. Default: server engines 'downstream', client engines 'upstream'. */
   source?: ErrorSource;
   /** Server side: the settings' certificate and handshakeComplete hooks. */
   callbacks?: TlsCallbacks;
+  /** Server side: the ClientHello core parsed before the engine ran (for the certificate hook and the digest). */
+  clientHello?: ClientHello | undefined;
   /** Plaintext buffered for the reader before the socket is paused. Default: Node's (16 KiB). */
   readableHighWaterMark?: number;
   /** Plaintext accepted from the writer before write() returns false. Default: Node's (16 KiB). */
@@ -44,6 +47,7 @@ export class EngineStream extends Duplex implements TlsStream {
   truncated = false;
 
   private readonly callbacks: TlsCallbacks;
+  private readonly clientHello: ClientHello | undefined;
   private started = false;
   private handshakeFinished = false;
   private handshakeListener: HandshakeListener | undefined;
@@ -85,6 +89,7 @@ export class EngineStream extends Duplex implements TlsStream {
     this.engine = engine;
     this.source = options.source ?? (engine.side === 'server' ? 'downstream' : 'upstream');
     this.callbacks = options.callbacks ?? {};
+    this.clientHello = options.clientHello;
     // TLS half-close is close_notify plus FIN; the socket must not answer the peer's FIN with
     // its own while we may still have a reply to send.
     socket.allowHalfOpen = true;
@@ -341,7 +346,7 @@ export class EngineStream extends Duplex implements TlsStream {
     // Through a promise so a synchronous throw and a rejection fail the same way, and a slow
     // callback never holds the event loop.
     Promise.resolve()
-      .then(() => choose(hello))
+      .then(() => choose(this.clientHello ? { ...hello, clientHello: this.clientHello } : hello))
       .then(
         (certKey) => {
           if (this.failing || this.destroyed) return;
@@ -379,6 +384,7 @@ export class EngineStream extends Duplex implements TlsStream {
   /** Returns false when the handshake failed after all (the handshakeComplete hook threw). */
   private finishHandshake(): boolean {
     const digest: SslDigest = { ...this.engine.digest() };
+    if (this.clientHello) digest.clientHello = this.clientHello;
     const complete = this.callbacks.handshakeComplete;
     if (complete) {
       try {

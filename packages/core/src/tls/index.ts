@@ -15,4 +15,7 @@ export * from './engine-stream.js';
 export * from './engine-acceptor.js';
 export * from './client-options.js';
 export * from './ticket-keys.js';
+export * from './client-hello.js';
+export * from './client-hello-reader.js';
+export * from './server-names.js';
 export * from './session-id-store.js';

@@ -7,6 +7,8 @@ import type { TlsFeature } from './features.js';
 import type { KeylogTarget, KeylogCallback } from './keylog.js';
 import { parseCertificates, readPemFile } from './pem.js';
 import { checkTicketKeys } from './ticket-keys.js';
+import type { ClientHello } from './client-hello.js';
+import { ServerNameSet, certificateDnsNames } from './server-names.js';
 import type { SessionIdStore } from './session-id-store.js';
 
 /** What the server knows of a ClientHello when it must pick a certificate. */
@@ -15,6 +17,11 @@ export interface ClientHelloInfo {
   serverName: string | undefined;
   /** Remote address of the connection, "ip:port". */
   peerAddr: string;
+  /**
+   * The whole ClientHello as core parsed it before the backend ran (offered versions, suites,
+   * groups, ALPN, JA4/JA3): set on every backend for connections accepted by a Listener.
+   */
+  clientHello?: ClientHello | undefined;
 }
 
 export interface TlsCallbacks {
@@ -42,6 +49,8 @@ export interface HandshakeFailureInfo {
   localAddr: string;
   /** The SNI host name, lower-case, when the ClientHello was seen and carried one. */
   serverName: string | undefined;
+  /** The ClientHello core parsed, when the failure came after it (JA4, offered versions...). */
+  clientHello?: ClientHello | undefined;
 }
 
 export interface ClientAuth {
@@ -136,6 +145,8 @@ export class TlsSettings {
   /** Session ticket keys (nginx's 48/80-byte format) from setTicketKeys; undefined: the backend's own per-process key. */
   ticketKeys: readonly Buffer[] | undefined;
   readonly nativeHooks: Array<(builder: unknown) => void> = [];
+  /** Strict SNI (setStrictSni): the names accepted; undefined: any name, or none, is served. */
+  strictSni: ServerNameSet | undefined;
 
   private constructor(profile: TlsSettings['profile'], certKey: CertKey | undefined, callbacks: TlsCallbacks) {
     this.profile = profile;
@@ -240,6 +251,26 @@ export class TlsSettings {
    */
   setTicketKeys(keys: readonly Buffer[]): this {
     this.ticketKeys = checkTicketKeys(keys, 'TlsSettings.setTicketKeys');
+    return this;
+  }
+
+  /**
+   * Strict SNI, nginx's `ssl_reject_handshake` for unknown names: a ClientHello whose
+   * server_name is not among `names` (exact names or `*.suffix` wildcards), or that has no
+   * server_name at all, is refused with a fatal `unrecognized_name` alert (RFC 6066 §3) by core,
+   * before any backend runs, so every backend behaves the same. Without `names`, the DNS names
+   * of the default certificate (its SANs, else its CN). `false` turns it off.
+   */
+  setStrictSni(names?: readonly string[] | false): this {
+    if (names === false) {
+      this.strictSni = undefined;
+      return this;
+    }
+    const list = names ?? (this.certKey ? certificateDnsNames(this.certKey.leaf) : []);
+    if (list.length === 0) {
+      throw new TlsConfigError('strict SNI needs server names: none were given and the default certificate has no DNS name');
+    }
+    this.strictSni = new ServerNameSet(list);
     return this;
   }
 

@@ -193,20 +193,26 @@ export function compareCases(ctx: SuiteContext, peers: readonly PeerBin[]): void
       const pki = ctx.pki();
       const distinct = new Map(SERVER_SCENARIOS.map((s) => [argsKey(s.serverArgs(pki)), s.serverArgs(pki)]));
       const leaf = (c: typeof pki.serverEcdsa) => ({ cert: c.cert, key: c.key, certChain: pki.intermediate.cert });
+      // The peer bins start a few at a time: a dozen Node processes loading at once on two busy
+      // cores took longer than any start-up timeout (each is timed from its own spawn).
+      const remoteStarts = peers.flatMap((peer) => [...distinct].map(([key, args]) => async () => {
+        remote.set(`${peer.name} ${key}`, await binServer(peer.binPath, args, ctx.ms(15_000)));
+      }));
+      const startRemotes = async (): Promise<void> => {
+        for (let i = 0; i < remoteStarts.length; i += 3) await Promise.all(remoteStarts.slice(i, i + 3).map((start) => start()));
+      };
       await Promise.all([
         ...[...distinct].map(async ([key, args]) => {
           const parsed = parseTlsToolArgs(['s_server', ...args]);
           if (parsed.command !== 's_server') throw new Error('not s_server');
           local.set(key, await BackendTestServer.start(sServerSettings(parsed.options), 'echo'));
         }),
-        ...peers.flatMap((peer) => [...distinct].map(async ([key, args]) => {
-          remote.set(`${peer.name} ${key}`, await binServer(peer.binPath, args, ctx.ms(15_000)));
-        })),
+        startRemotes(),
         opensslServer(leaf(pki.serverEcdsa)).then((s) => (origins.good = s)),
         opensslServer(leaf(pki.wrongHost)).then((s) => (origins.wrongHost = s)),
         opensslServer(leaf(pki.expired)).then((s) => (origins.expired = s)),
       ]);
-    }, ctx.ms(60_000));
+    }, ctx.ms(120_000));
     afterAll(() => Promise.all([
       ...[...local.values()].map((s) => s.close()),
       ...[...remote.values()].map((s) => s.close()),

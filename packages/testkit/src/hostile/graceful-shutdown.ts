@@ -26,7 +26,11 @@ export function describeGracefulShutdown(opts: GracefulShutdownOptions): void {
       const failures: string[] = [];
       let running = true;
       const agent = new https.Agent({ keepAlive: true, maxSockets: 2, rejectUnauthorized: false });
-      const h1 = (path: string): Promise<Outcome> => new Promise((resolve) => {
+      // A reset on a reused keep-alive socket before any response: the gateway closed that idle
+      // connection as the request left (HTTP/1.1's keep-alive race, RFC 9112 §9.3.1), so it
+      // never processed it. Clients retry exactly this case once on a fresh connection (Node's
+      // docs on `reusedSocket`, browsers); so does this one, and the retry's outcome counts.
+      const h1 = (path: string, retry = true): Promise<Outcome> => new Promise((resolve) => {
         const req = https.get({ host: '127.0.0.1', port: g.port, path, agent, servername: 'localhost' }, (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : 'failed'));
@@ -35,8 +39,13 @@ export function describeGracefulShutdown(opts: GracefulShutdownOptions): void {
             resolve('failed');
           });
         });
+        let answered = false;
+        req.on('response', () => {
+          answered = true;
+        });
         req.on('error', (e: NodeJS.ErrnoException) => {
           if (e.code === 'ECONNREFUSED') resolve('refused');
+          else if (retry && !answered && req.reusedSocket && e.code === 'ECONNRESET') resolve(h1(path, false));
           else {
             failures.push(`h1 ${path}: ${e.code ?? ''} ${e.message}`);
             resolve('failed');

@@ -4,12 +4,13 @@ import { AlertDescription, PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { ClientConfig } from '../config.js';
 import type { EngineContext, Handshaker } from '../context.js';
-import { keyKind, type KeyExchange } from '../crypto/provider.js';
+import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
 import { TLS12_SIGNATURE_SCHEMES, chooseScheme, schemeFitsKey } from '../crypto/schemes.js';
 import { encodeCertificate12, encodeCertificateVerify, parseCertificate12 } from '../messages/certificate.js';
 import { Ext, parseAlpn, parseRecordSizeLimit, u16s } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import type { ServerHello } from '../messages/hello.js';
+import { classicalGroups } from '../key-share.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
 import type { ClientHelloOffer } from '../client-hello.js';
@@ -29,10 +30,9 @@ export class Tls12Client implements Handshaker {
   private serverRandom!: Uint8Array;
   private ems = false;
   private alpn: string | undefined;
-  private group: string | undefined;
+  private group: GroupName | undefined;
   private peerCert: X509Certificate | undefined;
   private serverPub: Uint8Array | undefined;
-  private groupCode = 0;
   private certRequest: number[] | undefined;
   private master!: Uint8Array;
   /** From the master secret on: the server's keys go on at its ChangeCipherSpec, ours at our own. */
@@ -127,8 +127,9 @@ export class Tls12Client implements Handshaker {
   private onServerKeyExchange(msg: HandshakeMessage): void {
     if (msg.type !== HandshakeType.server_key_exchange) throw fatal(PeerMisbehaved.UnexpectedHandshakeMessage, `expected ServerKeyExchange, got ${msg.type}`);
     const ske = parseServerKeyExchange(msg.body);
-    const name = groupName(ske.group);
-    if (!name || !this.cfg.groups.includes(name)) throw fatal(PeerMisbehaved.GroupNotOffered);
+    // The hybrid X25519MLKEM768 is in our supported_groups for TLS 1.3 only: never ECDHE params.
+    const name = classicalGroups(this.cfg.groups).find((g) => g === groupName(ske.group));
+    if (!name) throw fatal(PeerMisbehaved.GroupNotOffered, `0x${ske.group.toString(16)}`);
     const key = this.peerCert!.publicKey;
     if (!TLS12_SIGNATURE_SCHEMES.includes(ske.scheme) || !schemeFitsKey(ske.scheme, keyKind(key), false)) {
       throw fatal(PeerMisbehaved.SignatureSchemeNotOffered, 'ServerKeyExchange');
@@ -136,7 +137,6 @@ export class Tls12Client implements Handshaker {
     const signed = new Writer().bytes(this.offer.random).bytes(this.serverRandom).bytes(ske.params).finish();
     if (!this.ctx.provider.verify(key, ske.scheme, signed, ske.signature)) throw fatal(PeerMisbehaved.BadSignature, 'ServerKeyExchange');
     this.group = name;
-    this.groupCode = ske.group;
     this.serverPub = ske.pub;
     this.transcript.add(msg.raw);
     this.state = 'CertificateRequestOrDone';
@@ -167,7 +167,7 @@ export class Tls12Client implements Handshaker {
     let kx: KeyExchange;
     let pms: Uint8Array;
     try {
-      kx = p.keyExchange(groupName(this.groupCode)!);
+      kx = p.keyExchange(this.group!);
       pms = kx.agree(this.serverPub!);
     } catch {
       throw fatal(PeerMisbehaved.InvalidKeyShare);

@@ -11,6 +11,7 @@ import { encodeCertificate12, parseCertificate12, parseCertificateVerify } from 
 import { Ext, encodeAlpn, encodeU16List, parseAlpn, parseRecordSizeLimit, parseServerName, u16, u16List } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { DOWNGRADE_TLS12, encodeServerHello, type ClientHello } from '../messages/hello.js';
+import { classicalGroups } from '../key-share.js';
 import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
@@ -65,7 +66,8 @@ export class Tls12Server implements Handshaker {
     if (pf && !new Reader(pf, 'ec_point_formats').vec8(1).includes(0)) throw fatal(PeerMisbehaved.UncompressedPointsNotOffered);
     // RFC 8422 4: without supported_groups the client accepts any curve; secp256r1 is the safe choice.
     const groups = ext.has(Ext.supported_groups) ? u16List(ext.get(Ext.supported_groups)!, 'supported_groups') : [GROUP_CODES.secp256r1];
-    const group = this.cfg.groups.find((g) => groups.includes(GROUP_CODES[g]));
+    // ECDHE only: the hybrid X25519MLKEM768 is a TLS 1.3 group (draft-ietf-tls-ecdhe-mlkem).
+    const group = classicalGroups(this.cfg.groups).find((g) => groups.includes(GROUP_CODES[g]));
     if (!group) throw fatal(PeerMisbehaved.NoCommonGroup);
     this.group = group;
     this.sni = ext.has(Ext.server_name) ? parseServerName(ext.get(Ext.server_name)!) : undefined;

@@ -15,6 +15,7 @@ import {
 import { Ext, parseAlpn, parseRecordSizeLimit, u16List } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { HRR_RANDOM, parseServerHello, type ServerHello } from '../messages/hello.js';
+import { newClientKeyShare } from '../key-share.js';
 import { groupName, type CipherSuite } from '../suites.js';
 import { Transcript } from '../transcript.js';
 import {
@@ -126,7 +127,7 @@ export class Tls13Client implements Handshaker {
     r.end();
     const kx = this.hello.shares.get(groupCode);
     if (!kx) throw fatal(PeerMisbehaved.GroupNotOffered);
-    this.group = groupName(groupCode);
+    this.group = kx.group;
     let psk: Uint8Array | undefined;
     const pskData = sh.extensions.get(Ext.pre_shared_key);
     if (pskData) {
@@ -140,12 +141,8 @@ export class Tls13Client implements Handshaker {
       this.resumed = true;
       this.peerCert = this.hello.offeredPsk.peerCertificate;
     }
-    let shared: Uint8Array;
-    try {
-      shared = kx.agree(share);
-    } catch {
-      throw fatal(PeerMisbehaved.InvalidKeyShare);
-    }
+    // RFC 8446 4.2.8.2 checks; for X25519MLKEM768 the size check of draft-ietf-tls-ecdhe-mlkem 3.
+    const shared = kx.complete(share);
     this.transcript.add(msg.raw);
     const p = this.ctx.provider;
     this.ks = new KeySchedule13(p, suite.hash, psk);
@@ -176,7 +173,7 @@ export class Tls13Client implements Handshaker {
       if (!name || !this.cfg.groups.includes(name) || this.hello.shares.has(newGroup)) {
         throw fatal(PeerMisbehaved.RetryRequestForUnusableGroup);
       }
-      this.hello.shares = new Map([[newGroup, this.ctx.provider.keyExchange(name)]]);
+      this.hello.shares = new Map([[newGroup, newClientKeyShare(this.ctx.provider, name)]]);
     } else if (!cookie) {
       throw fatal(PeerMisbehaved.RetryRequestWithoutChange);
     }

@@ -5,7 +5,8 @@ import { AlertDescription, PeerMisbehaved, fatal } from '../alerts.js';
 import { Reader, Writer, constantTimeEqual } from '../bytes.js';
 import type { EngineContext, Handshaker } from '../context.js';
 import type { ServerConfig } from '../config.js';
-import { keyKind, type GroupName, type KeyExchange } from '../crypto/provider.js';
+import { keyKind } from '../crypto/provider.js';
+import { answerKeyShare, isHybridGroup } from '../key-share.js';
 import { TLS13_SIGNATURE_SCHEMES, chooseScheme } from '../crypto/schemes.js';
 import { KeySchedule13 } from '../key-schedule.js';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../messages/extensions.js';
 import { HandshakeType, checkFinished, encodeHandshake, type HandshakeMessage } from '../messages/handshake.js';
 import { HRR_RANDOM, encodeServerHello, parseClientHello, type ClientHello } from '../messages/hello.js';
-import { GROUP_CODES, serverSuitePreference, type CipherSuite } from '../suites.js';
+import { GROUP_CODES, serverSuitePreference, type CipherSuite, type NamedGroup } from '../suites.js';
 import { certFromDer, type TicketState } from '../tickets.js';
 import { Transcript } from '../transcript.js';
 import { verifyCertificateChain } from '../verify/chain.js';
@@ -39,7 +40,7 @@ export class Tls13Server implements Handshaker {
   private readonly transcript = new Transcript();
   private suite!: CipherSuite;
   private ks!: KeySchedule13;
-  private group: GroupName | undefined;
+  private group: NamedGroup | undefined;
   private sni: string | undefined;
   private alpn: string | undefined;
   private clientRandom!: Uint8Array;
@@ -136,24 +137,23 @@ export class Tls13Server implements Handshaker {
       if (!this.alpn) throw fatal(PeerMisbehaved.NoCommonAlpn, `offered ${offered.join(',')}`);
     }
 
-    // Key share: our preferred group among the client's shares; else retry with a common group.
-    const usable = this.cfg.groups.filter((g) => groups.includes(GROUP_CODES[g]));
-    const share = usable.map((g) => ({ g, s: shares.find((s) => s.group === GROUP_CODES[g]) })).find((x) => x.s);
     if (this.retried) {
       if (shares.length !== 1 || shares[0]!.group !== GROUP_CODES[this.group!]) {
         throw fatal(PeerMisbehaved.RetriedHelloWithoutRequestedKeyShare);
       }
     }
-    if (!share) {
-      if (usable.length === 0) throw fatal(PeerMisbehaved.NoCommonGroup);
+    const choice = chooseGroup(this.cfg.groups, groups, shares);
+    if (!choice) throw fatal(PeerMisbehaved.NoCommonGroup);
+    if (!choice.share) {
       if (ext.has(Ext.early_data)) this.ctx.skipEarlyData('plaintext-appdata');
-      return this.sendHelloRetryRequest(msg, usable[0]!);
+      return this.sendHelloRetryRequest(msg, choice.group);
     }
+    const peerShare = choice.share;
     this.offeredEarlyData = ext.has(Ext.early_data);
     const modes = ext.get(Ext.psk_key_exchange_modes);
     // psk_dhe_ke (1): the only mode we resume with, and the one our tickets need.
     this.clientTakesTickets = !!modes && new Reader(modes, 'psk_key_exchange_modes').vec8(1).includes(1);
-    this.group = share.g;
+    this.group = choice.group;
 
     // PSK resumption (RFC 8446 4.2.11): only PSK with (EC)DHE, only our own tickets.
     let psk: { index: number; state: TicketState } | undefined;
@@ -162,7 +162,7 @@ export class Tls13Server implements Handshaker {
 
     // A resumed handshake sends no certificate, but the callback still runs (docs/tls-options.md:
     // every handshake; a hot-reload or audit hook sees resumptions too); its choice is unused then.
-    const resume = (certKey: CertKey | undefined) => this.continueHandshake(share.s!.key, sigAlgs, psk ? undefined : certKey, psk);
+    const resume = (certKey: CertKey | undefined) => this.continueHandshake(peerShare, sigAlgs, psk ? undefined : certKey, psk);
     if (this.cfg.certificateCallback) {
       this.state = 'Paused';
       this.ctx.pauseForCertificate({ serverName: sni, peerAddr: this.peerAddr }, resume);
@@ -188,7 +188,7 @@ export class Tls13Server implements Handshaker {
     return undefined;
   }
 
-  private sendHelloRetryRequest(msg: HandshakeMessage, group: GroupName): void {
+  private sendHelloRetryRequest(msg: HandshakeMessage, group: NamedGroup): void {
     if (this.retried) throw fatal(PeerMisbehaved.RetriedHelloWithoutRequestedKeyShare);
     this.retried = true;
     this.group = group;
@@ -241,20 +241,14 @@ export class Tls13Server implements Handshaker {
       scheme = chooseScheme(keyKind(certKey.key), sigAlgs, true);
       if (scheme === undefined) throw fatal(PeerMisbehaved.NoCommonSignatureScheme);
     }
-    let kx: KeyExchange;
-    let shared: Uint8Array;
-    try {
-      kx = p.keyExchange(this.group!);
-      shared = kx.agree(peerShare);
-    } catch {
-      throw fatal(PeerMisbehaved.InvalidKeyShare);
-    }
+    // RFC 8446 4.2.8.2 checks; for X25519MLKEM768 also draft-ietf-tls-ecdhe-mlkem 3's (size, FIPS 203 modulus check).
+    const { publicKey: ourShare, sharedSecret: shared } = answerKeyShare(p, this.group!, peerShare);
     this.resumed = psk?.state;
     this.ks = new KeySchedule13(p, this.suite.hash, psk?.state.secret);
 
     const shExts: Array<[number, Uint8Array]> = [
       [Ext.supported_versions, u16(0x0304)],
-      [Ext.key_share, new Writer().u16(GROUP_CODES[this.group!]).vec16(kx.publicKey).finish()],
+      [Ext.key_share, new Writer().u16(GROUP_CODES[this.group!]).vec16(ourShare).finish()],
     ];
     if (psk) shExts.push([Ext.pre_shared_key, u16(psk.index)]);
     const sh = encodeHandshake(HandshakeType.server_hello, encodeServerHello({
@@ -377,3 +371,28 @@ export class Tls13Server implements Handshaker {
   }
 }
 
+/**
+ * The server's group for one ClientHello (RFC 8446 4.2.8); `share` undefined means a
+ * HelloRetryRequest for `group`, undefined means no group in common.
+ *
+ * Walking our groups in preference order among those the client supports: a group the client
+ * sent a share for is taken at once, and a classical group without a share is passed over for a
+ * later one that has a share (no round trip lost); but a hybrid post-quantum group the client
+ * supports is asked for, at the cost of a HelloRetryRequest, before any group we list after it.
+ * That is OpenSSL 3.5's default (X25519MLKEM768 in a tuple of its own, ahead of the classical
+ * ones): a client that lists the hybrid but sent only an X25519 share is asked for the hybrid.
+ * With no usable share at all, the retry asks for our most preferred common group.
+ */
+export function chooseGroup(
+  ours: readonly NamedGroup[], clientGroups: readonly number[], clientShares: ReadonlyArray<{ group: number; key: Uint8Array }>,
+): { group: NamedGroup; share: Uint8Array | undefined } | undefined {
+  const usable = ours.filter((g) => clientGroups.includes(GROUP_CODES[g]));
+  const shareFor = (g: NamedGroup) => clientShares.find((s) => s.group === GROUP_CODES[g])?.key;
+  if (usable.length === 0) return undefined;
+  if (!usable.some(shareFor)) return { group: usable[0]!, share: undefined };
+  for (const group of usable) {
+    const share = shareFor(group);
+    if (share || isHybridGroup(group)) return { group, share };
+  }
+  return undefined; // unreachable: some usable group has a share
+}
