@@ -5,6 +5,7 @@ import '@proxy/tls-openssl';
 import { runGateway } from '@proxy/gateway';
 
 runGateway(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`gateway: ${(err as Error).message}\n`);
+  const e = err as Error & { code?: string };
+  process.stderr.write(`gateway: ${e.code ? `[${e.code}] ` : ''}${e.message}\n`);
   process.exit(1);
 });

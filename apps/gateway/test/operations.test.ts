@@ -1,5 +1,7 @@
-// Metrics, reload and logs of this app (backend openssl), end to end: the built program in its own process.
+// Metrics, reload, upgrade and logs of this app (backend openssl), end to end: the built program in its own process.
 import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
-describeGatewayOperations({ main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl', ticketKeyRotation: false });
+describeGatewayOperations({
+  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl', ticketKeyRotation: false, sessionIdCache: 'shared',
+});

@@ -117,3 +117,34 @@ describe('session ticket keys', () => {
     expect(s.requiredFeatures().has('session-ticket-key-rotation')).toBe(true);
   });
 });
+
+describe('the TLS 1.2 session-ID cache', () => {
+  it('a lone process keeps sessions in a bounded LRU per listener name; a store makes settings need session-id-cache-shared', async () => {
+    const { SessionIdShare, TlsSettings } = await import('../src/index.js');
+    const share = new SessionIdShare();
+    const a = share.store('a:443', 2);
+    const b = share.store('b:443', 2);
+    const id = (n: number): Buffer => Buffer.alloc(32, n);
+    a.set(id(1), Buffer.from('s1'));
+    a.set(id(2), Buffer.from('s2'));
+    expect(await a.get(id(1))).toEqual(Buffer.from('s1'));
+    // Names are separate caches: a session of one listener never resumes on another.
+    expect(await b.get(id(1))).toBeUndefined();
+    a.set(id(3), Buffer.from('s3'));
+    expect(share.size('a:443')).toBe(2);
+    expect(await a.get(id(1))).toBeUndefined();
+    expect(await a.get(id(3))).toEqual(Buffer.from('s3'));
+    // The synchronous answer (tls-pure) is the same lookup in a lone process.
+    expect(a.peek?.(id(3))).toEqual(Buffer.from('s3'));
+    expect(a.peek?.(id(1))).toBeUndefined();
+
+    const s = Object.create(TlsSettings.prototype) as InstanceType<typeof TlsSettings>;
+    Object.assign(s, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', callbacks: {}, nativeHooks: [], sessionTickets: true, groupsSetByUser: false });
+    s.setSessionIdCache(100);
+    expect([...s.requiredFeatures()].filter((f) => f.startsWith('session-id'))).toEqual(['session-id-cache']);
+    s.setSessionIdCache(100, a);
+    expect([...s.requiredFeatures()].filter((f) => f.startsWith('session-id'))).toEqual(['session-id-cache', 'session-id-cache-shared']);
+    // Off drops the store too.
+    expect(s.setSessionIdCache(0, a).sessionIdStore).toBeUndefined();
+  });
+});

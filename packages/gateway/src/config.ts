@@ -16,6 +16,10 @@ export interface ListenerTlsConfig {
   strictSni: boolean;
   /** The names strict SNI accepts; default: the certificate's DNS names. */
   serverNames: string[] | undefined;
+  /** Watch the certificate and key files (fs.watch on their directories) and reload them when they change. */
+  watch: boolean;
+  /** TLS 1.2 session-ID cache entries (clients without tickets); 0: off. Shared by the workers where the backend can. */
+  sessionIdCache: number;
 }
 
 export interface ListenerConfig {
@@ -109,6 +113,8 @@ function parseListener(l: unknown, where: string): ListenerConfig {
       keylog: opt(t, 'keylog', 'string', w),
       strictSni: opt(t, 'strict_sni', 'boolean', w) ?? false,
       serverNames: stringList(t, 'server_names', w),
+      watch: opt(t, 'watch', 'boolean', w) ?? false,
+      sessionIdCache: nonNegative(opt(t, 'session_id_cache', 'number', w), `${w}.session_id_cache`) ?? 0,
     },
   };
 }

@@ -1,4 +1,6 @@
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CertFileWatcher } from './cert-watch.js';
 import {
   ConfigError, errorStatus, log, type HttpPeer, type TlsSettings, type ProxyError, type ProxyHttp, type RequestHead, type ResponseHead, type Server,
   type Service, type Session, type SslDigest,
@@ -92,16 +94,21 @@ export interface GatewayReloadOptions {
  * everything new first, and only then swaps it in (listeners' TLS settings for new handshakes,
  * the route table for new requests). Anything invalid (missing file, not PEM, key mismatch, bad
  * YAML, a changed listener list) refuses the whole reload with one log line and the error's own
- * code; the running configuration keeps serving. ServerConf keys (threads, timeouts, metrics,
- * logs) are read at start only.
+ * code; the running configuration keeps serving. ServerConf keys (timeouts, metrics, logs) are
+ * read at start only; a changed `threads` is the primary's business (Server.reloadConfFrom: it
+ * replaces the workers, which read everything afresh). Certificate renewals (watch, poll) go
+ * through checkCertificates, which re-reads the certificates and keys only.
  */
 export class GatewayReloader {
   private config: GatewayConfig;
   private pollTimer: NodeJS.Timeout | undefined;
+  private watcher: CertFileWatcher | undefined;
+  /** The certificate and key files' contents (hashes) when they were last loaded or refused. */
   private fileStamps = '';
 
   constructor(private readonly o: GatewayReloadOptions) {
     this.config = o.config;
+    this.fileStamps = this.stamps();
   }
 
   /** The handler Server.onReload takes: true when applied, false (logged) when refused. */
@@ -131,39 +138,78 @@ export class GatewayReloader {
     this.o.app.replace(routes);
     this.config = next;
     this.fileStamps = this.stamps();
+    if (this.watcher) this.startWatching();
     log.info(`reloaded ${this.o.source}: ${next.listeners.length} listeners, ${next.routes.length} routes; new handshakes and requests use them`);
   }
 
   /**
-   * `reload_certs_seconds: N`: every N seconds, looks at the certificate and key files (size and
-   * mtime) and reloads when one changed (certbot, cert-manager renewals).
+   * Certificate renewal (watch, poll): when the listeners' certificate or key files hold
+   * something new, re-reads them (and only them: the rest of the configuration file is not
+   * looked at) and switches new handshakes to them. A renewal caught half-way (a truncated file,
+   * a key that does not match its certificate) is refused in one log line and the current
+   * certificates keep serving; the next change is tried again. Returns whether new certificates
+   * were applied.
+   */
+  checkCertificates(trigger: string): boolean {
+    const now = this.stamps();
+    if (now === this.fileStamps) return false;
+    // Remembered even when refused: the same broken files are not tried (and logged) again.
+    this.fileStamps = now;
+    const endpoints = this.o.service.endpoints;
+    const config = this.config;
+    try {
+      const commits = config.listeners.map((l, i) => {
+        const tls = this.o.tlsSettingsOf(l, config);
+        return tls ? endpoints[i]!.prepareTls(tls) : undefined;
+      });
+      for (const c of commits) c?.();
+    } catch (err) {
+      log.error(`certificate files changed (${trigger}) but were refused, the current certificates keep serving:`, err);
+      return false;
+    }
+    const where = config.listeners.filter((l) => l.tls).map((l) => l.address).join(', ');
+    log.info(`certificates reloaded (${trigger}) for ${where}; new handshakes use them`);
+    return true;
+  }
+
+  /**
+   * `reload_certs_seconds: N`: every N seconds, reads the certificate and key files and
+   * reloads them when their contents changed (for filesystems where watching does not work).
    */
   startPolling(seconds: number): void {
-    this.fileStamps = this.stamps();
-    this.pollTimer = setInterval(() => {
-      const now = this.stamps();
-      if (now === this.fileStamps) return;
-      this.fileStamps = now;
-      log.info('certificate files changed: reloading');
-      void this.o.server.reload();
-    }, seconds * 1000);
+    this.pollTimer = setInterval(() => this.checkCertificates('poll'), seconds * 1000);
     this.pollTimer.unref();
   }
 
-  stopPolling(): void {
-    clearInterval(this.pollTimer);
+  /** `watch: true` on listeners: watches their certificate and key files (CertFileWatcher). */
+  startWatching(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+    const files = this.config.listeners.flatMap((l) => (l.tls?.watch ? [l.tls.cert, l.tls.key] : []));
+    if (files.length === 0) return;
+    this.watcher = new CertFileWatcher(files, () => this.checkCertificates('watch')).start();
+    log.info(`watching certificate files for renewals: ${this.watcher.directories.join(', ')}`);
   }
 
+  stop(): void {
+    clearInterval(this.pollTimer);
+    this.watcher?.close();
+  }
+
+  /** A hash of every TLS listener's certificate and key file contents ("missing" for one that cannot be read). */
   private stamps(): string {
     const files = this.config.listeners.flatMap((l) => (l.tls ? [l.tls.cert, l.tls.key] : []));
-    return files.map((f) => {
+    const hash = createHash('sha256');
+    for (const f of files) {
+      hash.update(f).update('\0');
       try {
-        const s = statSync(f);
-        return `${f}:${s.size}:${s.mtimeMs}`;
+        hash.update(readFileSync(f));
       } catch {
-        return `${f}:missing`;
+        hash.update('missing');
       }
-    }).join('|');
+      hash.update('\0');
+    }
+    return hash.digest('hex');
   }
 }
 

@@ -1,4 +1,5 @@
-import { ConfigError, Server, TlsSettings, httpProxyService, log, tlsBackend, type Service } from '@proxy/core';
+import cluster from 'node:cluster';
+import { ConfigError, Server, TlsSettings, httpProxyService, log, sessionIdShare, tlsBackend, type Service } from '@proxy/core';
 import { loadGatewayConfig, parseGatewayConfig, type GatewayConfig, type ListenerConfig } from './config.js';
 import { startDemoOrigin } from './demo-origin.js';
 import { ALPN_BY_NAME, RouteTable } from './routes.js';
@@ -56,7 +57,21 @@ export function tlsSettingsOf(l: ListenerConfig): TlsSettings | undefined {
   if (t.keylog) settings.setKeylog(t.keylog);
   if (t.strictSni) settings.setStrictSni(t.serverNames);
   else if (t.serverNames) throw new ConfigError(`listener ${l.address}: tls.server_names is only used with strict_sni: true`);
+  if (t.sessionIdCache > 0) {
+    // Shared by every worker (held by the primary) where the backend's session lookup can wait
+    // for it; otherwise per process, or TlsFeatureUnsupportedError on a backend without one.
+    const shared = tlsBackend().features.has('session-id-cache-shared');
+    settings.setSessionIdCache(t.sessionIdCache, shared ? sessionIdShare.store(l.address, t.sessionIdCache) : undefined);
+  }
   return settings;
+}
+
+/** Says once, in the primary, when a session-ID cache cannot be shared by the workers. */
+function notePerProcessSessionIdCache(config: GatewayConfig): void {
+  const backend = tlsBackend();
+  if (config.server.threads <= 1 || !cluster.isPrimary || backend.features.has('session-id-cache-shared')) return;
+  if (!backend.features.has('session-id-cache') || !config.listeners.some((l) => (l.tls?.sessionIdCache ?? 0) > 0)) return;
+  log.warn(`the ${backend.name} backend looks sessions up synchronously: each worker keeps its own TLS 1.2 session-ID cache, so a client that resumes by session ID on another worker makes a full handshake`);
 }
 
 /** Builds the gateway's Server from a configuration, without starting it. */
@@ -70,6 +85,7 @@ export function buildGateway(config: GatewayConfig): { server: Server; service: 
   }
   const server = new Server(config.server);
   server.addService(service);
+  notePerProcessSessionIdCache(config);
   return { server, service, app };
 }
 
@@ -92,9 +108,15 @@ export async function runGateway(argv: readonly string[]): Promise<Server> {
     routesOf: (c) => new RouteTable(c.routes),
   });
   server.onReload(reloader.reload);
+  // The primary of a multi-worker server reads `threads` on reload: a change replaces the workers.
+  if (configPath) server.reloadConfFrom(() => loadGatewayConfig(configPath).server);
   const pollSeconds = reloadCertsSeconds(config, configPath ?? 'demo config');
   await server.runForever();
-  if (pollSeconds !== undefined && !server.isSupervisor) reloader.startPolling(pollSeconds);
+  if (!server.isSupervisor) {
+    // Each serving process watches (or polls) the certificate files it loaded.
+    if (pollSeconds !== undefined) reloader.startPolling(pollSeconds);
+    reloader.startWatching();
+  }
   if (!server.isSupervisor) {
     const backend = tlsBackend();
     const bound = service.addresses();
@@ -105,7 +127,7 @@ export async function runGateway(argv: readonly string[]): Promise<Server> {
     });
     if (!args.config && bound[0]) printDemoHelp(bound[0].port);
   } else {
-    log.info(`gateway supervisor: ${config.server.threads} workers listening`);
+    log.info(`gateway supervisor: ${config.server.threads} workers listening (pids ${server.workerPids.join(', ')}); SIGHUP reloads, SIGUSR2 upgrades`);
   }
   return server;
 }

@@ -117,7 +117,7 @@ describe('gateway config: defaults', () => {
     expect(c.listeners[0]).toEqual({ address: '127.0.0.1:0', tls: undefined });
     expect(c.listeners[1]!.tls).toEqual({
       cert: 'c.pem', key: 'k.pem', alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
-      clientCa: 'ca.pem', clientAuth: 'required', keylog: undefined, strictSni: false, serverNames: undefined,
+      clientCa: 'ca.pem', clientAuth: 'required', keylog: undefined, strictSni: false, serverNames: undefined, watch: false, sessionIdCache: 0,
     });
     expect(c.routes[0]).toMatchObject({ host: undefined, path: '/', tls: false, verify: true, verifyHostname: true, alpn: 'h1', sni: undefined });
     // Hosts are matched case-insensitively; verify_hostname follows verify unless set.
@@ -223,7 +223,7 @@ describe('gateway demo: the defaults with no config file', () => {
       address: '127.0.0.1:0',
       tls: {
         cert: cert.cert, key: cert.key, alpn: 'h2h1', sessionTickets: true, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3',
-        clientCa: undefined, clientAuth: undefined, keylog: undefined, strictSni: false, serverNames: undefined,
+        clientCa: undefined, clientAuth: undefined, keylog: undefined, strictSni: false, serverNames: undefined, watch: false, sessionIdCache: 0,
       },
     }]);
     expect(config.routes).toHaveLength(1);

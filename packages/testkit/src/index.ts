@@ -28,6 +28,8 @@ export { describeHostileH1, underLoad, HOSTILE_LIMITS, type HostileH1Options } f
 export { LegitLoad, rawExchange, rawTls, startHostileGateway, type HostileGateway, type RawResult } from './hostile/gateway.js';
 export { describeGracefulShutdown } from './hostile/graceful-shutdown.js';
 export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
-export { describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type Sample } from './ops/gateway-ops.js';
+export {
+  describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type GatewayOperationsCase, type GatewayKnownIssue, type Sample,
+} from './ops/gateway-ops.js';
 export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';
 export { describeClientHelloPhase } from './hello/client-hello-phase.js';

@@ -321,6 +321,13 @@ void bg_ctx_set_tickets(bg_ctx *ctx, int on) {
   }
 }
 
+/* A session ticket key shared with other processes (nginx's 48-byte form: name, HMAC secret,
+ * AES key). BoringSSL then stops rotating its own key; the caller rotates by compiling a new
+ * context. Returns 1 on success, 0 when the key is not 48 bytes. */
+int bg_ctx_set_ticket_key(bg_ctx *ctx, const uint8_t *key, size_t len) {
+  return SSL_CTX_set_tlsext_ticket_keys(ctx->ssl_ctx, key, len);
+}
+
 void bg_ctx_set_keylog(bg_ctx *ctx, int on) {
   ctx->keylog = on;
   SSL_CTX_set_keylog_callback(ctx->ssl_ctx, on ? keylog_cb : NULL);

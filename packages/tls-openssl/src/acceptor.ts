@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 import {
@@ -10,6 +10,7 @@ import { digestOf } from './digest.js';
 import { mapPostHandshakeError, mapTlsError, VERIFY_REASONS } from './errors.js';
 import { ServerContexts } from './server-context.js';
 import { HYBRID_GROUP_SUPPORTED } from './hybrid-groups.js';
+import { sessionIdEvents } from './session-id-cache.js';
 
 /** A compiled listener configuration on Node's tls. */
 export class OpensslAcceptor implements TlsAcceptor {
@@ -26,7 +27,7 @@ export class OpensslAcceptor implements TlsAcceptor {
     this.keylog = keylogWriter(settings.keylog);
     this.alpn = settings.alpn?.protocols;
     this.groups = settings.groupsFor(HYBRID_GROUP_SUPPORTED);
-    this.sessionIdCache = settings.sessionIdCacheSize > 0 ? sessionIdCache(settings.sessionIdCacheSize) : undefined;
+    this.sessionIdCache = sessionIdEvents(settings);
   }
 
   accept(socket: Socket, conn: ConnectionInfo): Promise<TlsStream> {
@@ -114,26 +115,6 @@ export class OpensslAcceptor implements TlsAcceptor {
       else peekClientHello(socket).then(proceed).catch(failed);
     });
   }
-}
-
-/**
- * The events tls.Server emits for session-ID resumption, served from a bounded map (the least
- * recently stored session dropped first). Per listener and per process.
- */
-function sessionIdCache(max: number): EventEmitter {
-  const sessions = new Map<string, Buffer>();
-  const events = new EventEmitter();
-  events.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
-    const key = id.toString('hex');
-    sessions.delete(key);
-    sessions.set(key, data);
-    if (sessions.size > max) sessions.delete(sessions.keys().next().value!);
-    done();
-  });
-  events.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
-    done(null, sessions.get(id.toString('hex')) ?? null);
-  });
-  return events;
 }
 
 interface ServerSocketInternals {

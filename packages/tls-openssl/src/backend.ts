@@ -8,7 +8,7 @@ import { HYBRID_GROUP_SUPPORTED, noteClassicalKeyExchange } from './hybrid-group
 
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
-  'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'session-id-cache', 'native',
+  'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'session-id-cache', 'session-id-cache-shared', 'native',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
   // Node's tls holds one ticket key per context: no 'session-ticket-key-rotation'.
   'session-ticket-keys',

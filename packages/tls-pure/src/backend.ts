@@ -12,7 +12,7 @@ import { cryptoProvider, resolveCryptoProvider } from './crypto/select.js';
 import { PureTlsEngine } from './engine.js';
 import { ServerHelloDispatcher } from './server.js';
 import { suiteByName, TLS12_CIPHER_SUITES, TLS13_CIPHER_SUITES, type CipherSuite, type NamedGroup } from './suites.js';
-import { ServerSessionCache } from './session-cache.js';
+import { ServerSessionCache, SharedSessionIdCache } from './session-cache.js';
 import { TicketKeys } from './tickets.js';
 import { ClientHelloDispatcher } from './client.js';
 import { classicalGroups } from './key-share.js';
@@ -24,7 +24,7 @@ export const LIBRARY = 'proxy-tls-pure 0.1.0 (TypeScript)';
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
-  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache', 'session-ticket-keys', 'session-ticket-key-rotation',
+  'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'session-id-cache', 'session-id-cache-shared', 'session-ticket-keys', 'session-ticket-key-rotation',
   // Our own hybrid (src/crypto/x25519mlkem768.ts): on any Node, with either crypto provider.
   'group-x25519mlkem768',
 ]);
@@ -65,6 +65,17 @@ function checkKey(certKey: CertKey | undefined, what: string): void {
   }
 }
 
+/**
+ * The settings' SessionIdStore (shared by the workers), when there is one: this handshake looks a
+ * session up synchronously, so the store must answer `peek`; one that cannot is refused.
+ */
+function sharedSessionIdCache(settings: TlsSettings, lifetimeS: number | undefined): SharedSessionIdCache | undefined {
+  const store = settings.sessionIdStore;
+  if (!store || settings.sessionIdCacheSize === 0) return undefined;
+  if (!store.peek) throw unsupported('session-id-cache-shared', 'the session ID is looked up inside the handshake: the store must answer peek()');
+  return new SharedSessionIdCache(store as typeof store & { peek: NonNullable<typeof store.peek> }, lifetimeS);
+}
+
 /** Compiles listener settings; a setting we cannot honour throws TlsFeatureUnsupportedError here. */
 export function compileServerConfig(
   settings: TlsSettings, provider: CryptoProvider = cryptoProvider(), sessionIdCache: PureConfigOptions['sessionIdCache'] = {},
@@ -92,7 +103,8 @@ export function compileServerConfig(
     sessionIds: sessionIdCache === false || settings.minVersion === 'TLSv1.3'
       || (settings.sessionIdCacheSize === 0 && sessionIdCache.maxEntries === undefined && sessionIdCache.lifetimeS === undefined)
       ? undefined
-      : new ServerSessionCache(sessionIdCache.maxEntries ?? (settings.sessionIdCacheSize || undefined), sessionIdCache.lifetimeS),
+      : sharedSessionIdCache(settings, sessionIdCache.lifetimeS)
+        ?? new ServerSessionCache(sessionIdCache.maxEntries ?? (settings.sessionIdCacheSize || undefined), sessionIdCache.lifetimeS),
   };
 }
 

@@ -2,7 +2,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { Alpn, CertKey, ClientHelloInfo, TlsVersion } from '@proxy/core';
 import type { CryptoProvider } from './crypto/provider.js';
 import type { CipherSuite, NamedGroup } from './suites.js';
-import type { ServerSessionCache } from './session-cache.js';
+import type { SessionIdCache } from './session-cache.js';
 import type { TicketKeys } from './tickets.js';
 
 /** What the server and client configurations both hold. */
@@ -29,7 +29,7 @@ export interface ServerConfig extends CommonConfig {
   /** Session tickets (TLS 1.3 PSK-DHE and TLS 1.2 RFC 5077); undefined turns them off. */
   tickets: TicketKeys | undefined;
   /** TLS 1.2 session-ID resumption for clients without tickets; undefined turns it off. */
-  sessionIds: ServerSessionCache | undefined;
+  sessionIds: SessionIdCache | undefined;
 }
 
 /** A client configuration compiled from TlsClientOptions plus the target. */

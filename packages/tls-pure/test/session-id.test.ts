@@ -119,6 +119,33 @@ describe('TLS 1.2 session-ID resumption (clients without tickets)', () => {
   });
 });
 
+describe('a session-ID cache in a SessionIdStore (shared by the workers of a server)', () => {
+  it('two listeners given one store resume each other\'s sessions; a store without peek is refused', async () => {
+    const { SessionIdShare } = await import('@proxy/core');
+    // A lone process: the store is a local LRU, answering peek at once (in a worker, a copy of the primary's).
+    const store = new SessionIdShare().store('shared:443', 100);
+    const shared = () => TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setSessionIdCache(100, store);
+    const a = await serve(shared(), {});
+    const b = await serve(shared(), {});
+    try {
+      const file = join(dir, 'shared.session');
+      const request = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+      const base = { servername: 'localhost', tls: '1.2' as const, input: request, waitForServerClose: true, timeoutMs: 5000 };
+      expect((await opensslClient({ ...base, port: a.port, extraArgs: ['-no_ticket', '-sess_out', file] })).code).toBe(0);
+      const second = await opensslClient({ ...base, port: b.port, extraArgs: ['-no_ticket', '-sess_in', file] });
+      expect(second.output).toMatch(/^Reused, TLSv1\.2/m);
+      expect(a.digests.map((d) => d.sessionReused)).toEqual([false]);
+      expect(b.digests.map((d) => d.sessionReused)).toEqual([true]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    const noPeek = { set: () => undefined, get: () => undefined };
+    expect(() => createPureAcceptor(TlsSettings.intermediate(pki.ecdsa.certPath, pki.ecdsa.keyPath).setSessionIdCache(100, noPeek)))
+      .toThrow(expect.objectContaining({ code: 'TLS_FEATURE_UNSUPPORTED' }));
+  });
+});
+
 describe('ServerSessionCache is bounded', () => {
   const state = (createdAt: number): TicketState => ({
     version: 0x0303, suite: 0xc02b, secret: new Uint8Array(48), createdAt, ageAdd: 0, alpn: '', sni: '', ems: true, clientCert: new Uint8Array(0),

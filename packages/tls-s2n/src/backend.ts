@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
   EngineTlsAcceptor, EngineTlsConnector, TlsConfigError, TlsFeatureUnsupportedError, X25519MLKEM768, defaultGroups, keylogWriter,
@@ -16,7 +16,19 @@ const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'group-x25519mlkem768',
+  // One shared key (see s2nTicketKey); s2n picks among several keys by their introduction time,
+  // not "the first encrypts", so no 'session-ticket-key-rotation'.
+  'session-ticket-keys',
 ]);
+
+/**
+ * A shared ticket key (nginx's 48- or 80-byte format) in the form s2n_config_add_ticket_crypto_key
+ * takes: the 16-byte name, then 32 bytes of key material, here SHA-256 of the key's secret
+ * parts (s2n derives the ticket keys from it with HKDF). Every process derives the same bytes.
+ */
+export function s2nTicketKey(key: Buffer): Buffer {
+  return Buffer.concat([key.subarray(0, 16), createHash('sha256').update(key.subarray(16)).digest()]);
+}
 
 /**
  * s2n security policies (s2n has no cipher-list API). All are ECDHE-only, all but tls12
@@ -127,8 +139,8 @@ export class S2nServerContext implements ServerHooks {
       acceptAnyHost: !!settings.clientAuth,
       keylog,
       // Random keys per acceptor, shared by all its configs: a ticket from one certificate's
-      // config resumes on another's.
-      ticketKey: settings.sessionTickets ? randomBytes(48) : undefined,
+      // config resumes on another's. Shared keys (setTicketKeys): the first one, in s2n's form.
+      ticketKey: settings.sessionTickets ? (settings.ticketKeys?.[0] ? s2nTicketKey(settings.ticketKeys[0]) : randomBytes(48)) : undefined,
       maxBlinding: maxBlindingDelaySeconds(),
     };
     this.defaultConfig = this.compile(settings.certKey);

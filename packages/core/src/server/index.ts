@@ -5,3 +5,5 @@ export * from './service-app.js';
 export * from './http-proxy-service.js';
 export * from './reload.js';
 export * from './ticket-key-share.js';
+export * from './session-id-share.js';
+export * from './worker-pool.js';

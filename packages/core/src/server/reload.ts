@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { log } from '../log.js';
 
 /** What a reload handler reports: true when applied; false (after logging why) when refused. */
@@ -23,7 +23,12 @@ export class ReloadCoordinator {
   private workerListener: ((m: unknown) => void) | undefined;
   private sighup: (() => void) | undefined;
 
-  constructor(private readonly supervisor: () => boolean) {}
+  /**
+   * `supervisor`: whether this process is the primary of a multi-worker server. `supervise`: what
+   * a reload does there (default: forward it to every worker); Server uses it to resize the
+   * worker set when `threads` changed.
+   */
+  constructor(private readonly supervisor: () => boolean, private readonly supervise?: () => Promise<boolean>) {}
 
   add(handler: ReloadHandler): void {
     this.handlers.push(handler);
@@ -31,8 +36,13 @@ export class ReloadCoordinator {
 
   /** Resolves true when every handler (every worker's) applied the reload. Never rejects. */
   reload(): Promise<boolean> {
-    const run = this.chain.then(() => (this.supervisor() ? this.reloadWorkers() : this.runHandlers()));
-    this.chain = run;
+    return this.serialize(() => (this.supervisor() ? (this.supervise ? this.supervise() : this.forwardToWorkers()) : this.runHandlers()));
+  }
+
+  /** Runs `task` once every reload (or task) queued before it has finished: one change at a time. */
+  serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(task);
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
@@ -49,8 +59,10 @@ export class ReloadCoordinator {
     return ok;
   }
 
-  private reloadWorkers(): Promise<boolean> {
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is NonNullable<typeof w> => w !== undefined && w.isConnected());
+  /** The primary's reload: every worker (default: all of them) runs its handlers; true when all applied it. */
+  readonly forwardToWorkers = (only?: readonly Worker[]): Promise<boolean> => {
+    const all = only ?? Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    const workers = all.filter((w) => w.isConnected());
     const id = this.nextId++;
     return Promise.all(workers.map((w) => new Promise<boolean>((resolve) => {
       const onMessage = (m: ReloadDoneMsg): void => {
@@ -67,7 +79,7 @@ export class ReloadCoordinator {
       w.once('exit', onExit);
       w.send({ type: RELOAD_MESSAGE, id } satisfies ReloadMsg);
     }))).then((all) => all.every(Boolean));
-  }
+  };
 
   /** SIGHUP reloads; in a worker, the primary's reload messages do. */
   listen(): void {

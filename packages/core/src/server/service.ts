@@ -13,25 +13,42 @@ export interface ServiceOptions {
   limits?: ConnectionLimits;
 }
 
+/** How often a graceful stop looks whether the handshakes under way have reached the app. */
+const HANDSHAKE_POLL_MS = 10;
+
 /** An app served on one or more endpoints (Pingora's Service): several TCP and TLS addresses share one app. */
 export class Service {
   private readonly listeners: Listener[] = [];
   private filter: ConnectionFilter | undefined;
   private limits: ConnectionLimits | undefined;
+  /** Connections handed to the app and not closed yet (the others are in the filter or the TLS handshake). */
+  private atApp = 0;
+  /** What the listeners hand connections to: the app, counted (a graceful stop waits for handshakes under way). */
+  private readonly counted: ServiceApp;
 
   constructor(readonly name: string, readonly app: ServiceApp, private readonly options: ServiceOptions = {}) {
     this.limits = options.limits;
+    this.counted = {
+      handleConnection: (stream, conn) => {
+        if (!stream.closed) {
+          this.atApp++;
+          stream.once('close', () => this.atApp--);
+        }
+        app.handleConnection(stream, conn);
+      },
+      shutdown: (graceMs) => app.shutdown(graceMs),
+    };
   }
 
   /** Plain TCP (HTTP without TLS) on "host:port". */
   addTcp(addr: string): this {
-    this.listeners.push(new Listener({ addr, tls: undefined }, this.app, () => this.filter, this.options.defaultAlpn, () => this.limits));
+    this.listeners.push(new Listener({ addr, tls: undefined }, this.counted, () => this.filter, this.options.defaultAlpn, () => this.limits));
     return this;
   }
 
   /** TLS on "host:port" with these settings; compiled by the registered backend at start. */
   addTls(addr: string, settings: TlsSettings): this {
-    this.listeners.push(new Listener({ addr, tls: settings }, this.app, () => this.filter, this.options.defaultAlpn, () => this.limits));
+    this.listeners.push(new Listener({ addr, tls: settings }, this.counted, () => this.filter, this.options.defaultAlpn, () => this.limits));
     return this;
   }
 
@@ -83,10 +100,20 @@ export class Service {
     for (const l of this.listeners) l.close();
   }
 
-  /** Closes the listeners, lets in-flight requests finish for up to graceMs, then cuts what is left. */
+  /**
+   * Closes the listeners, lets in-flight requests finish for up to graceMs, then cuts what is
+   * left. Connections accepted before the listeners closed but still in the connection filter or
+   * the TLS handshake are waited for first (within the same graceMs): they reach the app and are
+   * served one response with `Connection: close` (or GOAWAY) rather than cut mid-handshake, which
+   * a client sees as a reset (a graceful upgrade drains the old workers this way under load).
+   */
   async stop(graceMs: number): Promise<void> {
     this.closeListeners();
-    await this.app.shutdown(graceMs);
+    const started = Date.now();
+    while (this.openSockets - this.atApp > 0 && Date.now() - started < graceMs) {
+      await new Promise((r) => setTimeout(r, HANDSHAKE_POLL_MS));
+    }
+    await this.app.shutdown(Math.max(0, graceMs - (Date.now() - started)));
     for (const l of this.listeners) l.destroyAll();
   }
 }

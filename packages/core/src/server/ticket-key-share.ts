@@ -20,6 +20,7 @@ export class TicketKeyShare {
   /** Settings that took the shared keys (as opposed to keys of their own). */
   private readonly users = new WeakSet<TlsSettings>();
   private timer: NodeJS.Timeout | undefined;
+  private warnedNoKeys = false;
   private workerListener: ((m: unknown) => void) | undefined;
   private primaryListener: ((w: Worker, m: unknown) => void) | undefined;
 
@@ -31,7 +32,17 @@ export class TicketKeyShare {
   apply(tls: TlsSettings): boolean {
     if (!this.keys || !tls.sessionTickets) return false;
     if (tls.ticketKeys !== undefined && !this.users.has(tls)) return false;
-    const rotation = tlsBackend().features.has('session-ticket-key-rotation');
+    const backend = tlsBackend();
+    if (!backend.features.has('session-ticket-keys')) {
+      // The backend takes no ticket key from outside: each process seals with its own, and a
+      // ticket resumes only on the worker that issued it. Said once; never a refused listener.
+      if (!this.warnedNoKeys) {
+        this.warnedNoKeys = true;
+        log.warn(`the ${backend.name} backend cannot be given session ticket keys: each worker seals tickets with its own key, so a ticket resumes only on the worker that issued it`);
+      }
+      return false;
+    }
+    const rotation = backend.features.has('session-ticket-key-rotation');
     tls.setTicketKeys(rotation ? this.keys : this.keys.slice(0, 1));
     this.users.add(tls);
     return true;

@@ -16,6 +16,11 @@ export type TlsFeature =
   | 'disable-session-tickets'
   /** TLS 1.2 session-ID resumption with a server-side cache (TlsSettings.setSessionIdCache). */
   | 'session-id-cache'
+  /**
+   * setSessionIdCache with a SessionIdStore: sessions are stored in, and looked up (asynchronously)
+   * from, a store outside the listener, such as the one the primary shares with every worker.
+   */
+  | 'session-id-cache-shared'
   | 'native'
   | 'client-certificate'
   | 'custom-ca'

@@ -18,3 +18,4 @@ export * from './ticket-keys.js';
 export * from './client-hello.js';
 export * from './client-hello-reader.js';
 export * from './server-names.js';
+export * from './session-id-store.js';

@@ -9,6 +9,7 @@ import { parseCertificates, readPemFile } from './pem.js';
 import { checkTicketKeys } from './ticket-keys.js';
 import type { ClientHello } from './client-hello.js';
 import { ServerNameSet, certificateDnsNames } from './server-names.js';
+import type { SessionIdStore } from './session-id-store.js';
 
 /** What the server knows of a ClientHello when it must pick a certificate. */
 export interface ClientHelloInfo {
@@ -139,6 +140,8 @@ export class TlsSettings {
   sessionTickets = true;
   /** TLS 1.2 session-ID resumption: entries of the listener's server-side cache; 0 (the default) turns it off. */
   sessionIdCacheSize = 0;
+  /** Where that cache lives when it is shared (workers of a server); undefined: in the listener, per process. */
+  sessionIdStore: SessionIdStore | undefined;
   /** Session ticket keys (nginx's 48/80-byte format) from setTicketKeys; undefined: the backend's own per-process key. */
   ticketKeys: readonly Buffer[] | undefined;
   readonly nativeHooks: Array<(builder: unknown) => void> = [];
@@ -281,10 +284,14 @@ export class TlsSettings {
    * A server-side session cache for TLS 1.2 clients that resume by session ID (old clients
    * without tickets), bounded to `entries` sessions per listener, the least recently stored
    * dropped first; 0 turns it off (the default). Needs the backend's 'session-id-cache' feature.
+   * With a `store` (e.g. `sessionIdShare.store(name, entries)`, shared by every worker of a
+   * server) the sessions live there instead, and the backend needs 'session-id-cache-shared'
+   * (its session lookup can wait for another process).
    */
-  setSessionIdCache(entries: number): this {
+  setSessionIdCache(entries: number, store?: SessionIdStore): this {
     if (!Number.isInteger(entries) || entries < 0) throw new TlsConfigError(`session ID cache size must be a whole number >= 0, got ${entries}`);
     this.sessionIdCacheSize = entries;
+    this.sessionIdStore = entries > 0 ? store : undefined;
     return this;
   }
 
@@ -308,6 +315,7 @@ export class TlsSettings {
     if (this.callbacks.certificate) f.add('certificate-callback');
     if (!this.sessionTickets) f.add('disable-session-tickets');
     if (this.sessionIdCacheSize > 0) f.add('session-id-cache');
+    if (this.sessionIdCacheSize > 0 && this.sessionIdStore) f.add('session-id-cache-shared');
     if (this.nativeHooks.length > 0) f.add('native');
     if (this.ticketKeys && this.sessionTickets) {
       f.add('session-ticket-keys');
