@@ -43,4 +43,51 @@ describe.skipIf(FdGuard.count() === undefined)('FdGuard', () => {
     expect(calls).toEqual(['pause a', 'pause b', 'resume a', 'resume b']);
     guard.unregister(listener('a'));
   });
+
+  // libuv meets EMFILE silently: a burst that overshoots the mark between two counts and then
+  // stops must still be counted (the CI failure of the gateway's prlimit test).
+  it('counts at the end of the interval a burst of accepts that stopped near the mark', async () => {
+    const baseline = FdGuard.count()!;
+    const guard = new FdGuard(baseline + 100);
+    const calls: string[] = [];
+    const l: PausableListener = { addr: 'a', pauseAccepting: () => calls.push('pause'), resumeAccepting: () => calls.push('resume') };
+    guard.register(l);
+    guard.accepted(); // the first count
+    const files = Array.from({ length: 45 }, () => openSync('/dev/null', 'r'));
+    try {
+      // Near the mark by the estimate (within 1/16 of the limit), short of it, inside the 10 ms interval.
+      for (let i = 0; i < 30; i++) guard.accepted();
+      expect(guard.paused).toBe(false);
+      await expect.poll(() => guard.paused, { timeout: 500, interval: 5 }).toBe(true);
+      expect(calls).toEqual(['pause']);
+    } finally {
+      for (const f of files) closeSync(f);
+    }
+    await expect.poll(() => guard.paused, { timeout: 2000 }).toBe(false);
+    guard.unregister(l);
+  });
+
+  it('counts at once when the estimate reaches the mark, and subtracts closed connections from it', () => {
+    const baseline = FdGuard.count()!;
+    const guard = new FdGuard(baseline + 100);
+    const l: PausableListener = { addr: 'a', pauseAccepting: () => {}, resumeAccepting: () => {} };
+    guard.register(l);
+    guard.accepted();
+    // Accepted and closed again: the estimate stays low, nothing is counted, nothing pauses.
+    for (let i = 0; i < 100; i++) {
+      guard.accepted();
+      guard.closed();
+    }
+    expect(guard.paused).toBe(false);
+    const files = Array.from({ length: 40 }, () => openSync('/dev/null', 'r'));
+    try {
+      for (let i = 0; i < 35 && !guard.paused; i++) guard.accepted();
+      expect(guard.paused).toBe(false); // the estimate is one short of the mark
+      guard.accepted();
+      expect(guard.paused).toBe(true); // the estimate reached it: counted at once, and the files are real
+    } finally {
+      for (const f of files) closeSync(f);
+      guard.unregister(l);
+    }
+  });
 });

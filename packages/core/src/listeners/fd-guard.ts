@@ -28,10 +28,14 @@ const PAUSED_POLL_MS = 200;
  * backlog); the connections already open carry on; below `resumeAt` the listeners accept again.
  * The headroom left above `pauseAt` is for what open connections still need: upstream sockets,
  * log files, DNS. Counting is a readdir of /proc/self/fd: once a second while accepting, more
- * often when the estimate in between (the last count plus one descriptor per accepted
- * connection) comes within 1/16 of the limit of the pause mark, but never more than 2 % of the
- * time (a count of 50,000 descriptors takes milliseconds). A busy listener pays a counter
- * increment per connection.
+ * often when the estimate in between (the last count plus the connections accepted minus those
+ * closed since) comes within 1/16 of the limit of the pause mark, but never more than 2 % of the
+ * time (a count of 50,000 descriptors takes milliseconds); and at once when the estimate
+ * reaches the pause mark. A count skipped for its interval is made by a timer at the end of
+ * it, so that a burst of accepts that stops short of the next accept is still counted: libuv
+ * meets EMFILE silently (it accepts and closes the backlog and reports nothing to JS), so a
+ * process that overshot the mark in one burst would otherwise sit at its limit unpaused.
+ * A busy listener pays a counter increment per connection.
  */
 export class FdGuard {
   readonly limit: number | undefined;
@@ -40,7 +44,10 @@ export class FdGuard {
   private readonly listeners = new Set<PausableListener>();
   private lastCount = 0;
   private lastCountAt = 0;
+  /** Connections accepted minus connections closed since the last count. */
   private acceptedSinceCount = 0;
+  /** A count deferred to the end of its interval (see accepted()). */
+  private deferredCount: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private pausedAt = 0;
   /** How long the last count took (ms). */
@@ -86,12 +93,33 @@ export class FdGuard {
   accepted(): void {
     if (this.limit === undefined || this.paused) return;
     this.acceptedSinceCount++;
+    const estimate = this.lastCount + this.acceptedSinceCount;
+    // At the mark by the estimate alone: count now, whatever the interval (closes are subtracted,
+    // so the estimate stays honest and this does not run on every accept of a steady load).
+    if (estimate >= this.pauseAt) {
+      this.check(Date.now());
+      return;
+    }
     const now = Date.now();
-    const since = now - this.lastCountAt;
-    const floor = COUNT_COST_FACTOR * this.countCost;
-    const near = this.lastCount + this.acceptedSinceCount >= this.pauseAt - this.margin;
-    if (since < Math.max(near ? NEAR_COUNT_INTERVAL_MS : COUNT_INTERVAL_MS, floor)) return;
-    this.check(now);
+    const near = estimate >= this.pauseAt - this.margin;
+    const wait = Math.max(near ? NEAR_COUNT_INTERVAL_MS : COUNT_INTERVAL_MS, COUNT_COST_FACTOR * this.countCost) - (now - this.lastCountAt);
+    if (wait <= 0) {
+      this.check(now);
+      return;
+    }
+    if (near && !this.deferredCount) {
+      this.deferredCount = setTimeout(() => {
+        this.deferredCount = undefined;
+        if (!this.paused && this.listeners.size > 0) this.check(Date.now());
+      }, wait);
+      this.deferredCount.unref();
+    }
+  }
+
+  /** An accepted connection closed: one descriptor fewer in the estimate. */
+  closed(): void {
+    if (this.limit === undefined || this.paused) return;
+    this.acceptedSinceCount--;
   }
 
   /** accept() failed with EMFILE/ENFILE: pause now, whatever the count says. */
@@ -101,6 +129,10 @@ export class FdGuard {
   }
 
   private check(now: number): void {
+    if (this.deferredCount) {
+      clearTimeout(this.deferredCount);
+      this.deferredCount = undefined;
+    }
     const started = performance.now();
     const n = FdGuard.count();
     this.countCost = performance.now() - started;

@@ -183,7 +183,10 @@ export class Listener implements PausableListener {
   private onConnection(socket: Socket): void {
     fdGuard.accepted();
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      fdGuard.closed();
+    });
     metrics.connectionOpened();
     socket.once('close', () => metrics.connectionClosed(socket.bytesRead, socket.bytesWritten));
     // Errors on a dying socket must not reach the process; the paths below report what matters.
