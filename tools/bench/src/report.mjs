@@ -172,6 +172,9 @@ export function evaluateTargets(report) {
       } else if (tg.absMin !== undefined) {
         measured = `${fmt(raw)} ${fig.unit} raw, ${fmt(cpu)} ${fig.perUnit}`;
         ok = raw >= tg.absMin;
+      } else if (tg.absMinCpu !== undefined) {
+        measured = `${fmt(cpu)} ${fig.perUnit} (${fmt(raw)} ${fig.unit} raw)`;
+        ok = cpu >= tg.absMinCpu;
       } else {
         const [, refCpu] = values(fig.kind, med(report, fig.id, tg.ref));
         const r = ratio(cpu, refCpu);
