@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# The post-quantum cases use a Node 24 peer (OpenSSL 3.5), as tools/test.sh does.
+bash tools/node-runtime.sh 24 >/dev/null
 PROXY_CONFORMANCE_OUT="$out" NO_COLOR=1 npx vitest run --project tls-openssl --project tls-pure --project tls-s2n --project tls-boring conformance
 node packages/testkit/dist/feature-matrix-cli.js "$out" docs/feature-matrix.md
 echo "wrote docs/feature-matrix.md from $(ls "$out" | tr '\n' ' ')"
