@@ -23,21 +23,6 @@ export interface H1ResponseSink {
   onUpstreamError(err: ProxyError): void;
 }
 
-/** Size of the reused read buffer of plain-TCP upstream connections (net's default read size). */
-const READ_BUFFER_BYTES = 64 * 1024;
-let sharedReadBuffer: Buffer | undefined;
-
-/**
- * The one read buffer every borrowing connection of this thread reads into (net's `onread`
- * option). Reads run one at a time on the event loop and each read's bytes are consumed or
- * copied before its callback returns, so one buffer serves all connections. Why: a fresh 64 KiB
- * buffer per read is external memory that V8 frees only in a full mark-compact, which bulk
- * transfers then trigger many times a second.
- */
-export function upstreamReadBuffer(): Buffer {
-  return (sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_BYTES));
-}
-
 const enum BodyKind { None, Length, Chunked, UntilClose }
 const enum ChunkState { Size, Data, DataCr, DataLf, Trailer }
 
@@ -84,13 +69,13 @@ export class H1Connection {
   private receivedAny = false;
   private readTimer: NodeJS.Timeout | undefined;
   private readTimeoutMs = 0;
-  /** The chunk being parsed is a view of the shared read buffer (valid only until the read callback returns). */
+  /** The chunk being parsed is a view of the reused read buffer (valid only until the read callback returns). */
   private borrowing = false;
 
   /**
-   * `borrowedReads`: the stream is a net.Socket created with `onread: { buffer:
-   * upstreamReadBuffer(), callback }` whose callback calls `onBorrowedRead`; no 'data' events
-   * come then. Anything kept past the callback (a stash while paused, a partial head) is copied.
+   * `borrowedReads`: the stream is a net.Socket created with `onread: { buffer, callback }`
+   * whose callback calls `onBorrowedRead` (the Connector shares one buffer per thread); no 'data'
+   * events come then. Anything kept past the callback (a stash while paused, a partial head) is copied.
    */
   constructor(
     readonly stream: Duplex,
