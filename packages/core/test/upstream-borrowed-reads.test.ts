@@ -95,5 +95,5 @@ describe('borrowed reads on plain-TCP upstream connections', () => {
     }
     for (const c of conns) c.destroy();
     connector.close();
-  });
+  }, 30_000);
 });

@@ -140,7 +140,7 @@ describe('large bodies from a plain-TCP HTTP/1.1 origin', () => {
   for (const kind of ['cl', 'chunked', 'close'] as const) {
     it(`${kind}: a fast TLS client gets the origin's exact bytes`, async () => {
       expectBody(await get(`/${kind}`, { tls: true, slow: false }), 'body');
-    });
+    }, 30_000);
 
     it(`${kind}: a slow TLS client (backpressure) gets the origin's exact bytes`, async () => {
       // A fast plain-TCP request alongside: its upstream reads reuse the shared buffer while the
@@ -148,7 +148,7 @@ describe('large bodies from a plain-TCP HTTP/1.1 origin', () => {
       const [slow, fast] = await Promise.all([get(`/${kind}`, { tls: true, slow: true }), get('/cl-other', { tls: false, slow: false })]);
       expectBody(slow, 'body');
       expectBody(fast, 'other');
-    });
+    }, 30_000);
   }
 
   it('fast and slow clients at once, over TLS and plain TCP, each get their own bytes', async () => {
