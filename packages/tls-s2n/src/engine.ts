@@ -212,6 +212,8 @@ export class S2nEngine implements TlsEngine {
   /** Every pending record at once, for one corked write. */
   pullOutputChunks(): Uint8Array[] {
     const chunks = this.out;
+    // Most calls (every read of a keep-alive request) produce nothing to send: no new array then.
+    if (chunks.length === 0) return chunks;
     this.out = [];
     return chunks;
   }
