@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
 describeGatewayOperations({
-  // One shared ticket key (s2n_config_add_ticket_crypto_key; s2n chooses among several by their introduction time).
-  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 's2n', ticketKeyRotation: false,
+  // Every listed ticket key, introduced so that the first encrypts and the others only decrypt (session-ticket-key-rotation).
+  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 's2n', ticketKeyRotation: true,
   // No server-side session-ID cache on this backend: session_id_cache is refused at start.
   sessionIdCache: 'none',
 });

@@ -3,5 +3,5 @@ import { fileURLToPath } from 'node:url';
 import { describeGatewayOperations } from '@proxy/testkit';
 
 describeGatewayOperations({
-  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl', ticketKeyRotation: false, sessionIdCache: 'shared',
+  main: fileURLToPath(new URL('../dist/main.js', import.meta.url)), backend: 'openssl', ticketKeyRotation: true, sessionIdCache: 'shared',
 });

@@ -251,13 +251,13 @@ static napi_value js_ctx_set_cert_hook(napi_env env, napi_callback_info info) { 
 static napi_value js_ctx_set_tickets(napi_env env, napi_callback_info info) { return js_ctx_set_int(env, info, bg_ctx_set_tickets); }
 static napi_value js_ctx_set_keylog(napi_env env, napi_callback_info info) { return js_ctx_set_int(env, info, bg_ctx_set_keylog); }
 
-static napi_value js_ctx_set_ticket_key(napi_env env, napi_callback_info info) {
+static napi_value js_ctx_add_ticket_key(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   get_args(env, info, argv, 2);
   bg_ctx *ctx = get_external(env, argv[0]);
   const uint8_t *key = NULL;
   size_t len = 0;
-  bool ok = ctx && get_buffer(env, argv[1], &key, &len) && bg_ctx_set_ticket_key(ctx, key, len) == 1;
+  bool ok = ctx && get_buffer(env, argv[1], &key, &len) && bg_ctx_add_ticket_key(ctx, key, len) == 1;
   napi_value r;
   napi_get_boolean(env, ok, &r);
   return r;
@@ -512,7 +512,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("ctxSetCertHook", js_ctx_set_cert_hook),
     FN("ctxSetTickets", js_ctx_set_tickets),
     FN("ctxSetKeylog", js_ctx_set_keylog),
-    FN("ctxSetTicketKey", js_ctx_set_ticket_key),
+    FN("ctxAddTicketKey", js_ctx_add_ticket_key),
     FN("certKeyNew", js_certkey_new),
     FN("connNew", js_conn_new),
     FN("connFree", js_conn_free),

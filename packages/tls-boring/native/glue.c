@@ -13,10 +13,23 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/mem.h>
 #include <openssl/pem.h>
 #include <openssl/pool.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+
+/* A session ticket key in nginx's ssl_session_ticket_key format: a 16-byte name, then an HMAC
+ * secret and an AES key of 16 bytes each (48-byte form: AES-128-CBC) or 32 (80-byte form:
+ * AES-256-CBC); HMAC-SHA256 either way. */
+typedef struct bg_ticket_key {
+  uint8_t name[16];
+  uint8_t hmac[32];
+  uint8_t aes[32];
+  size_t secret_len; /* 16 or 32: the HMAC secret's and the AES key's length */
+} bg_ticket_key;
 
 struct bg_ctx {
   SSL_CTX *ssl_ctx;
@@ -27,6 +40,9 @@ struct bg_ctx {
   int keylog;
   uint8_t *alpn; /* server: our protocols in preference order (wire format) */
   size_t alpn_len;
+  /* Shared session ticket keys, the first encrypts (bg_ctx_add_ticket_key); none: BoringSSL's own. */
+  bg_ticket_key *ticket_keys;
+  size_t n_ticket_keys;
 };
 
 struct bg_certkey {
@@ -253,6 +269,8 @@ static void ctx_unref(bg_ctx *ctx) {
   if (--ctx->refs > 0) return;
   SSL_CTX_free(ctx->ssl_ctx);
   free(ctx->alpn);
+  if (ctx->ticket_keys) OPENSSL_cleanse(ctx->ticket_keys, ctx->n_ticket_keys * sizeof *ctx->ticket_keys);
+  free(ctx->ticket_keys);
   free(ctx);
 }
 
@@ -321,11 +339,51 @@ void bg_ctx_set_tickets(bg_ctx *ctx, int on) {
   }
 }
 
-/* A session ticket key shared with other processes (nginx's 48-byte form: name, HMAC secret,
- * AES key). BoringSSL then stops rotating its own key; the caller rotates by compiling a new
- * context. Returns 1 on success, 0 when the key is not 48 bytes. */
-int bg_ctx_set_ticket_key(bg_ctx *ctx, const uint8_t *key, size_t len) {
-  return SSL_CTX_set_tlsext_ticket_keys(ctx->ssl_ctx, key, len);
+/* Picks the key of a ticket (BoringSSL seals and opens it: RFC 5077 section 4's layout, key name,
+ * IV, AES-CBC state, HMAC-SHA256, as OpenSSL and nginx build it). Sealing uses the first key;
+ * opening looks the name up among all of them, so tickets sealed before a rotation still resume,
+ * and asks for a fresh ticket (2) when the key that opened it no longer encrypts. 0: unknown
+ * name, a full handshake. */
+static int ticket_key_cb(SSL *ssl, uint8_t *key_name, uint8_t *iv, EVP_CIPHER_CTX *cipher, HMAC_CTX *hmac, int encrypt) {
+  bg_conn *c = SSL_get_ex_data(ssl, conn_index);
+  if (!c || c->ctx->n_ticket_keys == 0) return encrypt ? -1 : 0;
+  const bg_ticket_key *keys = c->ctx->ticket_keys;
+  if (encrypt) {
+    const bg_ticket_key *k = &keys[0];
+    const EVP_CIPHER *aes = k->secret_len == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+    if (!RAND_bytes(iv, EVP_CIPHER_iv_length(aes))) return -1;
+    memcpy(key_name, k->name, sizeof k->name);
+    if (!EVP_EncryptInit_ex(cipher, aes, NULL, k->aes, iv) ||
+        !HMAC_Init_ex(hmac, k->hmac, k->secret_len, EVP_sha256(), NULL)) return -1;
+    return 1;
+  }
+  for (size_t i = 0; i < c->ctx->n_ticket_keys; i++) {
+    const bg_ticket_key *k = &keys[i];
+    if (CRYPTO_memcmp(key_name, k->name, sizeof k->name) != 0) continue;
+    const EVP_CIPHER *aes = k->secret_len == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
+    if (!HMAC_Init_ex(hmac, k->hmac, k->secret_len, EVP_sha256(), NULL) ||
+        !EVP_DecryptInit_ex(cipher, aes, NULL, k->aes, iv)) return -1;
+    return i == 0 ? 1 : 2;
+  }
+  return 0;
+}
+
+/* Adds a session ticket key shared with other processes and hosts (nginx's 48- or 80-byte
+ * form); the first added encrypts, the later ones only decrypt (rotation). BoringSSL's own
+ * key and its rotation are then unused. Returns 1, or 0 when the key is not 48 or 80 bytes. */
+int bg_ctx_add_ticket_key(bg_ctx *ctx, const uint8_t *key, size_t len) {
+  if (len != 48 && len != 80) return 0;
+  bg_ticket_key *keys = realloc(ctx->ticket_keys, (ctx->n_ticket_keys + 1) * sizeof *keys);
+  if (!keys) return 0;
+  ctx->ticket_keys = keys;
+  bg_ticket_key *k = &keys[ctx->n_ticket_keys++];
+  size_t n = (len - 16) / 2;
+  memcpy(k->name, key, 16);
+  memcpy(k->hmac, key + 16, n);
+  memcpy(k->aes, key + 16 + n, n);
+  k->secret_len = n;
+  SSL_CTX_set_tlsext_ticket_key_cb(ctx->ssl_ctx, ticket_key_cb);
+  return 1;
 }
 
 void bg_ctx_set_keylog(bg_ctx *ctx, int on) {

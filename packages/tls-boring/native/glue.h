@@ -51,7 +51,7 @@ int bg_ctx_add_trust_pem(bg_ctx *ctx, const char *pem, size_t len, int as_client
 void bg_ctx_set_verify(bg_ctx *ctx, int mode);
 void bg_ctx_set_cert_hook(bg_ctx *ctx, int on);
 void bg_ctx_set_tickets(bg_ctx *ctx, int on);
-int bg_ctx_set_ticket_key(bg_ctx *ctx, const uint8_t *key, size_t len);
+int bg_ctx_add_ticket_key(bg_ctx *ctx, const uint8_t *key, size_t len);
 void bg_ctx_set_keylog(bg_ctx *ctx, int on);
 
 bg_certkey *bg_certkey_new(const uint8_t *const *ders, const size_t *lens, size_t n, const char *key_pem, size_t key_len);

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import {
   EngineTlsAcceptor, EngineTlsConnector, INTERMEDIATE_TLS12_SUITES, TLS13_SUITES, TlsConfigError, TlsFeatureUnsupportedError,
-  defaultGroups, keylogWriter, systemTrustStorePem, ticketKey48,
+  defaultGroups, keylogWriter, systemTrustStorePem,
   type CertKey, type ConnectTarget, type ConnectionInfo, type KeylogCallback, type TlsAcceptor, type TlsBackend,
   type TlsClientOptions, type TlsConnector, type TlsFeature, type TlsSettings, type TlsVersion,
 } from '@proxy/core';
@@ -18,8 +18,8 @@ const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
-  // SSL_CTX_set_tlsext_ticket_keys holds one key: no 'session-ticket-key-rotation'.
-  'session-ticket-keys',
+  // Our own ticket key callback (SSL_CTX_set_tlsext_ticket_key_cb) holds any number of keys.
+  'session-ticket-keys', 'session-ticket-key-rotation',
 ]);
 
 /** IANA TLS 1.2 suite names to BoringSSL's cipher-list names. */
@@ -133,10 +133,11 @@ export function compileServer(settings: TlsSettings): CompiledServer {
   }
   n.ctxSetCertHook(ctx, settings.callbacks.certificate ? 1 : 0);
   n.ctxSetTickets(ctx, settings.sessionTickets ? 1 : 0);
-  // Shared keys (setTicketKeys; workers, fleets): SSL_CTX_set_tlsext_ticket_keys holds one, so
-  // only the first (the one that encrypts) is given; 'session-ticket-key-rotation' is not declared.
-  const ticketKey = settings.sessionTickets ? settings.ticketKeys?.[0] : undefined;
-  if (ticketKey && !n.ctxSetTicketKey(ctx, ticketKey48(ticketKey))) throw new TlsConfigError(`BoringSSL refused the session ticket key: ${n.lastError()}`);
+  // Shared keys (setTicketKeys; workers, fleets), whole as nginx reads them: the first seals new
+  // tickets, every one still opens its own (rotation).
+  for (const [i, key] of (settings.sessionTickets ? settings.ticketKeys ?? [] : []).entries()) {
+    if (!n.ctxAddTicketKey(ctx, key)) throw new TlsConfigError(`BoringSSL refused session ticket key ${i} (${key.length} bytes)`);
+  }
   const keylog = keylogWriter(settings.keylog);
   enableKeylog(n, ctx, keylog);
   return { n, ctx, keylog };

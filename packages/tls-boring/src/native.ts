@@ -40,8 +40,8 @@ export interface BoringNative {
   ctxSetCertHook(ctx: CtxHandle, on: number): void;
   ctxSetTickets(ctx: CtxHandle, on: number): void;
   ctxSetKeylog(ctx: CtxHandle, on: number): void;
-  /** A 48-byte session ticket key (name, HMAC secret, AES key); false when refused. */
-  ctxSetTicketKey(ctx: CtxHandle, key: Uint8Array): boolean;
+  /** Adds a session ticket key (nginx's 48- or 80-byte form); the first added encrypts. False when refused. */
+  ctxAddTicketKey(ctx: CtxHandle, key: Uint8Array): boolean;
   certKeyNew(ders: Uint8Array[], keyPem: string): CertKeyHandle | undefined;
   connNew(ctx: CtxHandle, sni: string | null, hosts: string[], ip: string | null, session: SessionHandle | null): ConnHandle | undefined;
   connFree(conn: ConnHandle): void;

@@ -1,5 +1,6 @@
 // The engine in memory, client and server both BoringSSL: what the digest reports, the alerts
 // and typed errors for each failure, certificate selection, resumption and the key log.
+import { randomBytes } from 'node:crypto';
 import '@proxy/tls-boring';
 import {
   Alpn, CertKey, InvalidCertError, TlsAlertReceivedError, TlsFeatureUnsupportedError, TlsProtocolError, TlsSettings,
@@ -179,6 +180,41 @@ describe('BoringSSL engine in memory', () => {
         else if (version === 'TLSv1.3') expect(reused).toEqual([false, false]);
       }
     });
+  }
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    for (const keyLength of [48, 80]) {
+      it(`${version}: shared ticket keys (${keyLength} bytes): the first seals, the others still open and re-seal under the first; an unlisted key opens nothing`, () => {
+        const [k1, k2, k3] = [randomBytes(keyLength), randomBytes(keyLength), randomBytes(keyLength)];
+        const server = (keys: Buffer[]) => compileServer(ecdsa().setVersions(version, version).setTicketKeys(keys));
+        // Three processes of one fleet, before, during and after a rotation.
+        const before = server([k1]);
+        const during = server([k2, k1]);
+        const after = server([k3, k2]);
+        /** One connection from this compiled client; whether it resumed. */
+        const connect = (compiledClient: ReturnType<typeof compileClient>, compiledServer: ReturnType<typeof compileServer>): boolean => {
+          const s = newServerEngine(compiledServer);
+          const c = newClientEngine(compiledClient, { sni: 'localhost', addr: '127.0.0.1:443' });
+          c.start();
+          expect(pump(c, s)).toEqual({});
+          // TLS 1.3 tickets come after the handshake: let the client read them.
+          s.send(Buffer.from('x'));
+          pump(c, s);
+          const reused = c.digest().sessionReused;
+          expect(s.digest().sessionReused).toBe(reused);
+          c.destroy();
+          s.destroy();
+          return reused;
+        };
+        // A ticket sealed under k1 resumes where k1 is still listed, and the fresh ticket that
+        // connection hands out is sealed under k2: it resumes after k1 is gone.
+        const rotating = compileClient(clientOptions(pki));
+        expect([connect(rotating, before), connect(rotating, during), connect(rotating, after)]).toEqual([false, true, true]);
+        // A k1 ticket where k1 is no longer listed: a full handshake.
+        const stale = compileClient(clientOptions(pki));
+        expect([connect(stale, before), connect(stale, after)]).toEqual([false, false]);
+      });
+    }
   }
 
   it('key log: NSS lines through the callback, for both sides', () => {

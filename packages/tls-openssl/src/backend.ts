@@ -5,13 +5,16 @@ import {
 import { OpensslAcceptor } from './acceptor.js';
 import { OpensslConnector } from './connector.js';
 import { HYBRID_GROUP_SUPPORTED, noteClassicalKeyExchange } from './hybrid-groups.js';
+import { TICKET_KEY_HOOK_AVAILABLE } from './ticket-renewal.js';
 
 const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets', 'session-id-cache', 'session-id-cache-shared', 'native',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni',
-  // Node's tls holds one ticket key per context: no 'session-ticket-key-rotation'.
+  // Node's tls option holds one ticket key per context; our ticket hook (ticket-renewal.ts)
+  // holds several, where this Node has it.
   'session-ticket-keys',
+  ...(TICKET_KEY_HOOK_AVAILABLE ? ['session-ticket-key-rotation' as const] : []),
   ...(HYBRID_GROUP_SUPPORTED ? ['group-x25519mlkem768' as const] : []),
 ]);
 

@@ -12,8 +12,8 @@ import { renewTicketsOnResumption } from './ticket-renewal.js';
 export class ServerContexts {
   private readonly byCertKey = new WeakMap<CertKey, SecureContext>();
   private readonly base: SecureContextOptions;
-  /** Node's 48-byte form of the first shared ticket key; undefined: each context makes its own. */
-  private readonly ticketKey: Buffer | undefined;
+  /** Node's 48-byte form of the shared ticket keys, the first seals; undefined: each context makes its own. */
+  private readonly ticketKeys: Buffer[] | undefined;
 
   constructor(private readonly settings: TlsSettings) {
     const base: SecureContextOptions = {
@@ -30,11 +30,14 @@ export class ServerContexts {
     // Client-initiated renegotiation is refused (a no_renegotiation warning, as nginx does): a
     // renegotiation flood costs the server a full handshake each time.
     base.secureOptions = constants.SSL_OP_NO_RENEGOTIATION | (settings.sessionTickets ? 0 : constants.SSL_OP_NO_TICKET);
-    // Shared ticket keys (one: Node takes a single 48-byte key; see ticketKey48 for 80-byte keys).
+    // Shared ticket keys: Node's option takes the first (48 bytes; see ticketKey48 for 80-byte
+    // keys); the ticket hook (ticket-renewal.ts) holds all of them.
     if (settings.sessionTickets && settings.ticketKeys?.[0]) base.ticketKeys = ticketKey48(settings.ticketKeys[0]);
     // The escape hatch: hooks see (and may change) the options object Node builds the context from.
     for (const hook of settings.nativeHooks) hook(base);
-    this.ticketKey = settings.sessionTickets && Buffer.isBuffer(base.ticketKeys) && base.ticketKeys.length === 48 ? base.ticketKeys : undefined;
+    // A native hook may have set its own key: that one seals, ours after it still open.
+    const first = settings.sessionTickets && Buffer.isBuffer(base.ticketKeys) && base.ticketKeys.length === 48 ? base.ticketKeys : undefined;
+    this.ticketKeys = first ? [first, ...(settings.ticketKeys ?? []).slice(1).map(ticketKey48)] : undefined;
     this.base = base;
   }
 
@@ -43,7 +46,7 @@ export class ServerContexts {
     if (!ctx) {
       ctx = createSecureContext({ ...this.base, cert: certKey.chainPem, key: certKey.keyPem });
       // TLS 1.3 resumption: a new ticket before application data (see ticket-renewal.ts).
-      if (this.settings.sessionTickets) renewTicketsOnResumption(ctx, this.ticketKey);
+      if (this.settings.sessionTickets) renewTicketsOnResumption(ctx, this.ticketKeys);
       this.byCertKey.set(certKey, ctx);
     }
     return ctx;

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 
 /** The native context's ticket hook (Node's SecureContext binding: enableTicketKeyCallback / onticketkeycallback). */
 interface NativeTicketHooks {
@@ -26,23 +26,32 @@ const REFUSED: [number, Buffer, Buffer] = [0, Buffer.alloc(PART), Buffer.alloc(P
  * test-https-resume-after-renew drives), present in Node 20 and 24. Where it is missing the
  * context keeps Node's behaviour and `installed` is false.
  *
- * `key48` is Node's 48-byte ticket key (name 16 | HMAC-SHA256 secret 16 | AES-128 key 16), so
- * tickets stay interchangeable with contexts using the same key through Node's `ticketKeys`
- * (other workers, an older build); without one a random key is made per context.
+ * `keys48` are Node's 48-byte ticket keys (name 16 | HMAC-SHA256 secret 16 | AES-128 key 16),
+ * so tickets stay interchangeable with contexts using the first through Node's `ticketKeys`
+ * (other workers, an older build). The first seals new tickets; a ticket sealed under any of
+ * them opens (and is renewed under the first): rotation. Without keys a random one is made per
+ * context.
  */
-export function renewTicketsOnResumption(context: SecureContext, key48: Buffer | undefined): boolean {
+export function renewTicketsOnResumption(context: SecureContext, keys48: readonly Buffer[] | undefined): boolean {
   const native = (context as unknown as { context?: NativeTicketHooks }).context;
   if (!native || typeof native.enableTicketKeyCallback !== 'function') return false;
-  const key = key48 ?? randomBytes(48);
-  const name = key.subarray(0, PART);
-  const hmac = key.subarray(PART, 2 * PART);
-  const aes = key.subarray(2 * PART, 3 * PART);
+  const keys = (keys48?.length ? keys48 : [randomBytes(48)]).map((key) => ({
+    name: key.subarray(0, PART),
+    hmac: key.subarray(PART, 2 * PART),
+    aes: key.subarray(2 * PART, 3 * PART),
+  }));
+  const sealing = keys[0]!;
   native.enableTicketKeyCallback();
   native.onticketkeycallback = (ticketName, _iv, encrypt) => {
-    if (encrypt) return [1, hmac, aes, name, randomBytes(PART)];
-    // A ticket under another key (a restarted process, a rotated key): a full handshake.
-    if (ticketName.length !== PART || !timingSafeEqual(ticketName, name)) return REFUSED;
-    return [2, hmac, aes];
+    if (encrypt) return [1, sealing.hmac, sealing.aes, sealing.name, randomBytes(PART)];
+    const key = ticketName.length === PART ? keys.find((k) => timingSafeEqual(ticketName, k.name)) : undefined;
+    // A ticket under a key not listed (a restarted process, a key rotated out): a full handshake.
+    if (!key) return REFUSED;
+    return [2, key.hmac, key.aes];
   };
   return true;
 }
+
+/** Whether this Node's native SecureContext has the ticket hook (then the backend holds several keys). */
+export const TICKET_KEY_HOOK_AVAILABLE: boolean =
+  typeof (createSecureContext({}) as unknown as { context?: NativeTicketHooks }).context?.enableTicketKeyCallback === 'function';

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 /* ---- the s2n API we use, declared from the public s2n.h ---- */
 struct s2n_config;
@@ -39,6 +40,7 @@ typedef int s2n_send_fn(void *io_context, const uint8_t *buf, uint32_t len);
 typedef uint8_t (*s2n_verify_host_fn)(const char *host_name, size_t host_name_len, void *data);
 typedef int (*s2n_key_log_fn)(void *ctx, struct s2n_connection *conn, uint8_t *logline, size_t len);
 typedef int s2n_client_hello_fn(struct s2n_connection *conn, void *ctx);
+typedef int (*s2n_clock_time_nanoseconds)(void *ctx, uint64_t *nanoseconds);
 struct s2n_session_ticket;
 typedef int (*s2n_session_ticket_fn)(struct s2n_connection *conn, void *ctx, struct s2n_session_ticket *ticket);
 
@@ -64,6 +66,9 @@ typedef int (*s2n_session_ticket_fn)(struct s2n_connection *conn, void *ctx, str
   X(int, s2n_config_set_key_log_cb, (struct s2n_config *config, s2n_key_log_fn callback, void *ctx)) \
   X(int, s2n_config_set_session_tickets_onoff, (struct s2n_config *config, uint8_t enabled)) \
   X(int, s2n_config_add_ticket_crypto_key, (struct s2n_config *config, const uint8_t *name, uint32_t name_len, uint8_t *key, uint32_t key_len, uint64_t intro_time)) \
+  X(int, s2n_config_set_ticket_encrypt_decrypt_key_lifetime, (struct s2n_config *config, uint64_t lifetime_in_secs)) \
+  X(int, s2n_config_set_ticket_decrypt_key_lifetime, (struct s2n_config *config, uint64_t lifetime_in_secs)) \
+  X(int, s2n_config_set_wall_clock, (struct s2n_config *config, s2n_clock_time_nanoseconds clock_fn, void *ctx)) \
   X(int, s2n_config_set_client_hello_cb, (struct s2n_config *config, s2n_client_hello_fn cb, void *ctx)) \
   X(int, s2n_config_set_client_hello_cb_mode, (struct s2n_config *config, s2n_client_hello_cb_mode mode)) \
   X(int, s2n_config_set_max_blinding_delay, (struct s2n_config *config, uint32_t seconds)) \
@@ -225,12 +230,17 @@ static int block_emit(napi_env env, uint8_t *block, size_t len, napi_value arr, 
 static __thread napi_env current_env;
 
 /* ---- configs ---- */
+/* Ten years: both of s2n's ticket key windows (see configNew), long enough to never end in a
+ * config's life, short enough that s2n's nanosecond arithmetic (now + 2 windows) cannot overflow. */
+#define TICKET_KEY_WINDOW_SECONDS (10ull * 365 * 24 * 3600)
 typedef struct {
   struct s2n_config *cfg;
   napi_ref keylog;
   struct s2n_cert_chain_and_key *keys[4];
   int nkeys;
   bool hello_cb;
+  /* configShiftClockForTests: nanoseconds added to s2n's wall clock for this config. */
+  int64_t clock_shift_ns;
 } cfg_t;
 
 static int keylog_cb(void *ctx, struct s2n_connection *conn, uint8_t *line, size_t len) {
@@ -293,7 +303,8 @@ static char *get_string(napi_env env, napi_value v, size_t *len_out) {
 
 /*
  * configNew({ server, policy, certs: [[chainPem, keyPem]], alpn: [..], clientAuth: 0|1|2, caPem,
- *   acceptAnyHost, disableVerify, keylog: fn, ticketKey: Buffer(48) (16 name + 32 key), maxBlinding,
+ *   acceptAnyHost, disableVerify, keylog: fn, ticketKeys: [Buffer(48) (16 name + 32 key), ...] (the first
+ *   encrypts), maxBlinding,
  *   helloCb }) → external
  */
 static napi_value config_new(napi_env env, napi_callback_info info) {
@@ -378,17 +389,37 @@ static napi_value config_new(napi_env env, napi_callback_info info) {
   }
   if (server) {
     bool tickets = false;
-    if (get_prop(env, o, "ticketKey", &v, &t)) {
-      uint8_t *data;
-      size_t len;
-      CHECK(napi_get_buffer_info(env, v, (void **)&data, &len));
-      if (len != 48) return throw_msg(env, "ticketKey must be 48 bytes");
+    if (get_prop(env, o, "ticketKeys", &v, &t)) {
+      uint32_t n = 0;
+      CHECK(napi_get_array_length(env, v, &n));
+      if (n == 0) return throw_msg(env, "ticketKeys is empty");
       if (p_s2n_config_set_session_tickets_onoff(c->cfg, 1) < 0) return throw_s2n(env, "s2n_config_set_session_tickets_onoff");
-      uint8_t key[32];
-      memcpy(key, data + 16, 32);
-      int r = p_s2n_config_add_ticket_crypto_key(c->cfg, data, 16, key, 32, 0);
-      memset(key, 0, sizeof key);
-      if (r < 0) return throw_s2n(env, "s2n_config_add_ticket_crypto_key");
+      /*
+       * s2n gives each key a window in which it encrypts and decrypts (from its introduction time,
+       * 2 hours by default) and then one in which it only decrypts (13 hours), and picks among the
+       * keys that may encrypt at random. Left so, a listener stops issuing tickets 2 hours after it
+       * was compiled and stops resuming 13 hours later. Our keys live as long as the config (the
+       * server recompiles on rotation), and "the first encrypts, the others only decrypt": so both
+       * windows are TICKET_KEY_WINDOW_SECONDS, the first key starts its window now and the others
+       * are introduced one window back, which leaves them decrypt-only for the config's life.
+       */
+      if (p_s2n_config_set_ticket_encrypt_decrypt_key_lifetime(c->cfg, TICKET_KEY_WINDOW_SECONDS) < 0 ||
+          p_s2n_config_set_ticket_decrypt_key_lifetime(c->cfg, TICKET_KEY_WINDOW_SECONDS) < 0) {
+        return throw_s2n(env, "s2n_config_set_ticket_*_key_lifetime");
+      }
+      uint64_t now = (uint64_t)time(NULL);
+      for (uint32_t i = 0; i < n; i++) {
+        napi_value k;
+        uint8_t *data;
+        size_t len;
+        CHECK(napi_get_element(env, v, i, &k));
+        if (napi_get_buffer_info(env, k, (void **)&data, &len) != napi_ok || len != 48) return throw_msg(env, "each ticket key must be a 48-byte Buffer");
+        uint8_t key[32];
+        memcpy(key, data + 16, 32);
+        int r = p_s2n_config_add_ticket_crypto_key(c->cfg, data, 16, key, 32, i == 0 ? 0 : now - TICKET_KEY_WINDOW_SECONDS - 1);
+        memset(key, 0, sizeof key);
+        if (r < 0) return throw_s2n(env, "s2n_config_add_ticket_crypto_key");
+      }
       tickets = true;
     }
     if (!tickets && p_s2n_config_set_session_tickets_onoff(c->cfg, 0) < 0) return throw_s2n(env, "s2n_config_set_session_tickets_onoff");
@@ -1200,11 +1231,35 @@ static napi_value function_list(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+static int shifted_wall_clock(void *ctx, uint64_t *nanoseconds) {
+  const cfg_t *c = ctx;
+  struct timespec now;
+  if (clock_gettime(CLOCK_REALTIME, &now) < 0) return -1;
+  *nanoseconds = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + (uint64_t)c->clock_shift_ns;
+  return 0;
+}
+
+/* configShiftClockForTests(config, seconds): s2n sees this config's wall clock moved by
+ * `seconds` (ticket key windows, ticket ages). Tests only: a config in service keeps the real clock. */
+static napi_value config_shift_clock(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  cfg_t *c = NULL;
+  double seconds = 0;
+  if (argc < 2 || napi_get_value_external(env, argv[0], (void **)&c) != napi_ok || !c ||
+      napi_get_value_double(env, argv[1], &seconds) != napi_ok) return throw_msg(env, "configShiftClockForTests(config, seconds)");
+  c->clock_shift_ns = (int64_t)(seconds * 1e9);
+  if (p_s2n_config_set_wall_clock(c->cfg, shifted_wall_clock, c) < 0) return throw_s2n(env, "s2n_config_set_wall_clock");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     { "load", NULL, load, NULL, NULL, NULL, napi_default, NULL },
     { "functionNames", NULL, function_list, NULL, NULL, NULL, napi_default, NULL },
     { "configNew", NULL, config_new, NULL, NULL, NULL, napi_default, NULL },
+    { "configShiftClockForTests", NULL, config_shift_clock, NULL, NULL, NULL, napi_default, NULL },
     { "connNew", NULL, conn_new, NULL, NULL, NULL, napi_default, NULL },
     { "connFeed", NULL, conn_feed, NULL, NULL, NULL, napi_default, NULL },
     { "connSend", NULL, conn_send, NULL, NULL, NULL, napi_default, NULL },

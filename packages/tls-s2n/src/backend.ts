@@ -16,9 +16,9 @@ const FEATURES: ReadonlySet<TlsFeature> = new Set<TlsFeature>([
   'tls1.2', 'tls1.3', 'alpn', 'alpn-custom', 'client-auth-required', 'client-auth-optional', 'keylog',
   'certificate-callback', 'async-certificate-callback', 'session-tickets', 'disable-session-tickets',
   'client-certificate', 'custom-ca', 'verify-disable', 'no-sni', 'group-x25519mlkem768',
-  // One shared key (see s2nTicketKey); s2n picks among several keys by their introduction time,
-  // not "the first encrypts", so no 'session-ticket-key-rotation'.
-  'session-ticket-keys',
+  // Every listed key (s2nTicketKey), introduced so that the first encrypts and the others only
+  // decrypt (the addon's configNew says how).
+  'session-ticket-keys', 'session-ticket-key-rotation',
 ]);
 
 /**
@@ -138,9 +138,9 @@ export class S2nServerContext implements ServerHooks {
       // s2n checks a client certificate's names against the server name unless told otherwise.
       acceptAnyHost: !!settings.clientAuth,
       keylog,
-      // Random keys per acceptor, shared by all its configs: a ticket from one certificate's
-      // config resumes on another's. Shared keys (setTicketKeys): the first one, in s2n's form.
-      ticketKey: settings.sessionTickets ? (settings.ticketKeys?.[0] ? s2nTicketKey(settings.ticketKeys[0]) : randomBytes(48)) : undefined,
+      // A random key per acceptor, shared by all its configs: a ticket from one certificate's
+      // config resumes on another's. Shared keys (setTicketKeys): all of them, in s2n's form.
+      ticketKeys: settings.sessionTickets ? (settings.ticketKeys?.map(s2nTicketKey) ?? [randomBytes(48)]) : undefined,
       maxBlinding: maxBlindingDelaySeconds(),
     };
     this.defaultConfig = this.compile(settings.certKey);

@@ -20,8 +20,8 @@ export interface ConfigOptions {
   acceptAnyHost?: boolean;
   disableVerify?: boolean;
   keylog?: (line: string) => void;
-  /** 16 bytes of key name, then a 32-byte key. */
-  ticketKey?: Buffer;
+  /** Session ticket keys in s2n's form (s2nTicketKey: 16 bytes of name, then 32 of key); the first encrypts, the others only decrypt. */
+  ticketKeys?: Buffer[];
   maxBlinding?: number;
   /** Client: ask for session tickets and keep each one received (connTakeSession). */
   sessionTickets?: boolean;
@@ -33,6 +33,8 @@ export interface S2nNative {
   load(path: string, alsoRequire?: string): string | null;
   functionNames(): string[];
   configNew(options: ConfigOptions): Handle;
+  /** Tests only: s2n sees this config's wall clock moved by `seconds` (ticket key windows, ticket ages). */
+  configShiftClockForTests(config: Handle, seconds: number): void;
   /** `session`: a client's saved session (s2n_connection_set_session); a refused one means a full handshake. */
   connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null, session?: Buffer | null): Handle;
   /** Client: the latest session ticket received (status bit SESSION), or null. */

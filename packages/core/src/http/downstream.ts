@@ -22,8 +22,16 @@ export interface DownstreamExchange {
   writeHead(status: number, headers: HeaderMap, endStream: boolean, reason?: string): void;
   /** false: wait for `onDrain` before writing more. */
   write(chunk: Buffer): boolean;
+  /**
+   * Optional: like `write`, for a chunk whose memory is reused as soon as this returns (a view
+   * of the upstream read buffer). The bytes must be consumed by then (a TLS stream that encrypts
+   * them at once) or copied. Without it the proxy writes a copy.
+   */
+  writeBorrowed?(chunk: Buffer): boolean;
   onDrain(fn: () => void): void;
   end(chunk?: Buffer): void;
+  /** Optional: `end` with a borrowed last chunk, under writeBorrowed's rule. */
+  endBorrowed?(chunk: Buffer): void;
   /** Optional: this response closes the connection (HTTP/1.1 `Connection: close`), if its head has not gone yet. */
   noKeepAlive?(): void;
   /** Cuts the exchange: the client sees a reset or a truncated response. */

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type { DownstreamConnection } from '../server/service-app.js';
 import { BadRequestError, HeaderTimeoutError, HeadersTooLargeError, UriTooLongError, type LimitError } from '../errors/index.js';
 import { log } from '../log.js';
@@ -379,6 +380,25 @@ class H1Exchange implements DownstreamExchange {
     return this.res.write(chunk);
   }
 
+  /**
+   * A borrowed chunk goes straight into the TLS stream when that consumes it before returning:
+   * Node's TLSSocket hands a write to OpenSSL's SSL_write at once (which encrypts into its own
+   * buffer, or copies what it cannot take yet), provided nothing is queued in front of it. The
+   * response's own cork (http corks the socket for a tick on each write) is replaced by ours,
+   * lifted right after, so the head and the chunk still leave as one write. Otherwise the
+   * chunk would sit in a queue by reference: a copy is written instead.
+   */
+  writeBorrowed(chunk: Buffer): boolean {
+    const sock = this.consumingSocket();
+    if (sock === undefined) return this.res.write(Buffer.from(chunk));
+    sock.cork();
+    try {
+      return this.res.write(chunk);
+    } finally {
+      sock.uncork();
+    }
+  }
+
   onDrain(fn: () => void): void {
     this.res.once('drain', fn);
   }
@@ -386,6 +406,24 @@ class H1Exchange implements DownstreamExchange {
   end(chunk?: Buffer): void {
     if (chunk) this.res.end(chunk);
     else this.res.end();
+  }
+
+  /** end() with a borrowed chunk: http's end() uncorks the socket itself, so the chunk is written at once when nothing is queued. */
+  endBorrowed(chunk: Buffer): void {
+    this.res.end(this.consumingSocket() === undefined ? Buffer.from(chunk) : chunk);
+  }
+
+  /** The socket when a write of this response now reaches SSL_write synchronously; undefined: a write would be queued (or go elsewhere). */
+  private consumingSocket(): TLSSocket | undefined {
+    const res = this.res;
+    const sock = res.socket;
+    if (!(sock instanceof TLSSocket)) return undefined;
+    // Only a write to an idle socket that this response owns: a write in flight (TLS completes
+    // writes a tick later), a cork, or a response still waiting for its turn (pipelining:
+    // outputData) would keep the chunk by reference.
+    if (sock.writableLength !== 0 || sock.writableCorked !== 0 || !sock.writable || res.writableCorked !== 0) return undefined;
+    if ((sock as TLSSocket & { _httpMessage?: unknown })._httpMessage !== res) return undefined;
+    return sock;
   }
 
   abort(): void {

@@ -145,6 +145,8 @@ export class HttpProxy<Ctx = unknown> implements ServiceApp {
 
 /** One request through the phases. Implements the upstream sink so no per-chunk closures are needed. */
 class ProxyTask<Ctx> implements UpstreamSink {
+  /** Borrowed upstream chunks are written with the exchange's writeBorrowed/endBorrowed, or copied. */
+  readonly takesBorrowedChunks = true;
   private readonly app: ProxyHttp<Ctx>;
   private readonly session: Session;
   private readonly ctx: Ctx;
@@ -464,18 +466,28 @@ class ProxyTask<Ctx> implements UpstreamSink {
     this.ex.writeHead(head.status, head.headers, endStream, head.reason);
   }
 
-  onUpstreamBody(chunk: Buffer): void {
+  onUpstreamBody(chunk: Buffer, borrowed?: boolean): void {
     this.bytesOut += chunk.length;
-    if (!this.ex.write(chunk)) {
+    const ex = this.ex;
+    const ok = borrowed !== true ? ex.write(chunk)
+      : ex.writeBorrowed ? ex.writeBorrowed(chunk) : ex.write(Buffer.from(chunk));
+    if (!ok) {
       this.pauseUpstream();
-      this.ex.onDrain(this.onDownstreamDrain);
+      ex.onDrain(this.onDownstreamDrain);
     }
   }
 
-  onUpstreamEnd(last: Buffer | undefined): void {
+  onUpstreamEnd(last: Buffer | undefined, borrowed?: boolean): void {
     if (this.done) return;
-    if (last) this.bytesOut += last.length;
-    this.ex.end(last);
+    const ex = this.ex;
+    if (last === undefined) {
+      ex.end();
+    } else {
+      this.bytesOut += last.length;
+      if (borrowed !== true) ex.end(last);
+      else if (ex.endBorrowed) ex.endBorrowed(last);
+      else ex.end(Buffer.from(last));
+    }
     // The upstream may answer before the request body ended (an early 413): stop forwarding it.
     // An unfinished request leaves the h1 connection unusable, which release() sees.
     this.stopBody();

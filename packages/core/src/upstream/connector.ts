@@ -9,6 +9,7 @@ import type { SslDigest } from '../tls/digest.js';
 import { parseCertificates, readPemFile } from '../tls/pem.js';
 import { ConnectorConfigCache } from './config-cache.js';
 import { H1Connection } from './h1-client.js';
+import { upstreamReadBuffer } from './read-buffer.js';
 import { H2Connection } from './h2-client.js';
 import { certKeyId, type HttpPeer } from './peer.js';
 import { ConnectionPool, type UpstreamConnection } from './pool.js';
@@ -153,7 +154,25 @@ export class Connector {
 
       metrics.poolResult(false);
       const connectStart = process.hrtime.bigint();
-      const socket = net.connect({ host: peer.host, port: peer.port });
+      // Plain-TCP HTTP/1.1 reads into the shared buffer (see upstreamReadBuffer); TLS and h2c
+      // connections keep net's own per-read buffers, since their readers may keep the bytes.
+      const plainH1 = !peer.useTls && o.alpn.kind !== 'H2';
+      let h1: H1Connection | undefined;
+      const socket = plainH1
+        ? net.connect({
+          host: peer.host,
+          port: peer.port,
+          onread: {
+            buffer: upstreamReadBuffer(),
+            // The connection exists from 'connect' on, before any read; a read without one is dropped with the socket.
+            callback: (nread: number, buf: Buffer): boolean => {
+              if (h1 !== undefined) return h1.onBorrowedRead(nread, buf);
+              socket.destroy();
+              return false;
+            },
+          },
+        })
+        : net.connect({ host: peer.host, port: peer.port });
       socket.setNoDelay(true);
       if (totalMs) {
         totalTimer = setTimeout(() => fail(new TimeoutError('totalConnection', totalMs, 'upstream')), totalMs);
@@ -188,7 +207,8 @@ export class Connector {
             openH2(socket, undefined);
             return;
           }
-          succeed(new H1Connection(socket, key, undefined, addr));
+          h1 = new H1Connection(socket, key, undefined, addr, plainH1);
+          succeed(h1);
           return;
         }
         let connector;

@@ -7,11 +7,19 @@ import { isHopByHop, mayNeedAttention, removeConnectionListed } from '../proxy/f
 
 /** Receives one upstream response. Calls arrive in order: head, body*, end | error (exactly one of the last two). */
 export interface H1ResponseSink {
+  /**
+   * true: this sink takes borrowed chunks. A chunk passed with `borrowed` set is a view of a
+   * read buffer that the connection reuses as soon as the call returns, so the sink must have
+   * consumed the bytes (e.g. handed them to a TLS stream that encrypts them at once) or copied
+   * them by then. Sinks without it are only ever given chunks they may keep (copies, when the
+   * connection reads into a reused buffer).
+   */
+  readonly takesBorrowedChunks?: boolean;
   /** `endStream`: the response has no body (HEAD, 204, 304, Content-Length: 0). */
   onUpstreamHead(head: ResponseHead, endStream: boolean): void;
-  onUpstreamBody(chunk: Buffer): void;
+  onUpstreamBody(chunk: Buffer, borrowed?: boolean): void;
   /** The response is complete; `last` is its final body bytes when they came with the completing read. */
-  onUpstreamEnd(last: Buffer | undefined): void;
+  onUpstreamEnd(last: Buffer | undefined, borrowed?: boolean): void;
   onUpstreamError(err: ProxyError): void;
 }
 
@@ -61,7 +69,14 @@ export class H1Connection {
   private receivedAny = false;
   private readTimer: NodeJS.Timeout | undefined;
   private readTimeoutMs = 0;
+  /** The chunk being parsed is a view of the reused read buffer (valid only until the read callback returns). */
+  private borrowing = false;
 
+  /**
+   * `borrowedReads`: the stream is a net.Socket created with `onread: { buffer, callback }`
+   * whose callback calls `onBorrowedRead` (the Connector shares one buffer per thread); no 'data'
+   * events come then. Anything kept past the callback (a stash while paused, a partial head) is copied.
+   */
   constructor(
     readonly stream: Duplex,
     /** The pool key of the peer this connection was made for. */
@@ -70,8 +85,9 @@ export class H1Connection {
     readonly digest: SslDigest | undefined,
     /** "host:port", for messages. */
     readonly addr: string,
+    borrowedReads = false,
   ) {
-    stream.on('data', this.onData);
+    if (!borrowedReads) stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('close', this.onClose);
     stream.on('error', this.onError);
@@ -163,7 +179,14 @@ export class H1Connection {
     }
     const pending = this.stash;
     this.stash = undefined;
-    if (pending) this.parse(pending);
+    // The stash is our own copy: parsed with borrowing off, whatever read callback we are in.
+    const borrowing = this.borrowing;
+    this.borrowing = false;
+    try {
+      if (pending) this.parse(pending);
+    } finally {
+      this.borrowing = borrowing;
+    }
     if (!this.paused && !this.dead) this.stream.resume();
   }
 
@@ -177,6 +200,26 @@ export class H1Connection {
     this.stream.destroy();
   }
 
+  /**
+   * net's `onread` callback for a socket reading into `buf` (the shared read buffer): the first
+   * `nread` bytes are this read's. Returns false to stop reading (paused, or closed).
+   */
+  onBorrowedRead(nread: number, buf: Buffer): boolean {
+    if (this.dead) return false;
+    this.borrowing = true;
+    try {
+      this.onData(buf.subarray(0, nread));
+    } finally {
+      this.borrowing = false;
+    }
+    return !this.paused && !this.dead;
+  }
+
+  /** `chunk` itself, or a copy of it when it is borrowed (to keep it past the read callback). */
+  private owned(chunk: Buffer): Buffer {
+    return this.borrowing ? Buffer.from(chunk) : chunk;
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.sink === undefined) {
       // Bytes while idle: the upstream is not following HTTP/1.1 keep-alive; never reuse.
@@ -186,11 +229,18 @@ export class H1Connection {
     this.receivedAny = true;
     if (this.readTimer) this.readTimer.refresh();
     if (this.paused) {
-      this.stash = this.stash ? Buffer.concat([this.stash, chunk]) : chunk;
+      this.stash = this.stash ? Buffer.concat([this.stash, chunk]) : this.owned(chunk);
       return;
     }
     this.parse(chunk);
   };
+
+  /** Hands body bytes to the sink: borrowed only to a sink that takes them, else as a copy. */
+  private deliver(sink: H1ResponseSink, chunk: Buffer): void {
+    if (!this.borrowing) sink.onUpstreamBody(chunk);
+    else if (sink.takesBorrowedChunks === true) sink.onUpstreamBody(chunk, true);
+    else sink.onUpstreamBody(Buffer.from(chunk));
+  }
 
   private readonly onEnd = (): void => {
     const sink = this.sink;
@@ -266,7 +316,9 @@ export class H1Connection {
     this.sink = undefined;
     this.clearReadTimer();
     if (!this.requestDone) this.keepAlive = false;
-    sink.onUpstreamEnd(last);
+    if (last === undefined || !this.borrowing) sink.onUpstreamEnd(last);
+    else if (sink.takesBorrowedChunks === true) sink.onUpstreamEnd(last, true);
+    else sink.onUpstreamEnd(Buffer.from(last));
   }
 
   private parse(chunk: Buffer): void {
@@ -275,7 +327,7 @@ export class H1Connection {
       if (rest === undefined || this.sink === undefined) return;
       chunk = rest;
       if (this.paused) {
-        if (chunk.length) this.stash = chunk;
+        if (chunk.length) this.stash = this.owned(chunk);
         return;
       }
       if (chunk.length === 0) return;
@@ -285,7 +337,7 @@ export class H1Connection {
         const n = chunk.length;
         if (n < this.remaining) {
           this.remaining -= n;
-          this.sink!.onUpstreamBody(chunk);
+          this.deliver(this.sink!, chunk);
           return;
         }
         const last = n === this.remaining ? chunk : chunk.subarray(0, this.remaining);
@@ -299,7 +351,7 @@ export class H1Connection {
         this.parseChunked(chunk);
         return;
       case BodyKind.UntilClose:
-        this.sink!.onUpstreamBody(chunk);
+        this.deliver(this.sink!, chunk);
         return;
       case BodyKind.None:
         // Bytes after a complete body-less response.
@@ -310,7 +362,10 @@ export class H1Connection {
 
   /** Returns the bytes after the head, or undefined when more bytes are needed (or it failed). */
   private parseHead(chunk: Buffer): Buffer | undefined {
-    let buf = this.headBuf ? Buffer.concat([this.headBuf, chunk]) : chunk;
+    // A concatenation is our own memory; `chunk` itself (and views of it) may be borrowed.
+    const prev = this.headBuf;
+    const ownBuf = prev !== undefined;
+    let buf = prev ? Buffer.concat([prev, chunk]) : chunk;
     for (;;) {
       const end = buf.indexOf(CRLFCRLF);
       if (end < 0) {
@@ -318,7 +373,7 @@ export class H1Connection {
           this.fail(new HttpProtocolError(`upstream ${this.addr} response head exceeds ${MAX_HEAD_BYTES} bytes`, 'upstream'));
           return undefined;
         }
-        this.headBuf = buf;
+        this.headBuf = ownBuf ? buf : this.owned(buf);
         return undefined;
       }
       const text = buf.toString('latin1', 0, end);
@@ -475,10 +530,10 @@ export class H1Connection {
           i += take;
           this.remaining -= take;
           if (this.remaining === 0) this.chunkState = ChunkState.DataCr;
-          this.sink!.onUpstreamBody(piece);
+          this.deliver(this.sink!, piece);
           if (this.sink === undefined) return;
           if (this.paused) {
-            if (i < n) this.stash = chunk.subarray(i);
+            if (i < n) this.stash = this.owned(chunk.subarray(i));
             return;
           }
           break;

@@ -40,6 +40,8 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
     let tickets: BackendTestServer;
     let noTickets: BackendTestServer;
     let idCache: BackendTestServer | undefined;
+    /** One fleet before, during and after a ticket key rotation: [k1], [k2, k1], [k3, k2]. */
+    let fleet: { before: BackendTestServer; during: BackendTestServer; after: BackendTestServer } | undefined;
     ctx.beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'proxy-sessions-'));
       const { serverEcdsa: c } = ctx.pki();
@@ -52,9 +54,15 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
       if (ctx.supports('session-id-cache')) {
         idCache = await BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setSessionIdCache(100));
       }
+      if (ctx.supports('session-ticket-key-rotation')) {
+        const [k1, k2, k3] = [randomBytes(80), randomBytes(80), randomBytes(80)];
+        const withKeys = (keys: Buffer[]) => BackendTestServer.start(TlsSettings.intermediate(c.chain, c.key).setTicketKeys(keys));
+        const [before, during, after] = await Promise.all([withKeys([k1]), withKeys([k2, k1]), withKeys([k3, k2])]);
+        fleet = { before, during, after };
+      }
     });
     afterAll(async () => {
-      await Promise.all([tickets?.close(), noTickets?.close(), idCache?.close()]);
+      await Promise.all([tickets?.close(), noTickets?.close(), idCache?.close(), fleet?.before.close(), fleet?.during.close(), fleet?.after.close()]);
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -105,6 +113,26 @@ export function sessionAndDataCases(ctx: SuiteContext): void {
       expect(second).toBe(true);
       expect(output).toMatch(/^Reused, TLSv1\.2/m);
     }, undefined, { requires: ['session-id-cache'] });
+
+    for (const tls of ['1.3', '1.2'] as const) {
+      ctx.test(`TLS ${tls}, setTicketKeys rotation: a ticket sealed under the first key resumes where that key is listed second, not where it is gone`, async () => {
+        const { before, during, after } = fleet!;
+        const file = (name: string): string => join(dir, `rotation-${tls}-${name}.session`);
+        const connect = async (server: BackendTestServer, sessIn: string | undefined, sessOut: string): Promise<string> => {
+          const r = await opensslClient({
+            port: server.port, servername: 'localhost', tls, input: request, waitForServerClose: true,
+            extraArgs: [...(sessIn ? ['-sess_in', sessIn] : []), '-sess_out', sessOut], timeoutMs: ctx.ms(5000),
+          });
+          expect(r.code, r.output).toBe(0);
+          return r.output;
+        };
+        expect(await connect(before, undefined, file('k1'))).toMatch(/^New, /m);
+        expect(await connect(during, file('k1'), file('during'))).toMatch(/^Reused, /m);
+        expect(await connect(after, file('k1'), file('after'))).toMatch(/^New, /m);
+        // TLS 1.3: the resumed connection handed out a fresh ticket under the new first key.
+        if (tls === '1.3') expect(await connect(after, file('during'), file('after2'))).toMatch(/^Reused, TLSv1\.3/m);
+      }, undefined, { requires: ['session-ticket-key-rotation'] });
+    }
 
     ctx.test('TLS 1.3 with setSessionTickets(false): no resumption, full handshakes', async () => {
       const [first, second, output] = await twice(noTickets, '1.3', 'n13');
