@@ -85,6 +85,43 @@ describe('EngineStream handshake', () => {
     expect(writev).toHaveBeenCalledTimes(1);
   });
 
+  it('joins a small corked batch into one engine.send, and sends a large one write by write', async () => {
+    const server = await startToyServer(cleanup, settings());
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    const received = readAll(client.stream);
+    const engine = server.engines[0]!;
+    accepted.cork();
+    for (const part of ['one,', 'two,', 'three']) accepted.write(part);
+    accepted.uncork();
+    const big = [randomBytes(10_000), randomBytes(10_000), randomBytes(10_000)];
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    accepted.cork();
+    for (const part of big) accepted.write(part);
+    accepted.uncork();
+    accepted.end();
+    const all = await received;
+    expect(all.subarray(0, 13).toString()).toBe('one,two,three');
+    expect(sha256(all.subarray(13))).toBe(sha256(Buffer.concat(big)));
+    expect(engine.sends).toEqual([13, 10_000, 10_000, 10_000]);
+  });
+
+  it('hands a corked batch to an engine with sendChunks in one call', async () => {
+    const server = await startToyServer(cleanup, settings(), { batchedSend: true });
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    const received = readAll(client.stream);
+    const engine = server.engines[0]!;
+    const parts = [Buffer.from('head,'), randomBytes(40_000), Buffer.from(',tail')];
+    accepted.cork();
+    for (const part of parts) accepted.write(part);
+    accepted.uncork();
+    accepted.end();
+    expect(sha256(await received)).toBe(sha256(Buffer.concat(parts)));
+    expect(engine.chunkBatches).toEqual([3]);
+    expect(engine.sends).toEqual([]);
+  });
+
   it('moves 20 MiB from a server engine that hands over its records as a list (pullOutputChunks: one corked writev)', async () => {
     const server = await startToyServer(cleanup, settings(), { chunkedOutput: true });
     const client = await connectToy(cleanup, server.port);

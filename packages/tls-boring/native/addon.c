@@ -405,6 +405,28 @@ static napi_value js_conn_send(napi_env env, napi_callback_info info) {
   return result(env, c, bg_conn_send(c, p, len));
 }
 
+/* connSendv(conn, chunks[]): one call for a batch of writes (the stream's writev). */
+#define MAX_SENDV 64
+static napi_value js_conn_sendv(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  get_args(env, info, argv, 2);
+  bg_conn *c = get_conn(env, argv[0]);
+  uint32_t n = 0;
+  if (!c || napi_get_array_length(env, argv[1], &n) != napi_ok) return undefined(env);
+  const uint8_t *ptrs[MAX_SENDV];
+  size_t lens[MAX_SENDV];
+  /* The engine splits a longer batch into several calls. */
+  if (n > MAX_SENDV) {
+    napi_throw_range_error(env, NULL, "connSendv takes at most 64 chunks");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value el;
+    if (napi_get_element(env, argv[1], i, &el) != napi_ok || !get_buffer(env, el, &ptrs[i], &lens[i])) return undefined(env);
+  }
+  return result(env, c, bg_conn_sendv(c, ptrs, lens, n));
+}
+
 static napi_value js_conn_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   get_args(env, info, argv, 1);
@@ -497,6 +519,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("connStart", js_conn_start),
     FN("connReceive", js_conn_receive),
     FN("connSend", js_conn_send),
+    FN("connSendv", js_conn_sendv),
     FN("connClose", js_conn_close),
     FN("connSelectCert", js_conn_select_cert),
     FN("connServerName", js_conn_servername),

@@ -593,6 +593,41 @@ int bg_conn_send(bg_conn *c, const uint8_t *data, size_t len) {
   return status(c);
 }
 
+/* Writes of at least this size go to SSL_write as they are; smaller ones are joined first so
+ * that they share records (one record per small write would cost a record's overhead each). */
+#define SENDV_DIRECT 16384
+
+int bg_conn_sendv(bg_conn *c, const uint8_t *const *data, const size_t *lens, size_t n) {
+  static bg_buf joined;
+  begin_call();
+  joined.len = 0;
+  for (size_t i = 0; i <= n && !c->failed; i++) {
+    int last = i == n;
+    if (!last && lens[i] == 0) continue;
+    if (!last && lens[i] < SENDV_DIRECT) {
+      if (!buf_append(&joined, data[i], lens[i])) {
+        c->failed = 1;
+        c->error.kind = BG_ERR_INTERNAL;
+        snprintf(c->error.message, sizeof c->error.message, "out of memory");
+      }
+      continue;
+    }
+    if (joined.len > 0) {
+      int w = SSL_write(c->ssl, joined.p, (int)joined.len);
+      joined.len = 0;
+      if (w <= 0) {
+        record_failure(c, w);
+        break;
+      }
+    }
+    if (last) break;
+    int w = SSL_write(c->ssl, data[i], (int)lens[i]);
+    if (w <= 0) record_failure(c, w);
+  }
+  if (joined.cap > (1u << 20)) buf_free(&joined);
+  return status(c);
+}
+
 int bg_conn_close(bg_conn *c) {
   begin_call();
   if (c->failed || c->closed) return status(c);

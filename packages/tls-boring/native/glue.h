@@ -63,6 +63,8 @@ void bg_conn_free(bg_conn *c);
 int bg_conn_start(bg_conn *c);
 int bg_conn_receive(bg_conn *c, const uint8_t *data, size_t len);
 int bg_conn_send(bg_conn *c, const uint8_t *data, size_t len);
+/* A batch of writes as one call: small ones are joined so they share records. */
+int bg_conn_sendv(bg_conn *c, const uint8_t *const *data, const size_t *lens, size_t n);
 int bg_conn_close(bg_conn *c);
 /* ck NULL: the default certificate (or unrecognized_name when there is none). */
 int bg_conn_select_cert(bg_conn *c, bg_certkey *ck);

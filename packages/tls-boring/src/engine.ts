@@ -20,6 +20,9 @@ export const GROUP_NAMES: ReadonlyMap<number, string> = new Map([
 /** The largest plaintext chunk handed to the reader: one TLS record (RFC 8446 5.1). */
 const MAX_PLAINTEXT_CHUNK = 16384;
 
+/** The most chunks connSendv takes in one call. */
+const MAX_SENDV = 64;
+
 export interface BoringEngineOptions {
   side: 'client' | 'server';
   source: ErrorSource;
@@ -76,6 +79,16 @@ export class BoringEngine implements TlsEngine {
   send(data: Uint8Array): void {
     if (!this.handshakeDone) throw new TlsHandshakeError('send before the TLS handshake finished', { source: 'internal' });
     this.absorb(this.n.connSend(this.handle(), data));
+  }
+
+  /** A batch of writes (the stream's writev): one call per 64, small writes sharing records. */
+  sendChunks(chunks: readonly Uint8Array[]): void {
+    if (!this.handshakeDone) throw new TlsHandshakeError('send before the TLS handshake finished', { source: 'internal' });
+    if (chunks.length <= MAX_SENDV) {
+      this.absorb(this.n.connSendv(this.handle(), chunks));
+      return;
+    }
+    for (let i = 0; i < chunks.length; i += MAX_SENDV) this.absorb(this.n.connSendv(this.handle(), chunks.slice(i, i + MAX_SENDV)));
   }
 
   close(): void {

@@ -48,6 +48,8 @@ export interface BoringNative {
   connStart(conn: ConnHandle): NativeResult;
   connReceive(conn: ConnHandle, data: Uint8Array): NativeResult;
   connSend(conn: ConnHandle, data: Uint8Array): NativeResult;
+  /** A batch of writes (at most 64) in one call: small ones are joined so that they share records. */
+  connSendv(conn: ConnHandle, chunks: readonly Uint8Array[]): NativeResult;
   connClose(conn: ConnHandle): NativeResult;
   connSelectCert(conn: ConnHandle, certKey: CertKeyHandle | null): NativeResult;
   connServerName(conn: ConnHandle): string | undefined;

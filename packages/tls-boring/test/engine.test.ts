@@ -39,6 +39,24 @@ describe('BoringSSL engine in memory', () => {
     });
   }
 
+  it('sendChunks: a batch of small writes is one record; large writes in a batch arrive intact, in order', () => {
+    const { client, server } = pair(ecdsa().setVersions('TLSv1.3', 'TLSv1.3'), clientOptions(pki));
+    expect(pump(client, server)).toEqual({});
+    client.sendChunks([Buffer.from('GET / HTTP/1.1\r\n'), Buffer.from('Host: a\r\n'), Buffer.from('\r\n')]);
+    const out = client.pullOutputChunks();
+    // One TLS 1.3 record: 5 bytes of header, the content type, a 16-byte tag.
+    expect(out.reduce((n, b) => n + b.length, 0)).toBe(27 + 22);
+    for (const chunk of out) server.receive(chunk);
+    expect(drainText(server)).toBe('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    const parts = [Buffer.from('a'), Buffer.alloc(40_000, 1), Buffer.from('b'), Buffer.from('c'), Buffer.alloc(20_000, 2)];
+    const many = Array.from({ length: 70 }, (_, i) => Buffer.from(`${i},`));
+    server.sendChunks([...parts, ...many]);
+    pump(client, server);
+    let got = Buffer.alloc(0);
+    for (let p = client.pullPlaintext(); p; p = client.pullPlaintext()) got = Buffer.concat([got, p]);
+    expect(got.equals(Buffer.concat([...parts, ...many]))).toBe(true);
+  });
+
   it('groups map to IANA names (P-256 → secp256r1, P-384 → secp384r1)', () => {
     for (const [group, name] of [['secp256r1', 'secp256r1'], ['secp384r1', 'secp384r1']] as const) {
       const { client, server } = pair(ecdsa().setGroups([group]), clientOptions(pki));

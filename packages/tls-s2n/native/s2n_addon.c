@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* ---- the s2n API we use, declared from the public s2n.h ---- */
@@ -87,6 +88,7 @@ typedef int (*s2n_session_ticket_fn)(struct s2n_connection *conn, void *ctx, str
   X(int, s2n_connection_prefer_throughput, (struct s2n_connection *conn)) \
   X(int, s2n_negotiate, (struct s2n_connection *conn, s2n_blocked_status *blocked)) \
   X(ssize_t, s2n_send, (struct s2n_connection *conn, const void *buf, ssize_t size, s2n_blocked_status *blocked)) \
+  X(ssize_t, s2n_sendv_with_offset, (struct s2n_connection *conn, const struct iovec *bufs, ssize_t count, ssize_t offs, s2n_blocked_status *blocked)) \
   X(ssize_t, s2n_recv, (struct s2n_connection *conn, void *buf, ssize_t size, s2n_blocked_status *blocked)) \
   X(int, s2n_shutdown_send, (struct s2n_connection *conn, s2n_blocked_status *blocked)) \
   X(int, s2n_connection_get_actual_protocol_version, (struct s2n_connection *conn)) \
@@ -174,6 +176,55 @@ static int buf_append(buf_t *b, const uint8_t *data, size_t n) {
 }
 
 static void buf_free(buf_t *b) { free(b->p); b->p = NULL; b->len = b->cap = b->off = 0; }
+
+/*
+ * Records and plaintext leave in Buffers over blocks this addon recycles. s2n hands over one
+ * record (16 KiB) per send callback; a Buffer (and an array slot) per record cost more than the
+ * encryption, and a fresh allocation per call page-faults once malloc has given the memory back.
+ * So during one call everything goes straight into a block (the only copy), and the call hands
+ * over one Buffer per block: an external one over the block itself when it is large (its
+ * finalizer, which Node runs on this thread, puts it back on the free list), a copy when small
+ * (the block goes back at once; small mallocs come warm from the allocator's caches).
+ * Per thread: worker threads each have their own list and their own finalizers.
+ *
+ * Measured (tools/bench/results/NOTES.md, 2026-12-04): one plain Buffer copied per call page-faults
+ * (malloc trims the freed 64-80 KiB chunks back to the system: 129 MB/CPU-s in the bulk figure);
+ * a list of 64 blocks ran dry between garbage collections; 256 (20 MiB at most) did not.
+ */
+#define BLOCK_SIZE (80u * 1024u)
+#define SMALL_COPY 8192u
+#define MAX_FREE_BLOCKS 256
+static __thread void *free_blocks[MAX_FREE_BLOCKS];
+static __thread int n_free_blocks;
+
+static uint8_t *block_get(void) {
+  return n_free_blocks > 0 ? free_blocks[--n_free_blocks] : malloc(BLOCK_SIZE);
+}
+
+static void block_put(void *block) {
+  if (n_free_blocks < MAX_FREE_BLOCKS) free_blocks[n_free_blocks++] = block;
+  else free(block);
+}
+
+static void block_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  block_put(data);
+}
+
+/* Hands over `len` bytes of `block` as a Buffer appended to `arr` at `*n`; the block is no longer ours. */
+static int block_emit(napi_env env, uint8_t *block, size_t len, napi_value arr, uint32_t *n) {
+  napi_value v;
+  if (len == 0) {
+    block_put(block);
+    return 0;
+  }
+  if (len < SMALL_COPY || napi_create_external_buffer(env, len, block, block_finalize, NULL, &v) != napi_ok) {
+    napi_status st = napi_create_buffer_copy(env, len, block, NULL, &v);
+    block_put(block);
+    if (st != napi_ok) return -1;
+  }
+  return napi_set_element(env, arr, (*n)++, v) == napi_ok ? 0 : -1;
+}
 
 /* The env of the call in progress (per thread: workers each have theirs): key-log lines reach JavaScript synchronously. */
 static __thread napi_env current_env;
@@ -422,6 +473,9 @@ typedef struct {
   napi_env sink_env;
   napi_value out_arr, plain_arr;
   uint32_t out_n, plain_n;
+  /* The blocks that output and plaintext of the call in progress collect in (NULL: none yet). */
+  uint8_t *out_blk, *plain_blk;
+  size_t out_blk_len, plain_blk_len;
 } conn_t;
 
 static int io_recv(void *ctx, uint8_t *buf, uint32_t len) {
@@ -449,11 +503,31 @@ static int io_send(void *ctx, const uint8_t *buf, uint32_t len) {
   conn_t *c = ctx;
   c->bytes_out += len;
   if (c->out_arr) {
-    napi_value b;
-    if (napi_create_buffer_copy(c->sink_env, len, buf, NULL, &b) != napi_ok ||
-        napi_set_element(c->sink_env, c->out_arr, c->out_n++, b) != napi_ok) {
-      errno = ENOMEM;
-      return -1;
+    /* Into the call's block; a full block is handed over and the next one started. */
+    size_t left = len;
+    while (left > 0) {
+      if (c->out_blk && c->out_blk_len == BLOCK_SIZE) {
+        uint8_t *full = c->out_blk;
+        c->out_blk = NULL;
+        if (block_emit(c->sink_env, full, BLOCK_SIZE, c->out_arr, &c->out_n)) {
+          errno = ENOMEM;
+          return -1;
+        }
+      }
+      if (!c->out_blk) {
+        c->out_blk = block_get();
+        c->out_blk_len = 0;
+        if (!c->out_blk) {
+          errno = ENOMEM;
+          return -1;
+        }
+      }
+      size_t room = BLOCK_SIZE - c->out_blk_len;
+      size_t n = left < room ? left : room;
+      memcpy(c->out_blk + c->out_blk_len, buf, n);
+      c->out_blk_len += n;
+      buf += n;
+      left -= n;
     }
     return (int)len;
   }
@@ -516,6 +590,8 @@ static void conn_release(napi_env env, conn_t *c) {
   buf_free(&c->in);
   buf_free(&c->out);
   buf_free(&c->plain);
+  if (c->out_blk) { block_put(c->out_blk); c->out_blk = NULL; }
+  if (c->plain_blk) { block_put(c->plain_blk); c->plain_blk = NULL; }
   free(c->session);
   c->session = NULL;
   c->session_len = 0;
@@ -636,16 +712,27 @@ static void drive(conn_t *c) {
   while (!c->peer_closed) {
     ssize_t n;
     if (c->plain_arr) {
-      /* One record at most per s2n_recv: decrypted here, then copied once into a Buffer. */
-      static __thread uint8_t scratch[32768];
-      n = p_s2n_recv(c->conn, scratch, sizeof scratch, &blocked);
-      if (n > 0) {
-        napi_value b;
-        if (napi_create_buffer_copy(c->sink_env, (size_t)n, scratch, NULL, &b) != napi_ok ||
-            napi_set_element(c->sink_env, c->plain_arr, c->plain_n++, b) != napi_ok) {
+      /* Decrypted straight into the call's block (one record at most per s2n_recv); a full
+       * block is handed over and the next one started. */
+      if (c->plain_blk && c->plain_blk_len == BLOCK_SIZE) {
+        uint8_t *full = c->plain_blk;
+        c->plain_blk = NULL;
+        if (block_emit(c->sink_env, full, BLOCK_SIZE, c->plain_arr, &c->plain_n)) {
           c->failed = true;
           return;
         }
+      }
+      if (!c->plain_blk) {
+        c->plain_blk = block_get();
+        c->plain_blk_len = 0;
+        if (!c->plain_blk) {
+          c->failed = true;
+          return;
+        }
+      }
+      n = p_s2n_recv(c->conn, c->plain_blk + c->plain_blk_len, (ssize_t)(BLOCK_SIZE - c->plain_blk_len), &blocked);
+      if (n > 0) {
+        c->plain_blk_len += (size_t)n;
         continue;
       }
     } else {
@@ -691,7 +778,18 @@ static void sink_open(napi_env env, conn_t *c, napi_value out_arr, napi_value pl
   if (plain_arr) napi_get_array_length(env, plain_arr, &c->plain_n);
 }
 
+/* Hands over what the call collected (one Buffer per block) and detaches the arrays. */
 static void sink_close(conn_t *c) {
+  if (c->out_blk) {
+    uint8_t *blk = c->out_blk;
+    c->out_blk = NULL;
+    if (block_emit(c->sink_env, blk, c->out_blk_len, c->out_arr, &c->out_n)) c->failed = true;
+  }
+  if (c->plain_blk) {
+    uint8_t *blk = c->plain_blk;
+    c->plain_blk = NULL;
+    if (block_emit(c->sink_env, blk, c->plain_blk_len, c->plain_arr, &c->plain_n)) c->failed = true;
+  }
   c->sink_env = NULL;
   c->out_arr = c->plain_arr = NULL;
 }
@@ -748,32 +846,69 @@ static napi_value conn_feed(napi_env env, napi_callback_info info) {
   return status_value(env, c);
 }
 
-/* connSend(conn, data, outArray?) → status */
-static napi_value conn_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  conn_t *c = get_conn(env, argv[0]);
-  if (!c) return NULL;
-  uint8_t *data;
-  size_t len;
-  CHECK(napi_get_buffer_info(env, argv[1], (void **)&data, &len));
-  current_env = env;
-  sink_open(env, c, array_arg(env, argc, argv, 2), NULL);
+/* Encrypts `count` buffers as one stream: records span the buffers' boundaries. */
+static void send_iov(conn_t *c, struct iovec *iov, size_t count, size_t total) {
   size_t done = 0;
-  while (done < len && !c->failed) {
+  while (done < total && !c->failed) {
     s2n_blocked_status blocked;
-    ssize_t n = p_s2n_send(c->conn, data + done, (ssize_t)(len - done), &blocked);
+    ssize_t n = count == 1
+      ? p_s2n_send(c->conn, (uint8_t *)iov[0].iov_base + done, (ssize_t)(total - done), &blocked)
+      : p_s2n_sendv_with_offset(c->conn, iov, (ssize_t)count, (ssize_t)done, &blocked);
     if (n < 0) {
       fail(c);
       break;
     }
     done += (size_t)n;
   }
+}
+
+#define MAX_IOV 64
+
+/*
+ * connSend(conn, data | data[], outArray?) → status. An array (a batch of writes) is encrypted
+ * as one stream, so small writes share records instead of each costing one.
+ */
+static napi_value conn_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  conn_t *c = get_conn(env, argv[0]);
+  if (!c) return NULL;
+  struct iovec iov[MAX_IOV];
+  size_t count = 0, total = 0;
+  bool is_array = false;
+  napi_is_array(env, argv[1], &is_array);
+  uint32_t items = 1;
+  if (is_array) CHECK(napi_get_array_length(env, argv[1], &items));
+  current_env = env;
+  sink_open(env, c, array_arg(env, argc, argv, 2), NULL);
+  size_t all = 0;
+  for (uint32_t i = 0; i < items && !c->failed; i++) {
+    napi_value item = argv[1];
+    void *data;
+    size_t len;
+    if (is_array && napi_get_element(env, argv[1], i, &item) != napi_ok) break;
+    if (napi_get_buffer_info(env, item, &data, &len) != napi_ok) {
+      sink_close(c);
+      current_env = NULL;
+      return throw_msg(env, "connSend takes a Buffer or an array of Buffers");
+    }
+    if (len == 0) continue;
+    iov[count].iov_base = data;
+    iov[count].iov_len = len;
+    count++;
+    total += len;
+    all += len;
+    if (count == MAX_IOV) {
+      send_iov(c, iov, count, total);
+      count = total = 0;
+    }
+  }
+  if (count > 0) send_iov(c, iov, count, total);
   /* After a small write (a response head, a short reply) the connection may well go idle: keep
    * no buffers. Bulk writes keep s2n's, which it would otherwise free (and wipe) and allocate
    * again for every write. */
-  if (!c->failed && len <= 4096) p_s2n_connection_release_buffers(c->conn);
+  if (!c->failed && all <= 4096) p_s2n_connection_release_buffers(c->conn);
   sink_close(c);
   current_env = NULL;
   return status_value(env, c);

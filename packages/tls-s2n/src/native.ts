@@ -39,9 +39,13 @@ export interface S2nNative {
   connNew(config: Handle, server: boolean, sni: string | null, names: string[] | null, session?: Buffer | null): Handle;
   /** Client: the latest session ticket received (status bit SESSION), or null. */
   connTakeSession(conn: Handle): Buffer | null;
-  /** Records s2n writes are appended to `out`, decrypted data to `plaintext`, one Buffer each. */
+  /**
+   * What s2n writes is appended to `out`, decrypted data to `plaintext`: one Buffer per call
+   * (per 80 KiB block when there is more), not one per record.
+   */
   connFeed(conn: Handle, data: Uint8Array | null, out: Buffer[], plaintext: Buffer[]): number;
-  connSend(conn: Handle, data: Uint8Array, out: Buffer[]): number;
+  /** An array is encrypted as one stream (records span its items). */
+  connSend(conn: Handle, data: Uint8Array | readonly Uint8Array[], out: Buffer[]): number;
   connShutdown(conn: Handle, out: Buffer[]): number;
   connHelloDone(conn: Handle, config: Handle | null, out: Buffer[], plaintext: Buffer[]): number;
   connTakeOutput(conn: Handle): Buffer | null;

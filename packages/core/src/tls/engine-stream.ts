@@ -26,6 +26,9 @@ export interface EngineStreamOptions {
   writableHighWaterMark?: number;
 }
 
+/** The largest batch of writes _writev joins into one engine.send (one TLS record's plaintext). */
+const JOIN_LIMIT = 16384;
+
 type HandshakeListener = (error: Error | undefined) => void;
 
 /**
@@ -482,8 +485,9 @@ export class EngineStream extends Duplex implements TlsStream {
   }
 
   /**
-   * Several writes queued while the socket was busy (an HTTP head and body, say): encrypt each
-   * without concatenating, then send all the records in one corked flush.
+   * Several writes queued while the socket was busy (an HTTP head and body, say): one call into
+   * the engine for the batch (small writes then share a record instead of each costing one, and
+   * the engine is crossed once), then all the records in one flush.
    */
   override _writev(chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>, callback: (error?: Error | null) => void): void {
     if (this.failing || !this.handshakeFinished) {
@@ -491,7 +495,16 @@ export class EngineStream extends Duplex implements TlsStream {
       return;
     }
     try {
-      for (const { chunk } of chunks) this.engine.send(chunk);
+      const engine = this.engine;
+      if (engine.sendChunks) {
+        engine.sendChunks(chunks.map((c) => c.chunk));
+      } else {
+        let total = 0;
+        for (const { chunk } of chunks) total += chunk.length;
+        // Joining costs a copy: worth it while the batch fits in one record, not for bulk.
+        if (total <= JOIN_LIMIT) engine.send(Buffer.concat(chunks.map((c) => c.chunk), total));
+        else for (const { chunk } of chunks) engine.send(chunk);
+      }
     } catch (error) {
       this.pendingWriteCallback = callback;
       this.fail(error);

@@ -20,6 +20,12 @@ export interface TlsEngine {
   receive(data: Uint8Array): void;
   /** Application data to encrypt. Only called once `handshakeDone`. */
   send(data: Uint8Array): void;
+  /**
+   * Optional: a batch of writes in one call (the adapter's writev), encrypted as one stream so
+   * that small writes share a record. Without it the adapter joins a small batch itself and
+   * sends a large one write by write.
+   */
+  sendChunks?(chunks: readonly Uint8Array[]): void;
   /** Queues close_notify; later `send` calls are errors. */
   close(): void;
   /** The next ciphertext to write to the transport, or null when there is none. */

@@ -57,6 +57,8 @@ export interface ToyEngineOptions {
   alertAfterDelay?: boolean;
   /** Offer pullOutputChunks (records handed over as a list), as tls-pure's engine does. */
   chunkedOutput?: boolean;
+  /** Offer sendChunks (a batch of writes in one call), as the s2n and BoringSSL engines do. */
+  batchedSend?: boolean;
 }
 
 export class ToyEngine implements TlsEngine {
@@ -66,12 +68,17 @@ export class ToyEngine implements TlsEngine {
   pendingClientHello: ClientHelloInfo | undefined;
   /** Present only with `chunkedOutput`: the adapter checks for the method itself. */
   pullOutputChunks?: () => Uint8Array[];
+  /** Present only with `batchedSend`. */
+  sendChunks?: (chunks: readonly Uint8Array[]) => void;
   /** Present only with `alertAfterDelay`. */
   afterCloseDelay?: () => void;
   afterCloseDelayCalls = 0;
 
   /** Counters the tests assert on. */
   receiveCalls = 0;
+  /** The length of each send() call's data, and the number of chunks of each sendChunks() call. */
+  readonly sends: number[] = [];
+  readonly chunkBatches: number[] = [];
   bytesReceived = 0;
   destroyCalls = 0;
   certificateSelections = 0;
@@ -91,6 +98,12 @@ export class ToyEngine implements TlsEngine {
     this.side = options.side;
     this.serverName = options.serverName;
     if (options.chunkedOutput) this.pullOutputChunks = () => this.output.splice(0);
+    if (options.batchedSend) {
+      this.sendChunks = (chunks) => {
+        this.chunkBatches.push(chunks.length);
+        this.encrypt(Buffer.concat(chunks));
+      };
+    }
   }
 
   start(): void {
@@ -181,6 +194,11 @@ export class ToyEngine implements TlsEngine {
   }
 
   send(data: Uint8Array): void {
+    this.sends.push(data.length);
+    this.encrypt(data);
+  }
+
+  private encrypt(data: Uint8Array): void {
     if (!this.key || this.closed) throw new TlsProtocolError('toy engine: send before the handshake or after close');
     for (let offset = 0; offset < data.length; offset += MAX_PAYLOAD) {
       const length = Math.min(MAX_PAYLOAD, data.length - offset);
