@@ -31,5 +31,6 @@ export { describeHandshakeFailedHook } from './ops/handshake-failed.js';
 export {
   describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type GatewayOperationsCase, type GatewayKnownIssue, type Sample,
 } from './ops/gateway-ops.js';
+export { describeBorrowedBodies } from './proxy/borrowed-bodies.js';
 export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';
 export { describeClientHelloPhase } from './hello/client-hello-phase.js';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
+import { EngineStream } from '../tls/engine-stream.js';
 import type { DownstreamConnection } from '../server/service-app.js';
 import { BadRequestError, HeaderTimeoutError, HeadersTooLargeError, UriTooLongError, type LimitError } from '../errors/index.js';
 import { log } from '../log.js';
@@ -383,7 +384,9 @@ class H1Exchange implements DownstreamExchange {
   /**
    * A borrowed chunk goes straight into the TLS stream when that consumes it before returning:
    * Node's TLSSocket hands a write to OpenSSL's SSL_write at once (which encrypts into its own
-   * buffer, or copies what it cannot take yet), provided nothing is queued in front of it. The
+   * buffer, or copies what it cannot take yet), and an EngineStream (the engine backends) hands
+   * it to engine.send, which seals it into records of its own, provided nothing is queued in
+   * front of it. The
    * response's own cork (http corks the socket for a tick on each write) is replaced by ours,
    * lifted right after, so the head and the chunk still leave as one write. Otherwise the
    * chunk would sit in a queue by reference: a copy is written instead.
@@ -413,16 +416,16 @@ class H1Exchange implements DownstreamExchange {
     this.res.end(this.consumingSocket() === undefined ? Buffer.from(chunk) : chunk);
   }
 
-  /** The socket when a write of this response now reaches SSL_write synchronously; undefined: a write would be queued (or go elsewhere). */
-  private consumingSocket(): TLSSocket | undefined {
+  /** The stream when a write of this response now reaches the TLS library synchronously; undefined: a write would be queued (or go elsewhere). */
+  private consumingSocket(): TLSSocket | EngineStream | undefined {
     const res = this.res;
-    const sock = res.socket;
-    if (!(sock instanceof TLSSocket)) return undefined;
+    const sock = res.socket as unknown;
+    if (!(sock instanceof TLSSocket) && !(sock instanceof EngineStream)) return undefined;
     // Only a write to an idle socket that this response owns: a write in flight (TLS completes
     // writes a tick later), a cork, or a response still waiting for its turn (pipelining:
     // outputData) would keep the chunk by reference.
     if (sock.writableLength !== 0 || sock.writableCorked !== 0 || !sock.writable || res.writableCorked !== 0) return undefined;
-    if ((sock as TLSSocket & { _httpMessage?: unknown })._httpMessage !== res) return undefined;
+    if ((sock as { _httpMessage?: unknown })._httpMessage !== res) return undefined;
     return sock;
   }
 
