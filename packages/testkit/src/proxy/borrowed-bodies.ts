@@ -5,7 +5,7 @@
 // client, a stash while paused, a partial head), since the bytes would then be overwritten by a
 // later read of another connection.
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { Agent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ export function describeBorrowedBodies(): void {
   const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
   /** Writes `body` in pieces of varying size with short pauses, so the proxy sees short reads as well as full ones. */
-  async function dribble(res: import('node:http').ServerResponse, body: Buffer): Promise<void> {
+  async function dribble(res: ServerResponse, body: Buffer): Promise<void> {
     let off = 0;
     let i = 0;
     while (off < body.length) {
@@ -170,8 +170,8 @@ export function describeBorrowedBodies(): void {
         results.forEach((got, i) => expectBody(got, cases[i]![1]));
         // Keep-alive: a second round on the same client connections (and pooled upstream ones).
         const again = await Promise.all([get('/cl', { tls: true, slow: false, agent }), get('/chunked-other', { tls: true, slow: true, agent })]);
-        expectBody(again[0]!, 'body');
-        expectBody(again[1]!, 'other');
+        expectBody(again[0], 'body');
+        expectBody(again[1], 'other');
       } finally {
         agent.destroy();
       }
