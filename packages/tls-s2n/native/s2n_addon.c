@@ -230,6 +230,30 @@ static int block_emit(napi_env env, uint8_t *block, size_t len, napi_value arr, 
 static __thread napi_env current_env;
 
 /* ---- configs ---- */
+/* Room in the call's block `*blk` (`*len` bytes used): a full block is handed over to `arr` and
+ * a fresh one started. 0, or -1 when memory or N-API fails. */
+static int block_room(napi_env env, uint8_t **blk, size_t *len, napi_value arr, uint32_t *n) {
+  if (*blk && *len == BLOCK_SIZE) {
+    uint8_t *full = *blk;
+    *blk = NULL;
+    if (block_emit(env, full, BLOCK_SIZE, arr, n)) return -1;
+  }
+  if (!*blk) {
+    *blk = block_get();
+    *len = 0;
+    if (!*blk) return -1;
+  }
+  return 0;
+}
+
+/* Hands over what the call collected in `*blk`, if anything. 0, or -1. */
+static int block_flush(napi_env env, uint8_t **blk, size_t len, napi_value arr, uint32_t *n) {
+  uint8_t *b = *blk;
+  if (!b) return 0;
+  *blk = NULL;
+  return block_emit(env, b, len, arr, n);
+}
+
 /* Ten years: both of s2n's ticket key windows (see configNew), long enough to never end in a
  * config's life, short enough that s2n's nanosecond arithmetic (now + 2 windows) cannot overflow. */
 #define TICKET_KEY_WINDOW_SECONDS (10ull * 365 * 24 * 3600)
@@ -506,21 +530,9 @@ static int io_send(void *ctx, const uint8_t *buf, uint32_t len) {
     /* Into the call's block; a full block is handed over and the next one started. */
     size_t left = len;
     while (left > 0) {
-      if (c->out_blk && c->out_blk_len == BLOCK_SIZE) {
-        uint8_t *full = c->out_blk;
-        c->out_blk = NULL;
-        if (block_emit(c->sink_env, full, BLOCK_SIZE, c->out_arr, &c->out_n)) {
-          errno = ENOMEM;
-          return -1;
-        }
-      }
-      if (!c->out_blk) {
-        c->out_blk = block_get();
-        c->out_blk_len = 0;
-        if (!c->out_blk) {
-          errno = ENOMEM;
-          return -1;
-        }
+      if (block_room(c->sink_env, &c->out_blk, &c->out_blk_len, c->out_arr, &c->out_n)) {
+        errno = ENOMEM;
+        return -1;
       }
       size_t room = BLOCK_SIZE - c->out_blk_len;
       size_t n = left < room ? left : room;
@@ -714,21 +726,9 @@ static void drive(conn_t *c) {
     if (c->plain_arr) {
       /* Decrypted straight into the call's block (one record at most per s2n_recv); a full
        * block is handed over and the next one started. */
-      if (c->plain_blk && c->plain_blk_len == BLOCK_SIZE) {
-        uint8_t *full = c->plain_blk;
-        c->plain_blk = NULL;
-        if (block_emit(c->sink_env, full, BLOCK_SIZE, c->plain_arr, &c->plain_n)) {
-          c->failed = true;
-          return;
-        }
-      }
-      if (!c->plain_blk) {
-        c->plain_blk = block_get();
-        c->plain_blk_len = 0;
-        if (!c->plain_blk) {
-          c->failed = true;
-          return;
-        }
+      if (block_room(c->sink_env, &c->plain_blk, &c->plain_blk_len, c->plain_arr, &c->plain_n)) {
+        c->failed = true;
+        return;
       }
       n = p_s2n_recv(c->conn, c->plain_blk + c->plain_blk_len, (ssize_t)(BLOCK_SIZE - c->plain_blk_len), &blocked);
       if (n > 0) {
@@ -780,16 +780,8 @@ static void sink_open(napi_env env, conn_t *c, napi_value out_arr, napi_value pl
 
 /* Hands over what the call collected (one Buffer per block) and detaches the arrays. */
 static void sink_close(conn_t *c) {
-  if (c->out_blk) {
-    uint8_t *blk = c->out_blk;
-    c->out_blk = NULL;
-    if (block_emit(c->sink_env, blk, c->out_blk_len, c->out_arr, &c->out_n)) c->failed = true;
-  }
-  if (c->plain_blk) {
-    uint8_t *blk = c->plain_blk;
-    c->plain_blk = NULL;
-    if (block_emit(c->sink_env, blk, c->plain_blk_len, c->plain_arr, &c->plain_n)) c->failed = true;
-  }
+  if (block_flush(c->sink_env, &c->out_blk, c->out_blk_len, c->out_arr, &c->out_n)) c->failed = true;
+  if (block_flush(c->sink_env, &c->plain_blk, c->plain_blk_len, c->plain_arr, &c->plain_n)) c->failed = true;
   c->sink_env = NULL;
   c->out_arr = c->plain_arr = NULL;
 }
