@@ -106,7 +106,8 @@ const FIXED = [
     perUnit: null,
     lowerIsBetter: true,
     phase: { ...PHASE, fresh: true },
-    subjects: [GW, 'node-proxy', 'nginx'],
+    // Node's own https server: the floor of a Node TLSSocket (TLSWrap and OpenSSL's SSL) with no proxying.
+    subjects: [GW, 'node-server', 'node-proxy', 'nginx'],
     baseline: 'node-proxy',
   },
 ];
