@@ -805,8 +805,8 @@ static napi_value status_value(napi_env env, conn_t *c) {
  * The first time, it also drops what only the handshake needed (the transcript hashes, the
  * initial crypto parameters, the handshake message buffer, the raw ClientHello): s2n keeps
  * them for the connection's life unless asked (s2n.h, s2n_connection_free_handshake): about
- * 6 KiB of RSS per idle connection in the bench. Nothing read after the handshake (digest, session, KeyUpdate,
- * NewSessionTicket) lives there.
+ * 6 KiB of RSS per idle connection in the bench. Nothing read after the handshake (digest,
+ * session, KeyUpdate, NewSessionTicket) lives there.
  */
 static void release_if_idle(conn_t *c) {
   if (!c->hs_done || c->failed || c->in.len > c->in.off) return;
