@@ -136,6 +136,24 @@ describe('EngineStream handshake', () => {
     expect(client.stream.truncated).toBe(false);
   });
 
+  it('gives every output chunk back to an engine that recycles them, once each, after the socket wrote it (releaseOutputChunk)', async () => {
+    const server = await startToyServer(cleanup, settings(), { chunkedOutput: true, releasedOutput: true });
+    const client = await connectToy(cleanup, server.port);
+    const accepted = await server.accepted();
+    const engine = server.engines[0]!;
+    const down = randomBytes(8 * 1024 * 1024);
+    const receivedByClient = readAll(client.stream);
+    await writeRespectingBackpressure(accepted, down).then(() => accepted.end());
+    expect(sha256(await receivedByClient)).toBe(sha256(down));
+    const closed = new Promise<void>((resolve) => (accepted.destroyed ? resolve() : accepted.once('close', () => resolve())));
+    accepted.resume(); // its readable side ends only once read
+    client.stream.end();
+    await closed;
+    expect(engine.handedOut.length).toBeGreaterThan(8);
+    expect(engine.handedOut.filter((chunk) => engine.releases.get(chunk) !== 1)).toEqual([]);
+    expect(engine.releases.size).toBe(engine.handedOut.length);
+  });
+
   it('moves 20 MiB each way at once with every byte intact', async () => {
     const server = await startToyServer(cleanup, settings());
     const client = await connectToy(cleanup, server.port);

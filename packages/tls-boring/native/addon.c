@@ -119,8 +119,9 @@ static napi_value copy_buffer(napi_env env, const void *p, size_t len) {
  * finalizers on the JS thread, the only one that touches the free list. */
 #define BLOCK_SIZE (80u * 1024u)
 #define MAX_FREE_BLOCKS 256
-static void *free_blocks[MAX_FREE_BLOCKS];
-static int n_free_blocks;
+/* Per thread: each worker thread has its own env, whose finalizers run on that thread. */
+static __thread void *free_blocks[MAX_FREE_BLOCKS];
+static __thread int n_free_blocks;
 
 static void block_finalize(napi_env env, void *data, void *hint) {
   (void)env;
@@ -141,6 +142,93 @@ static napi_value block_buffer(napi_env env, const void *p, size_t len) {
     return copy_buffer(env, p, len);
   }
   return v;
+}
+
+/*
+ * Ciphertext goes out in blocks that come back: a V8 ArrayBuffer per block, handed over as a
+ * Uint8Array view and returned by the stream once the socket is done with it
+ * (connReleaseOutput). A new Buffer per batch of records, external or not, counts as external
+ * memory to V8, which answers bulk output with a mark-compact every few dozen milliseconds
+ * (about 50 in one 3 s bulk run, against 1 for the OpenSSL backend). Reused blocks add nothing.
+ * A block never returned is an ordinary ArrayBuffer once handed over (the pool keeps no
+ * reference to it), left to the collector.
+ */
+typedef struct {
+  napi_ref ref;
+  void *data;
+} out_block;
+
+static const napi_type_tag OUT_BLOCK_TAG = { 0x2b9d47e1a6c3f058ull, 0xd15a0c83e7264b9full };
+static __thread out_block out_pool[MAX_FREE_BLOCKS];
+static __thread int n_out_pool;
+static __thread bool out_pool_hooked;
+
+/* The env of this thread goes away (a worker thread ends): its blocks go with it. */
+static void out_pool_cleanup(void *arg) {
+  napi_env env = arg;
+  while (n_out_pool > 0) napi_delete_reference(env, out_pool[--n_out_pool].ref);
+  out_pool_hooked = false;
+}
+
+/* `len` bytes at `p` (at most BLOCK_SIZE) in a view over a pooled block; NULL on failure. */
+static napi_value out_block_view(napi_env env, const void *p, size_t len) {
+  out_block b;
+  napi_value ab, v;
+  if (n_out_pool > 0) {
+    b = out_pool[--n_out_pool];
+    if (napi_get_reference_value(env, b.ref, &ab) != napi_ok) return NULL;
+  } else {
+    if (!out_pool_hooked && napi_add_env_cleanup_hook(env, out_pool_cleanup, env) == napi_ok) out_pool_hooked = true;
+    if (napi_create_arraybuffer(env, BLOCK_SIZE, &b.data, &ab) != napi_ok) return NULL;
+    if (napi_type_tag_object(env, ab, &OUT_BLOCK_TAG) != napi_ok) return NULL;
+    b.ref = NULL;
+  }
+  memcpy(b.data, p, len);
+  if (napi_create_typedarray(env, napi_uint8_array, len, ab, 0, &v) != napi_ok) {
+    if (b.ref) out_pool[n_out_pool++] = b;
+    return NULL;
+  }
+  if (b.ref) napi_delete_reference(env, b.ref);
+  return v;
+}
+
+/* A batch of records: one view (or a Buffer when small), an array of views when it spans blocks. */
+static napi_value output_value(napi_env env, const uint8_t *p, size_t len) {
+  napi_value v;
+  if (len < 8192) return copy_buffer(env, p, len);
+  if (len <= BLOCK_SIZE) {
+    v = out_block_view(env, p, len);
+    return v ? v : copy_buffer(env, p, len);
+  }
+  napi_value arr;
+  if (napi_create_array(env, &arr) != napi_ok) return copy_buffer(env, p, len);
+  uint32_t i = 0;
+  for (size_t off = 0; off < len; off += BLOCK_SIZE) {
+    size_t n = len - off < BLOCK_SIZE ? len - off : BLOCK_SIZE;
+    v = out_block_view(env, p + off, n);
+    napi_set_element(env, arr, i++, v ? v : copy_buffer(env, p + off, n));
+  }
+  return arr;
+}
+
+/* connReleaseOutput(chunk): the socket is done with a chunk of output. Anything but one of our
+ * block views is ignored; a block already back in the pool is not added twice. */
+static napi_value js_conn_release_output(napi_env env, napi_callback_info info) {
+  napi_value argv[1], ab;
+  get_args(env, info, argv, 1);
+  napi_typedarray_type type;
+  size_t length, offset;
+  void *data;
+  bool is_typedarray = false, ours = false;
+  if (napi_is_typedarray(env, argv[0], &is_typedarray) != napi_ok || !is_typedarray) return undefined(env);
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &ab, &offset) != napi_ok) return undefined(env);
+  if (offset != 0 || napi_check_object_type_tag(env, ab, &OUT_BLOCK_TAG, &ours) != napi_ok || !ours) return undefined(env);
+  if (n_out_pool >= MAX_FREE_BLOCKS) return undefined(env);
+  for (int i = 0; i < n_out_pool; i++) if (out_pool[i].data == data) return undefined(env);
+  out_block b = { NULL, data };
+  if (napi_create_reference(env, ab, 1, &b.ref) != napi_ok) return undefined(env);
+  out_pool[n_out_pool++] = b;
+  return undefined(env);
 }
 
 /* ---- library ---- */
@@ -351,7 +439,7 @@ static napi_value result(napi_env env, bg_conn *c, int st) {
   size_t len;
   bg_conn_output(c, &p, &len);
   if (len) {
-    napi_set_element(env, arr, 1, block_buffer(env, p, len));
+    napi_set_element(env, arr, 1, output_value(env, p, len));
     bg_conn_output_clear(c);
   }
   bg_conn_plaintext(c, &p, &len);
@@ -520,6 +608,7 @@ static napi_value init(napi_env env, napi_value exports) {
     FN("connReceive", js_conn_receive),
     FN("connSend", js_conn_send),
     FN("connSendv", js_conn_sendv),
+    FN("connReleaseOutput", js_conn_release_output),
     FN("connClose", js_conn_close),
     FN("connSelectCert", js_conn_select_cert),
     FN("connServerName", js_conn_servername),

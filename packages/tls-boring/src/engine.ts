@@ -47,7 +47,7 @@ export class BoringEngine implements TlsEngine {
   pendingClientHello: ClientHelloInfo | undefined;
   private conn: ConnHandle | undefined;
   private status = 0;
-  private output: Buffer[] = [];
+  private output: Uint8Array[] = [];
   private plaintext: Buffer[] = [];
   private cachedDigest: SslDigest | undefined;
 
@@ -116,6 +116,11 @@ export class BoringEngine implements TlsEngine {
     return this.plaintext.shift() ?? null;
   }
 
+  /** The socket is done with an output chunk (the addon's block views come back; its small Buffers do not). */
+  releaseOutputChunk(chunk: Uint8Array): void {
+    if (!Buffer.isBuffer(chunk)) this.n.connReleaseOutput(chunk);
+  }
+
   selectCertificate(certKey: CertKey | undefined): void {
     if (!this.pendingClientHello) throw new TlsHandshakeError('no certificate was asked for', { source: 'internal' });
     this.pendingClientHello = undefined;
@@ -161,7 +166,10 @@ export class BoringEngine implements TlsEngine {
 
   private absorb(result: NativeResult): void {
     const [status, output, plaintext, keylog, session] = result;
-    if (output) this.output.push(output);
+    if (output) {
+      if (Array.isArray(output)) this.output.push(...output);
+      else this.output.push(output);
+    }
     if (plaintext) {
       // One record's worth at a time, as the other backends deliver it: a reader that stops
       // part-way (nghttp2 giving up on a flood) then still sees the records before that point.

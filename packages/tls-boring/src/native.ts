@@ -10,7 +10,11 @@ export type CertKeyHandle = { readonly __brand: 'CertKey' };
 export type SessionHandle = { readonly __brand: 'SSL_SESSION' };
 
 /** What one receive/send/close/selectCertificate call produced. */
-export type NativeResult = [status: number, output?: Buffer, plaintext?: Buffer, keylog?: string, session?: SessionHandle];
+/**
+ * What one call produced. `output`: the records, one chunk (a Buffer when small, else a view over
+ * one of the addon's recycled blocks) or, past one block, a list of them.
+ */
+export type NativeResult = [status: number, output?: Uint8Array | Uint8Array[], plaintext?: Buffer, keylog?: string, session?: SessionHandle];
 
 export const ST_HANDSHAKE_DONE = 1;
 export const ST_PEER_CLOSED = 2;
@@ -50,6 +54,8 @@ export interface BoringNative {
   connSend(conn: ConnHandle, data: Uint8Array): NativeResult;
   /** A batch of writes (at most 64) in one call: small ones are joined so that they share records. */
   connSendv(conn: ConnHandle, chunks: readonly Uint8Array[]): NativeResult;
+  /** The socket is done with an output chunk: its block may be reused. Others are ignored. */
+  connReleaseOutput(chunk: Uint8Array): void;
   connClose(conn: ConnHandle): NativeResult;
   connSelectCert(conn: ConnHandle, certKey: CertKeyHandle | null): NativeResult;
   connServerName(conn: ConnHandle): string | undefined;

@@ -218,6 +218,11 @@ export class S2nEngine implements TlsEngine {
     return chunks;
   }
 
+  /** The socket is done with a record block (the addon's blocks are views, its small copies Buffers). */
+  releaseOutputChunk(chunk: Uint8Array): void {
+    if (!Buffer.isBuffer(chunk)) this.native.connReleaseOutput(chunk);
+  }
+
   pullPlaintext(): Uint8Array | null {
     if (this.plaintextRead >= this.plaintext.length) {
       if (this.plaintextRead > 0) {

@@ -58,6 +58,8 @@ export interface S2nNative {
   /** [version, cipher IANA value, group, sni, alpn, resumed, peer leaf DER] */
   connInfo(conn: Handle): [number, number, string | null, string | null, string | null, boolean, Buffer | null];
   connFree(conn: Handle): void;
+  /** The socket has written (or dropped) an output chunk: its block may be reused. Others are ignored. */
+  connReleaseOutput(chunk: Uint8Array): void;
 }
 
 /** Status bits returned by connFeed, connSend and connHelloDone. */

@@ -74,6 +74,7 @@ if (opt.help) {
   --subject-cpu C      core for the subject (default 0); --load-cpu C for load + origin (default 1)
   --gateway-main B=F  run file F as the gateway on backend B (e.g. openssl=/tmp/main.js), repeatable
   --node-args="..."    extra node flags for the gateway and Node baseline processes (e.g. --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof")
+                       PROXY_BENCH_SUBJECT_LOG=FILE appends what each process printed to FILE (--node-args=--trace-gc)
   --out DIR            results directory (default tools/bench/results)
   --no-write           print the table only; --no-setup skips setup.sh; --list lists subjects/figures`);
   process.exit(0);

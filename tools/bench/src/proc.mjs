@@ -1,5 +1,6 @@
 // Child processes in their own process groups, so that a subject, its workers, nginx and the
 // load generators are always killed as a whole: on success, on error and on Ctrl-C.
+import { appendFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 
@@ -48,6 +49,10 @@ export function startProcess(cmd, args, { cpu, env, cwd, name } = {}) {
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // PROXY_BENCH_SUBJECT_LOG=FILE keeps what each process printed (the last 32-64 KB), e.g. for
+  // counting mark-compacts with --node-args=--trace-gc.
+  const keep = process.env.PROXY_BENCH_SUBJECT_LOG;
+  if (keep) child.on('exit', () => appendFileSync(keep, `\n=== ${name ?? cmd}\n${output}`));
   child.on('error', (e) => {
     output += `\nspawn error: ${e.message}`;
   });

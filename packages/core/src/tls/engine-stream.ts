@@ -455,12 +455,23 @@ export class EngineStream extends Duplex implements TlsStream {
     const socket = this.socket;
     if (chunks.length === 0) return true;
     if (socket.destroyed || socket.writableEnded) return true; // nowhere to send them
-    if (chunks.length === 1) return socket.write(chunks[0]!);
+    if (chunks.length === 1) return this.writeChunk(chunks[0]!);
     socket.cork();
     let accepted = true;
-    for (const chunk of chunks) accepted = socket.write(chunk);
+    for (const chunk of chunks) accepted = this.writeChunk(chunk);
     socket.uncork();
     return accepted;
+  }
+
+  /**
+   * One record chunk to the socket; an engine that recycles its output gets the chunk back once
+   * the socket is done with it. The write callback runs once, written or not (a destroyed socket
+   * calls it with its error), and only then has libuv let go of the memory.
+   */
+  private writeChunk(chunk: Uint8Array): boolean {
+    const engine = this.engine;
+    if (!engine.releaseOutputChunk) return this.socket.write(chunk);
+    return this.socket.write(chunk, () => engine.releaseOutputChunk!(chunk));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

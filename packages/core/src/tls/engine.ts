@@ -36,6 +36,14 @@ export interface TlsEngine {
    * make, which for bulk data is one more allocation per byte sent.
    */
   pullOutputChunks?(): Uint8Array[];
+  /**
+   * Optional: the transport is done with `chunk`, one that pullOutputChunks handed over (written,
+   * or dropped with the socket), so the engine may reuse its memory. Called at most once per
+   * chunk; a chunk never returned is left to the garbage collector. Engines that recycle their
+   * output blocks this way create no new buffer per record, which V8 would otherwise count as
+   * external memory and answer with a mark-compact every few dozen milliseconds of bulk output.
+   */
+  releaseOutputChunk?(chunk: Uint8Array): void;
   /** The next decrypted application data, or null when there is none. */
   pullPlaintext(): Uint8Array | null;
   readonly handshakeDone: boolean;

@@ -59,6 +59,8 @@ export interface ToyEngineOptions {
   chunkedOutput?: boolean;
   /** Offer sendChunks (a batch of writes in one call), as the s2n and BoringSSL engines do. */
   batchedSend?: boolean;
+  /** With chunkedOutput: offer releaseOutputChunk (recycled output blocks), as the s2n and BoringSSL engines do. */
+  releasedOutput?: boolean;
 }
 
 export class ToyEngine implements TlsEngine {
@@ -70,6 +72,11 @@ export class ToyEngine implements TlsEngine {
   pullOutputChunks?: () => Uint8Array[];
   /** Present only with `batchedSend`. */
   sendChunks?: (chunks: readonly Uint8Array[]) => void;
+  /** Present only with `releasedOutput`. */
+  releaseOutputChunk?: (chunk: Uint8Array) => void;
+  /** With `releasedOutput`: every chunk pullOutputChunks handed over, and how often each came back. */
+  readonly handedOut: Uint8Array[] = [];
+  readonly releases = new Map<Uint8Array, number>();
   /** Present only with `alertAfterDelay`. */
   afterCloseDelay?: () => void;
   afterCloseDelayCalls = 0;
@@ -98,6 +105,14 @@ export class ToyEngine implements TlsEngine {
     this.side = options.side;
     this.serverName = options.serverName;
     if (options.chunkedOutput) this.pullOutputChunks = () => this.output.splice(0);
+    if (options.chunkedOutput && options.releasedOutput) {
+      this.pullOutputChunks = () => {
+        const chunks = this.output.splice(0);
+        this.handedOut.push(...chunks);
+        return chunks;
+      };
+      this.releaseOutputChunk = (chunk) => this.releases.set(chunk, (this.releases.get(chunk) ?? 0) + 1);
+    }
     if (options.batchedSend) {
       this.sendChunks = (chunks) => {
         this.chunkBatches.push(chunks.length);
