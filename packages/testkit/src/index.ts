@@ -32,5 +32,6 @@ export {
   describeGatewayOperations, parsePrometheus, metricSum, type GatewayOperationsOptions, type GatewayOperationsCase, type GatewayKnownIssue, type Sample,
 } from './ops/gateway-ops.js';
 export { describeBorrowedBodies } from './proxy/borrowed-bodies.js';
+export { describeOutputBlocks, pumpEngines, type ConnectedEngines } from './engine/output-blocks.js';
 export { describeDemoGatewayApp, startDemoGateway, type RunningGateway } from './apps/demo-gateway.js';
 export { describeClientHelloPhase } from './hello/client-hello-phase.js';

@@ -4,26 +4,10 @@ import '@proxy/tls-s2n';
 import { randomBytes } from 'node:crypto';
 import { TlsSettings } from '@proxy/core';
 import { compileClient, compileServer, newServerEngine, type S2nEngine } from '@proxy/tls-s2n';
-import { clientOptions, testPki } from '@proxy/testkit';
+import { clientOptions, pumpEngines as pump, testPki } from '@proxy/testkit';
 import { describe, expect, it } from 'vitest';
 
 const pki = testPki();
-
-/** Moves every queued chunk between the engines until neither has output. */
-function pump(client: S2nEngine, server: S2nEngine): void {
-  for (let rounds = 0; rounds < 20; rounds++) {
-    let moved = false;
-    for (const chunk of client.pullOutputChunks()) {
-      moved = true;
-      server.receive(chunk);
-    }
-    for (const chunk of server.pullOutputChunks()) {
-      moved = true;
-      client.receive(chunk);
-    }
-    if (!moved) return;
-  }
-}
 
 function connected(): { client: S2nEngine; server: S2nEngine } {
   const settings = TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key).setVersions('TLSv1.3', 'TLSv1.3');
