@@ -911,7 +911,8 @@ static napi_value status_value(napi_env env, conn_t *c) {
  * initial crypto parameters, the handshake message buffer, the raw ClientHello): s2n keeps
  * them for the connection's life unless asked (s2n.h, s2n_connection_free_handshake): about
  * 6 KiB of RSS per idle connection in the bench. Nothing read after the handshake (digest,
- * session, KeyUpdate, NewSessionTicket) lives there.
+ * session, NewSessionTicket; by s2n's source also KeyUpdate's secrets) lives there, and the
+ * handshake buffer it shrinks stays growable.
  */
 static void release_if_idle(conn_t *c) {
   if (!c->hs_done || c->failed || c->in.len > c->in.off) return;
