@@ -10,8 +10,9 @@ export type CertKeyHandle = { readonly __brand: 'CertKey' };
 export type SessionHandle = { readonly __brand: 'SSL_SESSION' };
 
 /**
- * What one receive/send/close/selectCertificate call produced. `output`: the records, one chunk (a Buffer when small, else a view over
- * one of the addon's recycled blocks) or, past one block, a list of them.
+ * What one receive/send/close/selectCertificate call produced. `output`: the records, one chunk
+ * (a Buffer when small, else a view over one of the addon's recycled blocks) or, past one
+ * block, a list of them.
  */
 export type NativeResult = [status: number, output?: Uint8Array | Uint8Array[], plaintext?: Buffer, keylog?: string, session?: SessionHandle];
 
