@@ -113,10 +113,9 @@ static napi_value copy_buffer(napi_env env, const void *p, size_t len) {
   return v;
 }
 
-/* Ciphertext and plaintext leave in Buffers over blocks this addon recycles: a fresh allocation
- * per batch of records costs page faults once the allocator hands the memory back to the
- * system, which in bulk transfers cost more than the encryption. Node runs external-buffer
- * finalizers on the JS thread, the only one that touches the free list. */
+/* Plaintext leaves in Buffers over blocks this addon recycles (ciphertext: the pool below): a
+ * fresh allocation per batch of records costs page faults once the allocator hands the memory
+ * back to the system, which in bulk transfers cost more than the encryption. */
 #define BLOCK_SIZE (80u * 1024u)
 #define MAX_FREE_BLOCKS 256
 /* Per thread: each worker thread has its own env, whose finalizers run on that thread. */

@@ -308,11 +308,14 @@ static int out_block_emit(napi_env env, out_block_t *b, size_t len, napi_value a
   out_block_t blk = *b;
   b->data = NULL;
   napi_value v;
+  if (len == 0) {
+    out_block_put(env, blk);
+    return 0;
+  }
   if (len < SMALL_COPY) {
-    napi_status st = len == 0 ? napi_ok : napi_create_buffer_copy(env, len, blk.data, NULL, &v);
+    napi_status st = napi_create_buffer_copy(env, len, blk.data, NULL, &v);
     out_block_put(env, blk);
     if (st != napi_ok) return -1;
-    if (len == 0) return 0;
   } else {
     napi_value ab;
     if (napi_get_reference_value(env, blk.ref, &ab) != napi_ok ||

@@ -2,22 +2,9 @@
 // JavaScript (one Buffer per call, not one per record) and batches of writes (sendChunks).
 import '@proxy/tls-s2n';
 import { randomBytes } from 'node:crypto';
-import { TlsSettings } from '@proxy/core';
-import { compileClient, compileServer, newServerEngine, type S2nEngine } from '@proxy/tls-s2n';
-import { clientOptions, pumpEngines as pump, testPki } from '@proxy/testkit';
+import type { S2nEngine } from '@proxy/tls-s2n';
+import { connected } from './support/connected.js';
 import { describe, expect, it } from 'vitest';
-
-const pki = testPki();
-
-function connected(): { client: S2nEngine; server: S2nEngine } {
-  const settings = TlsSettings.intermediate(pki.serverEcdsa.chain, pki.serverEcdsa.key).setVersions('TLSv1.3', 'TLSv1.3');
-  const server = newServerEngine(compileServer(settings), '127.0.0.1:1234');
-  const client = compileClient(clientOptions(pki)).engine({ sni: 'localhost', addr: '127.0.0.1:443' });
-  client.start();
-  pump(client, server);
-  expect(client.handshakeDone && server.handshakeDone).toBe(true);
-  return { client, server };
-}
 
 function drain(engine: S2nEngine): Buffer[] {
   const out: Buffer[] = [];
